@@ -75,6 +75,7 @@ class Model:
     description: str = ""
     slo_p99_ms: float | None = None
     features: tuple[FeatureSpec, ...] = ()
+    latency_budget_ms: Mapping[str, float] = field(default_factory=dict)
 
     def alias(self, alias: str) -> ModelVersion | None:
         """The version that carries `alias`, if any."""

@@ -136,13 +136,20 @@ class Context:
         return self.backend("incidents")
 
 
+def workspace_specs(workspace: Path) -> dict[str, BackendSpec]:
+    """Every role on the embedded backend of `workspace`; retraining as a local Torch job."""
+    embedded = BackendSpec("embedded", {"workspace": str(workspace)})
+    specs = {role: embedded for role in ROLES}
+    specs["retrain"] = BackendSpec("local_retrain", {"workspace": str(workspace)})
+    return specs
+
+
 def embedded_context(workspace: Path, *, name: str | None = None, read_only: bool = False) -> Context:
     """A context with every role served by the embedded backend on `workspace`."""
     path = workspace.expanduser().resolve()
-    spec = BackendSpec("embedded", {"workspace": str(path)})
     return Context(
         name=name or f"workspace:{path}",
-        specs={role: spec for role in ROLES},
+        specs=workspace_specs(path),
         read_only=read_only,
         workspace=path,
     )
@@ -216,8 +223,7 @@ def _parse_context(path: Path, lines: Mapping[tuple[str, ...], int], name: str, 
     specs: dict[str, BackendSpec] = {}
     workspace = body.get("workspace")
     if workspace is not None:
-        workspace_path = Path(str(workspace)).expanduser()
-        specs = {role: BackendSpec("embedded", {"workspace": str(workspace_path)}) for role in ROLES}
+        specs = workspace_specs(Path(str(workspace)).expanduser())
     backends = body.get("backends") or {}
     if not isinstance(backends, dict):
         raise ConfigError(f"{path}:{_line(lines, (*where, 'backends'))}: backends must be a mapping")
