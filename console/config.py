@@ -45,6 +45,9 @@ CONTEXT_KEYS: tuple[str, ...] = (
 )
 
 
+Lines = Mapping[tuple[str, ...], int]
+
+
 class ConfigError(Exception):
     """The config file is malformed: the message names file, line and key."""
 
@@ -144,7 +147,9 @@ def workspace_specs(workspace: Path) -> dict[str, BackendSpec]:
     return specs
 
 
-def embedded_context(workspace: Path, *, name: str | None = None, read_only: bool = False) -> Context:
+def embedded_context(
+    workspace: Path, *, name: str | None = None, read_only: bool = False
+) -> Context:
     """A context with every role served by the embedded backend on `workspace`."""
     path = workspace.expanduser().resolve()
     return Context(
@@ -185,7 +190,7 @@ def load_config(path: Path) -> dict[str, Any]:
         return {"current": None, "contexts": {}}
     import yaml
 
-    from runbooks.yaml_lines import key_line, load_with_lines
+    from runbooks.yaml_lines import load_with_lines
 
     text = path.read_text(encoding="utf-8")
     try:
@@ -195,51 +200,54 @@ def load_config(path: Path) -> dict[str, Any]:
     if document is None:
         return {"current": None, "contexts": {}}
     if not isinstance(document, dict):
-        raise ConfigError(f"{path}:1: the top level must be a mapping with `contexts:`")
+        raise _error(path, lines, (), "the top level must be a mapping with `contexts:`")
     _check_keys(path, lines, (), document, ("current", "contexts"))
     raw_contexts = document.get("contexts") or {}
     if not isinstance(raw_contexts, dict):
-        raise ConfigError(f"{path}:{key_line(lines, ('contexts',))}: `contexts` must be a mapping")
+        raise _error(path, lines, ("contexts",), "must be a mapping of context names")
     contexts = {
         str(name): _parse_context(path, lines, str(name), body)
         for name, body in raw_contexts.items()
     }
     current = document.get("current")
     if current is not None and current not in contexts:
-        line = key_line(lines, ("current",))
-        raise ConfigError(f"{path}:{line}: current: no context {current!r}{_suggest(current, contexts)}")
+        hint = _suggest(current, contexts)
+        raise _error(path, lines, ("current",), f"current: no context {current!r}{hint}")
     return {"current": current, "contexts": contexts}
 
 
-def _parse_context(path: Path, lines: Mapping[tuple[str, ...], int], name: str, body: Any) -> Context:
+def _parse_context(path: Path, lines: Lines, name: str, body: Any) -> Context:
     """Validate one context's body and build it."""
     where = ("contexts", name)
     if not isinstance(body, dict):
-        raise ConfigError(f"{path}:{_line(lines, where)}: context {name!r} must be a mapping")
+        raise _error(path, lines, where, f"context {name!r} must be a mapping")
     _check_keys(path, lines, where, body, CONTEXT_KEYS)
     read_only = body.get("read_only", "prod" in name.lower())
     if not isinstance(read_only, bool):
-        raise ConfigError(f"{path}:{_line(lines, (*where, 'read_only'))}: read_only must be true or false")
+        raise _error(path, lines, (*where, "read_only"), "read_only must be true or false")
     specs: dict[str, BackendSpec] = {}
     workspace = body.get("workspace")
     if workspace is not None:
         specs = workspace_specs(Path(str(workspace)).expanduser())
     backends = body.get("backends") or {}
     if not isinstance(backends, dict):
-        raise ConfigError(f"{path}:{_line(lines, (*where, 'backends'))}: backends must be a mapping")
+        raise _error(path, lines, (*where, "backends"), "backends must be a mapping")
     for role, spec in backends.items():
         key = (*where, "backends", str(role))
         if role not in ROLES:
-            raise ConfigError(f"{path}:{_line(lines, key)}: unknown role {role!r}{_suggest(role, ROLES)}")
+            raise _error(path, lines, key, f"unknown role {role!r}{_suggest(role, ROLES)}")
         if not isinstance(spec, dict) or "type" not in spec:
-            raise ConfigError(f"{path}:{_line(lines, key)}: {role} needs `type:` (a backend name)")
+            raise _error(path, lines, key, f"{role} needs `type:` (a backend name)")
         options = {k: v for k, v in spec.items() if k != "type"}
         specs[str(role)] = BackendSpec(str(spec["type"]), options)
     missing = [role for role in ROLES if role not in specs]
     if missing and workspace is None:
-        raise ConfigError(
-            f"{path}:{_line(lines, where)}: context {name!r} has no backend for "
-            f"{', '.join(missing)} (give `workspace:` for the embedded default)"
+        raise _error(
+            path,
+            lines,
+            where,
+            f"context {name!r} has no backend for {', '.join(missing)} "
+            "(give `workspace:` for the embedded default)",
         )
     return Context(
         name=name,
@@ -253,7 +261,7 @@ def _parse_context(path: Path, lines: Mapping[tuple[str, ...], int], name: str, 
 
 def _check_keys(
     path: Path,
-    lines: Mapping[tuple[str, ...], int],
+    lines: Lines,
     where: tuple[str, ...],
     body: Mapping[str, Any],
     allowed: tuple[str, ...],
@@ -261,15 +269,16 @@ def _check_keys(
     """Reject unknown keys, naming the line and the close match."""
     for key in body:
         if key not in allowed:
-            line = _line(lines, (*where, str(key)))
-            raise ConfigError(f"{path}:{line}: unknown key {key!r}{_suggest(str(key), allowed)}")
+            message = f"unknown key {key!r}{_suggest(str(key), allowed)}"
+            raise _error(path, lines, (*where, str(key)), message)
 
 
-def _line(lines: Mapping[tuple[str, ...], int], key: tuple[str, ...]) -> int:
-    """The line of a key path (or of its closest parent)."""
+def _error(path: Path, lines: Lines, key: tuple[str, ...], message: str) -> ConfigError:
+    """A ConfigError that names the file, the line of `key` and the key path."""
     from runbooks.yaml_lines import key_line
 
-    return key_line(lines, key)
+    dotted = ".".join(key) or "(top level)"
+    return ConfigError(f"{path}:{key_line(lines, key)}: {dotted}: {message}")
 
 
 def _suggest(word: str, choices: Any) -> str:

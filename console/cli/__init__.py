@@ -47,7 +47,9 @@ def _top_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vigil",
         description="Vigil: a terminal operations console for on-call ML engineers.",
-        epilog="commands:\n" + "\n".join(lines) + "\n\nRun `vigil COMMAND --help` for a command's options.",
+        epilog="commands:\n"
+        + "\n".join(lines)
+        + "\n\nRun `vigil COMMAND --help` for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"vigil {__version__}")

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
-from typing import Any
+from dataclasses import asdict, is_dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from console.config import Context
 
 
 class UsageError(Exception):
@@ -33,20 +38,43 @@ def add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> N
 
 
 def emit_json(document: Any) -> None:
-    """Write one JSON document on stdout (numpy scalars and datetimes included)."""
-    json.dump(document, sys.stdout, indent=2, default=_json_default, allow_nan=False)
+    """Write one strict JSON document on stdout: NaN and infinities become null."""
+    json.dump(to_jsonable(document), sys.stdout, indent=2, allow_nan=False)
     sys.stdout.write("\n")
 
 
-def _json_default(value: Any) -> Any:
-    """Convert the values JSON does not know: numpy scalars, datetimes, paths."""
+def to_jsonable(value: Any) -> Any:
+    """Convert numpy scalars, datetimes, paths, dataclasses and NaN into plain JSON values."""
+    if isinstance(value, dict):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if is_dataclass(value) and not isinstance(value, type):
+        return to_jsonable(asdict(value))
     if hasattr(value, "isoformat"):
         return value.isoformat()
-    if hasattr(value, "item"):
-        return value.item()
+    if hasattr(value, "tolist"):
+        return to_jsonable(value.tolist())
+    if hasattr(value, "items"):
+        return to_jsonable(dict(value.items()))
     return str(value)
 
 
 def warn(message: str) -> None:
     """A diagnostic on stderr, never on stdout (which may carry JSON)."""
     print(message, file=sys.stderr)
+
+
+def open_context(args: argparse.Namespace) -> Context:
+    """Resolve the context the options name; a config or backend problem is a usage error."""
+    from backends.discovery import BackendUnavailable
+    from console.config import ConfigError, resolve_context
+
+    try:
+        return resolve_context(args)
+    except (ConfigError, BackendUnavailable) as error:
+        raise UsageError(str(error)) from error
