@@ -1,0 +1,40 @@
+"""Canary state from a traffic split and the registry's aliases."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+CHAMPION = "champion"
+
+
+@dataclass(frozen=True)
+class CanaryState:
+    """Who serves most traffic (the champion) and which other version takes a slice."""
+
+    champion: str | None
+    canary: str | None
+    canary_weight: int
+
+    @property
+    def label(self) -> str:
+        """Words, not colour: `v4 at 10 %` or `none`."""
+        if self.canary is None:
+            return "none"
+        return f"v{self.canary} at {self.canary_weight} %"
+
+
+def canary_state(weights: Mapping[str, int], aliases: Mapping[str, str]) -> CanaryState:
+    """A version other than the champion with 0 < weight < 100 is a canary."""
+    champion = aliases.get(CHAMPION)
+    if champion is None and weights:
+        champion = max(sorted(weights), key=lambda version: weights[version])
+    candidates = [
+        (weight, version)
+        for version, weight in weights.items()
+        if version != champion and 0 < weight < 100
+    ]
+    if not candidates:
+        return CanaryState(champion, None, 0)
+    weight, version = max(candidates)
+    return CanaryState(champion, version, weight)
