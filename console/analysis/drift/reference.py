@@ -1,0 +1,263 @@
+"""The reference fit: bin edges or categories and their counts, computed once per model version.
+
+Scoring a window then only bins the current data: one vectorised
+`np.searchsorted` + `np.bincount` pass per numeric feature, in fixed-size
+chunks so memory stays O(bins) beyond the input.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+NUMERIC = "numeric"
+CATEGORICAL = "categorical"
+DEFAULT_BINS = 10
+CHUNK_ROWS = 1 << 16
+_LOWEST = -np.finfo(np.float64).max
+
+
+@dataclass(frozen=True)
+class FeatureFit:
+    """A feature's reference: edges (numeric) or categories, counts per bin, and sizes.
+
+    Numeric counts are `len(edges) + 1` open bins then a missing bin (the layout
+    of `SupportsBinCounts`); categorical counts are one per category, then
+    unseen, then missing.
+    """
+
+    feature: str
+    kind: str
+    counts: np.ndarray
+    n: int
+    edges: np.ndarray = field(default_factory=lambda: np.empty(0))
+    categories: tuple[str, ...] = ()
+    infinite: int = 0
+    note: str = ""
+    sample: np.ndarray | None = None
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        """A readable label per bin, in the order of `counts`."""
+        if self.kind == CATEGORICAL:
+            return (*self.categories, "(unseen)", "(missing)")
+        if self.edges.size == 0:
+            return ("(all values)", "(missing)")
+        bounds = [f"{edge:.6g}" for edge in self.edges]
+        inner = [f"[{lo}, {hi})" for lo, hi in itertools.pairwise(bounds)]
+        return (f"< {bounds[0]}", *inner, f">= {bounds[-1]}", "(missing)")
+
+    @property
+    def bins(self) -> int:
+        """Bins holding values (open bins or categories + unseen), missing excluded."""
+        return int(self.counts.size - 1)
+
+
+@dataclass(frozen=True)
+class Binned:
+    """Counts of a window in a fit's bins, with how many values were infinite."""
+
+    counts: np.ndarray
+    n: int
+    infinite: int = 0
+    note: str = ""
+
+
+def column_kind(series: pd.Series) -> tuple[str, str]:
+    """Numeric or categorical, and a note when the column had to be interpreted."""
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return CATEGORICAL, ""
+    if pd.api.types.is_numeric_dtype(series.dtype):
+        return NUMERIC, ""
+    present = series.dropna()
+    if present.empty:
+        return CATEGORICAL, ""
+    converted = pd.to_numeric(present, errors="coerce")
+    numbers = int(converted.notna().sum())
+    if numbers == len(present) and not pd.api.types.is_string_dtype(series.dtype):
+        return NUMERIC, "numbers stored as objects: read as numeric"
+    if 0 < numbers < len(present):
+        return CATEGORICAL, "mixed types (numbers and text): compared as text"
+    return CATEGORICAL, ""
+
+
+def as_float(series: pd.Series | np.ndarray) -> np.ndarray:
+    """A float64 view (or copy) of numeric values; NaN for missing."""
+    if isinstance(series, pd.Series):
+        if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+            series.dtype
+        ):
+            return series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    return np.asarray(series, dtype=np.float64)
+
+
+def as_text(series: pd.Series) -> pd.Series:
+    """Categorical values as strings with missing kept as NaN, so mixed types compare."""
+    mask = series.isna()
+    text = series.astype(object).where(mask, series.astype(str))
+    return text.where(~mask, np.nan)
+
+
+def quantile_edges(values: np.ndarray, bins: int) -> np.ndarray:
+    """Distinct interior quantile cut points of the finite values (deciles for bins=10)."""
+    if bins < 2:
+        raise ValueError(f"bins must be at least 2, got {bins}")
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return np.empty(0)
+    cuts = np.quantile(finite, np.linspace(0.0, 1.0, bins + 1)[1:-1])
+    return np.unique(cuts)
+
+
+def count_numeric(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int]:
+    """Counts in open bins around `edges`, then missing; and how many values were ±inf.
+
+    One searchsorted over [lowest, edges…, +inf, NaN] sorts −inf, the open
+    bins, +inf and NaN in a single pass; infinities are folded into the outer
+    bins afterwards.
+    """
+    k = edges.size
+    probe = np.concatenate(([_LOWEST], edges, [np.inf, np.nan]))
+    total = np.zeros(k + 4, dtype=np.int64)
+    for start in range(0, values.size, CHUNK_ROWS):
+        chunk = values[start : start + CHUNK_ROWS]
+        if chunk.dtype != np.float64:
+            chunk = chunk.astype(np.float64)
+        total += np.bincount(np.searchsorted(probe, chunk, side="right"), minlength=k + 4)
+    counts = total[1 : k + 3].copy()
+    counts[0] += total[0]
+    counts[k] += total[k + 2]
+    counts[k + 1] = total[k + 3]
+    return counts, int(total[0] + total[k + 2])
+
+
+def count_categorical(series: pd.Series, categories: Sequence[str]) -> np.ndarray:
+    """Counts per category, then unseen, then missing."""
+    text = as_text(series)
+    missing = int(text.isna().sum())
+    codes = pd.Categorical(text.dropna(), categories=list(categories)).codes
+    raw = np.bincount(codes.astype(np.int64) + 1, minlength=len(categories) + 1)
+    return np.concatenate((raw[1:], raw[:1], [missing])).astype(np.int64)
+
+
+def fit_feature(
+    feature: str,
+    series: pd.Series,
+    *,
+    bins: int = DEFAULT_BINS,
+    kind: str | None = None,
+    keep_sample: bool = True,
+) -> FeatureFit:
+    """Fit one feature's reference: quantile edges or categories, and their counts."""
+    detected, note = column_kind(series)
+    kind = kind or detected
+    n = int(series.size)
+    if kind == NUMERIC:
+        values = as_float(series)
+        edges = quantile_edges(values, bins)
+        counts, infinite = count_numeric(values, edges)
+        notes = [note] if note else []
+        finite = values[np.isfinite(values)]
+        if n and finite.size == 0:
+            notes.append("reference has no finite values")
+        elif edges.size == 1 and np.ptp(finite) == 0:
+            notes.append("constant in the reference: two bins (below / at or above)")
+        elif edges.size < bins - 1:
+            notes.append(f"{edges.size + 1} bins: tied quantiles merged")
+        sample = np.sort(finite) if keep_sample else None
+        return FeatureFit(
+            feature, NUMERIC, counts, n, edges, (), infinite, "; ".join(notes), sample
+        )
+    text = as_text(series)
+    order = text.value_counts(dropna=True)
+    categories = tuple(str(value) for value in order.index)
+    counts = count_categorical(text, categories)
+    if n and not categories:
+        note = "; ".join(part for part in (note, "reference has only missing values") if part)
+    return FeatureFit(feature, CATEGORICAL, counts, n, categories=categories, note=note)
+
+
+def bin_window(fit: FeatureFit, series: pd.Series | np.ndarray) -> Binned:
+    """Count a window into the bins of `fit` (the only per-window work in quantile mode)."""
+    if fit.kind == NUMERIC:
+        values = as_float(series) if isinstance(series, pd.Series) else np.asarray(series)
+        counts, infinite = count_numeric(values, fit.edges)
+        note = f"{infinite} infinite value(s) counted in the outer bins" if infinite else ""
+        return Binned(counts, int(values.size), infinite, note)
+    column = series if isinstance(series, pd.Series) else pd.Series(series)
+    counts = count_categorical(column, fit.categories)
+    return Binned(counts, int(column.size))
+
+
+@dataclass(frozen=True)
+class ReferenceProfile:
+    """The fits of every feature of one reference sample, with the bin count asked for."""
+
+    fits: dict[str, FeatureFit]
+    bins: int
+
+    def __getitem__(self, feature: str) -> FeatureFit:
+        """The fit of one feature."""
+        return self.fits[feature]
+
+
+def fit_reference(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    bins: int = DEFAULT_BINS,
+    kinds: dict[str, str] | None = None,
+    keep_sample: bool = True,
+) -> ReferenceProfile:
+    """Fit every column of a reference frame."""
+    kinds = kinds or {}
+    fits = {
+        column: fit_feature(
+            column, frame[column], bins=bins, kind=kinds.get(column), keep_sample=keep_sample
+        )
+        for column in columns
+    }
+    return ReferenceProfile(fits, bins)
+
+
+class ReferenceCache:
+    """A small LRU of reference profiles keyed by (model, version, bins, columns)."""
+
+    def __init__(self, maxsize: int = 16) -> None:
+        """Keep at most `maxsize` profiles."""
+        self._maxsize = maxsize
+        self._items: OrderedDict[Hashable, ReferenceProfile] = OrderedDict()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable, build: Callable[[], ReferenceProfile]) -> ReferenceProfile:
+        """The cached profile for `key`, building it on a miss."""
+        if key in self._items:
+            self.hits += 1
+            self._items.move_to_end(key)
+            return self._items[key]
+        self.misses += 1
+        profile = build()
+        self._items[key] = profile
+        while len(self._items) > self._maxsize:
+            self._items.popitem(last=False)
+        return profile
+
+    def clear(self) -> None:
+        """Forget every profile."""
+        self._items.clear()
+
+
+REFERENCE_CACHE = ReferenceCache()
+
+
+def cache_key(model: str, version: str, bins: int, columns: Sequence[str], **extra: Any) -> tuple:
+    """The key of a reference fit: it depends on the version, the bins and the columns."""
+    return (model, version, bins, tuple(columns), tuple(sorted(extra.items())))

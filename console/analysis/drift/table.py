@@ -1,0 +1,301 @@
+"""The drift table: one row per feature with PSI, its band, the other statistics and sizes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from console.analysis.drift import stats
+from console.analysis.drift.bands import (
+    DEFAULT_PROFILE,
+    NO_DATA,
+    STATUS_ORDER,
+    Profile,
+    get_profile,
+)
+from console.analysis.drift.evidently import EVIDENTLY_EPSILON, evidently_bins
+from console.analysis.drift.psi import DEFAULT_EPSILON, floor_shares, psi_terms, shares
+from console.analysis.drift.reference import (
+    CATEGORICAL,
+    DEFAULT_BINS,
+    NUMERIC,
+    FeatureFit,
+    ReferenceProfile,
+    as_float,
+    bin_window,
+    fit_reference,
+)
+
+QUANTILE = "quantile"
+EVIDENTLY = "evidently"
+MODES = (QUANTILE, EVIDENTLY)
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """One feature's drift: PSI with its band, the statistics, and what they were computed on."""
+
+    feature: str
+    kind: str
+    mode: str
+    psi: float | None
+    status: str
+    bins: int
+    epsilon: float
+    n_reference: int
+    n_current: int
+    js: float | None = None
+    ks: float | None = None
+    ks_pvalue: float | None = None
+    chi2: float | None = None
+    chi2_pvalue: float | None = None
+    wasserstein: float | None = None
+    missing_reference: float = 0.0
+    missing_current: float = 0.0
+    unseen_current: float = 0.0
+    infinite_current: int = 0
+    labels: tuple[str, ...] = ()
+    terms: tuple[float, ...] = ()
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class DriftTable:
+    """Every feature's drift, worst first, with the mode, profile and sizes used."""
+
+    mode: str
+    profile: Profile
+    bins: int
+    epsilon: float
+    n_reference: int
+    n_current: int
+    features: tuple[FeatureDrift, ...] = field(default_factory=tuple)
+
+    @property
+    def worst(self) -> FeatureDrift | None:
+        """The feature with the highest PSI, if any has one."""
+        return next((row for row in self.features if row.psi is not None), None)
+
+    def over(self, status: str) -> list[FeatureDrift]:
+        """Features at or above a band (`investigate` or `act`)."""
+        return [row for row in self.features if STATUS_ORDER[row.status] >= STATUS_ORDER[status]]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values: mode, profile, bins, epsilon, sizes, and the `features` list."""
+        return {
+            "mode": self.mode,
+            "profile": self.profile.to_dict(),
+            "bins": self.bins,
+            "epsilon": self.epsilon,
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "features": [row.to_dict() for row in self.features],
+        }
+
+
+def _sort(rows: list[FeatureDrift]) -> tuple[FeatureDrift, ...]:
+    """Worst PSI first; features without an answer last, by name."""
+    return tuple(sorted(rows, key=lambda r: (r.psi is None, -(r.psi or 0.0), r.feature)))
+
+
+def drift_from_counts(
+    feature: str,
+    reference_counts: np.ndarray,
+    current_counts: np.ndarray,
+    *,
+    kind: str = NUMERIC,
+    labels: Sequence[str] = (),
+    epsilon: float = DEFAULT_EPSILON,
+    profile: Profile | None = None,
+    note: str = "",
+    missing_bin: bool = True,
+    unseen_bin: bool = False,
+) -> FeatureDrift:
+    """One feature's drift from bin counts alone (what a SQL or Prometheus backend returns)."""
+    profile = profile or get_profile(DEFAULT_PROFILE)
+    ref = np.asarray(reference_counts, dtype=np.int64)
+    cur = np.asarray(current_counts, dtype=np.int64)
+    if ref.shape != cur.shape:
+        raise ValueError(f"{feature}: count vectors differ in length ({ref.size} vs {cur.size})")
+    n_ref, n_cur = int(ref.sum()), int(cur.sum())
+    bins = ref.size - (1 if missing_bin else 0)
+    base: dict[str, Any] = {
+        "feature": feature,
+        "kind": kind,
+        "mode": QUANTILE,
+        "bins": bins,
+        "epsilon": epsilon,
+    }
+    sizes: dict[str, Any] = {"n_reference": n_ref, "n_current": n_cur, "labels": tuple(labels)}
+    empty = "current window is empty" if n_cur == 0 else "reference is empty" if n_ref == 0 else ""
+    if empty:
+        note = "; ".join(part for part in (note, empty) if part)
+        return FeatureDrift(**base, psi=None, status=NO_DATA, **sizes, note=note)
+    terms = psi_terms(floor_shares(shares(ref), epsilon), floor_shares(shares(cur), epsilon))
+    value = float(terms.sum())
+    chi = stats.chi_square(ref, cur) if kind == CATEGORICAL else stats.TestResult(None)
+    missing_index = -1 if missing_bin else None
+    unseen_index = -2 if (unseen_bin and missing_bin) else (-1 if unseen_bin else None)
+    return FeatureDrift(
+        **base,
+        psi=value,
+        status=profile.status(value),
+        **sizes,
+        js=stats.js_from_counts(ref, cur),
+        chi2=chi.statistic,
+        chi2_pvalue=chi.pvalue,
+        missing_reference=float(ref[missing_index] / n_ref) if missing_index else 0.0,
+        missing_current=float(cur[missing_index] / n_cur) if missing_index else 0.0,
+        unseen_current=float(cur[unseen_index] / n_cur) if unseen_index else 0.0,
+        terms=tuple(float(t) for t in terms),
+        note=note,
+    )
+
+
+def _quantile_row(
+    fit: FeatureFit, current: pd.Series, profile: Profile, epsilon: float, exact: bool
+) -> FeatureDrift:
+    """A quantile-mode row: bin the window in the fit's bins, then add exact tests if asked."""
+    binned = bin_window(fit, current)
+    note = "; ".join(part for part in (fit.note, binned.note) if part)
+    if fit.n and fit.counts[:-1].sum() == 0:
+        note = note or "reference has only missing values"
+        if binned.n and binned.counts[:-1].sum() == 0:
+            return FeatureDrift(
+                feature=fit.feature,
+                kind=fit.kind,
+                mode=QUANTILE,
+                psi=None,
+                status=NO_DATA,
+                bins=fit.bins,
+                epsilon=epsilon,
+                n_reference=fit.n,
+                n_current=binned.n,
+                note=f"{note}; current too: nothing to compare",
+            )
+    if binned.n and binned.counts[:-1].sum() == 0:
+        note = "; ".join(part for part in (note, "current window has only missing values") if part)
+    row = drift_from_counts(
+        fit.feature,
+        fit.counts,
+        binned.counts,
+        kind=fit.kind,
+        labels=fit.labels,
+        epsilon=epsilon,
+        profile=profile,
+        note=note,
+        unseen_bin=fit.kind == CATEGORICAL,
+    )
+    extra: dict[str, Any] = {"infinite_current": binned.infinite}
+    if exact and fit.kind == NUMERIC and fit.sample is not None and row.psi is not None:
+        values = as_float(current)
+        ks = stats.ks_test(fit.sample, values)
+        extra |= {
+            "ks": ks.statistic,
+            "ks_pvalue": ks.pvalue,
+            "wasserstein": stats.wasserstein_normed(fit.sample, values),
+        }
+        if extra["wasserstein"] is None and fit.sample.size:
+            extra["note"] = "; ".join(
+                p for p in (row.note, "Wasserstein undefined: reference std is 0") if p
+            )
+    return _replace(row, extra)
+
+
+def _replace(row: FeatureDrift, changes: dict[str, Any]) -> FeatureDrift:
+    """A copy of a frozen row with some fields changed."""
+    from dataclasses import replace
+
+    return replace(row, **changes)
+
+
+def _evidently_row(
+    feature: str, kind: str, reference: pd.Series, current: pd.Series, profile: Profile
+) -> FeatureDrift:
+    """An evidently-mode row: Evidently's own bins for this pair of samples."""
+    base: dict[str, Any] = {"feature": feature, "mode": EVIDENTLY, "epsilon": EVIDENTLY_EPSILON}
+    sizes: dict[str, Any] = {"n_reference": int(reference.size), "n_current": int(current.size)}
+    try:
+        result = evidently_bins(reference, current, kind)
+    except ValueError as error:
+        return FeatureDrift(
+            **base, kind=kind, psi=None, status=NO_DATA, bins=0, **sizes, note=str(error)
+        )
+    dropped = result.dropped_reference + result.dropped_current
+    note = f"{dropped} missing or infinite value(s) dropped" if dropped else ""
+    if result.treated_as != kind:
+        note = "; ".join(p for p in (note, "≤ 20 distinct values: compared as categories") if p)
+    value = result.psi
+    js = stats.js_from_counts(result.reference_shares, result.current_shares)
+    return FeatureDrift(
+        **base,
+        kind=kind,
+        psi=value,
+        status=profile.status(value),
+        bins=len(result.labels),
+        **sizes,
+        js=js,
+        labels=result.labels,
+        terms=tuple(float(t) for t in result.terms),
+        note=note,
+    )
+
+
+def drift_table(
+    reference: pd.DataFrame,
+    current: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    mode: str = QUANTILE,
+    bins: int = DEFAULT_BINS,
+    profile: str | Profile = DEFAULT_PROFILE,
+    epsilon: float = DEFAULT_EPSILON,
+    kinds: dict[str, str] | None = None,
+    fitted: ReferenceProfile | None = None,
+    exact: bool = True,
+) -> DriftTable:
+    """Drift of every column of `current` against `reference`, worst first.
+
+    `fitted` is a cached reference fit (quantile mode): with it only the
+    current window is binned. `exact=False` skips KS and Wasserstein, which
+    need the raw samples sorted, keeping the table O(rows) in one pass.
+    """
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
+    chosen = profile if isinstance(profile, Profile) else get_profile(profile)
+    names = list(columns) if columns is not None else [c for c in reference if c in current]
+    missing = [c for c in names if c not in current or (fitted is None and c not in reference)]
+    if missing:
+        raise ValueError(f"column(s) not found: {', '.join(missing)}")
+    if not names:
+        raise ValueError("no columns in common between reference and current")
+    rows: list[FeatureDrift] = []
+    if mode == QUANTILE:
+        fit = fitted or fit_reference(reference, names, bins=bins, kinds=kinds, keep_sample=exact)
+        rows = [_quantile_row(fit[c], current[c], chosen, epsilon, exact) for c in names]
+        n_reference = max((fit[c].n for c in names), default=0)
+    else:
+        from console.analysis.drift.reference import column_kind
+
+        kinds = kinds or {}
+        for c in names:
+            kind = kinds.get(c) or column_kind(reference[c])[0]
+            rows.append(_evidently_row(c, kind, reference[c], current[c], chosen))
+        n_reference = len(reference)
+    return DriftTable(
+        mode=mode,
+        profile=chosen,
+        bins=bins if mode == QUANTILE else 0,
+        epsilon=epsilon if mode == QUANTILE else EVIDENTLY_EPSILON,
+        n_reference=n_reference,
+        n_current=len(current),
+        features=_sort(rows),
+    )
