@@ -1,0 +1,201 @@
+"""Automatic discovery of the worst slices of one and two predicates (SliceLine's score).
+
+Every candidate column is encoded once as small integer codes (numeric
+columns by reference quantiles); the statistics of all 1-predicate slices of
+a column come from one `np.bincount`, those of all 2-predicate slices of a
+pair of columns from one more, so the cost is O(rows × pairs) with no
+per-row Python.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from console.analysis.slices.metrics import Predicate, SliceMetric, slice_row
+
+DEFAULT_ALPHA = 0.95
+MAX_LEVELS = 64
+SAMPLE_ROWS = 100_000
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A column as integer codes, with the predicate each code stands for."""
+
+    column: str
+    codes: np.ndarray
+    predicates: tuple[Predicate, ...]
+
+    @property
+    def levels(self) -> int:
+        """How many distinct codes."""
+        return len(self.predicates)
+
+
+def _numeric_labels(edges: np.ndarray) -> list[str]:
+    """`[a, b)` labels for open bins around `edges`."""
+    bounds = [f"{edge:.6g}" for edge in edges]
+    inner = [f"[{lo}, {hi})" for lo, hi in itertools.pairwise(bounds)]
+    return [f"(-inf, {bounds[0]})", *inner, f"[{bounds[-1]}, inf)"]
+
+
+def _sample(values: np.ndarray, size: int = SAMPLE_ROWS) -> np.ndarray:
+    """An evenly strided sample: enough to place quantile cuts and count distinct values."""
+    step = max(1, values.size // size)
+    return values[::step]
+
+
+def encode(series: pd.Series, column: str, numeric_bins: int = 4) -> Encoded | None:
+    """Codes for one column, or None when it cannot define slices (one level, or an id).
+
+    Numeric columns with more distinct values than bins are cut at quantiles
+    of a strided sample (the cuts only name slices; every row is counted).
+    """
+    numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype
+    )
+    if numeric:
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        finite = _sample(values)
+        finite = finite[np.isfinite(finite)]
+        if finite.size and np.unique(finite).size > numeric_bins:
+            edges = np.unique(np.quantile(finite, np.linspace(0, 1, numeric_bins + 1)[1:-1]))
+            codes = np.searchsorted(edges, values, side="right").astype(np.int64)
+            predicates = [Predicate(column, "in", label) for label in _numeric_labels(edges)]
+            missing = np.isnan(values)
+            if missing.any():
+                codes[missing] = len(predicates)
+                predicates.append(Predicate(column, "is", "missing"))
+            return Encoded(column, codes, tuple(predicates))
+    raw, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes = raw.astype(np.int64)
+    predicates = [Predicate(column, "==", str(value)) for value in uniques]
+    if (codes < 0).any():
+        codes[codes < 0] = len(predicates)
+        predicates.append(Predicate(column, "is", "missing"))
+    if not 2 <= len(predicates) <= MAX_LEVELS:
+        return None
+    return Encoded(column, codes, tuple(predicates))
+
+
+def sliceline_score(
+    errors: np.ndarray, sizes: np.ndarray, mean_error: float, n: int, alpha: float
+) -> np.ndarray:
+    """SliceLine: α·(ē_S / ē − 1) − (1 − α)·(n / |S| − 1); higher is a worse, larger slice."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result: np.ndarray = alpha * ((errors / sizes) / mean_error - 1) - (1 - alpha) * (
+            n / sizes - 1
+        )
+    return np.where(sizes > 0, result, -np.inf)
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    """A slice found, before it is turned into a row."""
+
+    score: float
+    predicates: tuple[Predicate, ...]
+    size: int
+    total: float
+    squares: float
+
+
+def find_slices(
+    frame: pd.DataFrame,
+    errors: np.ndarray,
+    columns: Sequence[str],
+    *,
+    max_predicates: int = 2,
+    min_support: int = 30,
+    alpha: float = DEFAULT_ALPHA,
+    top: int = 20,
+    numeric_bins: int = 4,
+    proportion: bool = True,
+) -> tuple[SliceMetric, ...]:
+    """The worst slices by SliceLine score (positive only), worst first.
+
+    `errors` is a non-negative per-row error (1/0 for a misclassification, or
+    a latency); rows where it is NaN are left out. A two-predicate slice is
+    kept only when it scores higher than both of its parents.
+    """
+    if max_predicates not in (1, 2):
+        raise ValueError(f"max_predicates must be 1 or 2, got {max_predicates}")
+    keep = ~np.isnan(errors)
+    values = errors[keep] if not keep.all() else errors
+    n = int(values.size)
+    mean_error = float(values.mean()) if n else 0.0
+    if n == 0 or mean_error <= 0:
+        return ()
+    subset = frame.loc[keep] if not keep.all() else frame
+    encoded = [e for e in (encode(subset[c], c, numeric_bins) for c in columns) if e is not None]
+    binary = bool(np.all((values == 0) | (values == 1)))
+    squares_all = values * values
+    candidates: list[_Candidate] = []
+    parent_score: dict[tuple[str, int], float] = {}
+
+    flags = values.astype(np.int64) if binary else np.empty(0, dtype=np.int64)
+    tagged = {e.column: e.codes * 2 + flags for e in encoded} if binary else {}
+
+    def stats(
+        codes: np.ndarray, length: int, tagged_codes: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Sizes, error sums and sums of squares per code (one bincount for 1/0 errors)."""
+        if binary:
+            key = tagged_codes if tagged_codes is not None else codes * 2 + flags
+            both = np.bincount(key, minlength=2 * length)
+            errors_per = both[1::2].astype(np.float64)
+            return both[0::2] + both[1::2], errors_per, errors_per
+        return (
+            np.bincount(codes, minlength=length),
+            np.bincount(codes, weights=values, minlength=length),
+            np.bincount(codes, weights=squares_all, minlength=length),
+        )
+
+    for enc in encoded:
+        sizes, total, squares = stats(enc.codes, enc.levels, tagged.get(enc.column))
+        scores = sliceline_score(total, sizes, mean_error, n, alpha)
+        for level in range(enc.levels):
+            parent_score[(enc.column, level)] = float(scores[level])
+            if sizes[level] >= min_support and scores[level] > 0:
+                candidates.append(
+                    _Candidate(
+                        score=float(scores[level]),
+                        predicates=(enc.predicates[level],),
+                        size=int(sizes[level]),
+                        total=float(total[level]),
+                        squares=float(squares[level]),
+                    )
+                )
+    if max_predicates == 2:
+        for left, right in itertools.combinations(encoded, 2):
+            length = left.levels * right.levels
+            if binary:
+                key = left.codes * (2 * right.levels) + tagged[right.column]
+                sizes, total, squares = stats(key, length, key)
+            else:
+                sizes, total, squares = stats(left.codes * right.levels + right.codes, length)
+            scores = sliceline_score(total, sizes, mean_error, n, alpha)
+            for flat in np.flatnonzero((sizes >= min_support) & (scores > 0)):
+                i, j = divmod(int(flat), right.levels)
+                best_parent = max(parent_score[(left.column, i)], parent_score[(right.column, j)])
+                if scores[flat] <= best_parent:
+                    continue
+                candidates.append(
+                    _Candidate(
+                        score=float(scores[flat]),
+                        predicates=(left.predicates[i], right.predicates[j]),
+                        size=int(sizes[flat]),
+                        total=float(total[flat]),
+                        squares=float(squares[flat]),
+                    )
+                )
+    candidates.sort(key=lambda c: (-c.score, -c.size))
+    return tuple(
+        slice_row(c.predicates, c.size, c.total, c.squares, n, mean_error, proportion, c.score)
+        for c in candidates[:top]
+    )

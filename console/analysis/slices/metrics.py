@@ -1,0 +1,196 @@
+"""Metric per slice with support, share, delta against overall and a confidence interval."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+Z95 = 1.959963984540054
+METRICS: dict[str, str] = {
+    "accuracy": "share of rows where prediction == label (higher is better)",
+    "error_rate": "share of rows where prediction != label (higher is worse)",
+    "mean_score": "mean model score",
+    "latency": "mean latency in ms of the chosen column",
+}
+PROPORTIONS = ("accuracy", "error_rate")
+
+
+@dataclass(frozen=True)
+class Predicate:
+    """One condition of a slice: `column op value` (op is `==` or `in` for a numeric bin)."""
+
+    column: str
+    op: str
+    value: str
+
+    def __str__(self) -> str:
+        """`device_type == tablet`."""
+        return f"{self.column} {self.op} {self.value}"
+
+
+@dataclass(frozen=True)
+class SliceMetric:
+    """A slice's metric with its support, traffic share, delta against overall and 95 % CI."""
+
+    predicates: tuple[Predicate, ...]
+    support: int
+    share: float
+    metric: float
+    delta: float
+    ci_low: float
+    ci_high: float
+    score: float | None = None
+
+    @property
+    def name(self) -> str:
+        """`a == x AND b in [1, 2)`."""
+        return " AND ".join(str(p) for p in self.predicates) or "(all)"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values, predicates as `{column, op, value}`."""
+        document = asdict(self)
+        document["name"] = self.name
+        return document
+
+
+@dataclass(frozen=True)
+class SliceTable:
+    """A metric over slices: the overall value, the same recomputed from the slices, the rows."""
+
+    metric_name: str
+    overall: float
+    overall_from_slices: float
+    n: int
+    slices: tuple[SliceMetric, ...] = field(default_factory=tuple)
+    note: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values with a `slices` list."""
+        return {
+            "metric": self.metric_name,
+            "overall": self.overall,
+            "overall_from_slices": self.overall_from_slices,
+            "n": self.n,
+            "note": self.note,
+            "slices": [row.to_dict() for row in self.slices],
+        }
+
+
+def wilson_interval(successes: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval of a proportion; (0, 1) when n is 0."""
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
+
+
+def mean_interval(mean: float, sum_squares: float, n: int, z: float = Z95) -> tuple[float, float]:
+    """Normal interval of a mean from its sum of squares; the point when n < 2."""
+    if n < 2:
+        return mean, mean
+    variance = max((sum_squares - n * mean * mean) / (n - 1), 0.0)
+    half = z * float(np.sqrt(variance / n))
+    return mean - half, mean + half
+
+
+def row_values(
+    frame: pd.DataFrame,
+    metric: str,
+    *,
+    label: str = "label",
+    prediction: str = "prediction",
+    column: str | None = None,
+) -> np.ndarray:
+    """The per-row value a metric averages: 1/0 correctness, a score or a latency."""
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r} (known: {', '.join(METRICS)})")
+    if metric in PROPORTIONS:
+        for name in (label, prediction):
+            if name not in frame:
+                raise ValueError(f"metric {metric} needs column {name!r}")
+        labelled = frame[label].notna().to_numpy()
+        same = (frame[label] == frame[prediction]).to_numpy(dtype=np.float64)
+        values = same if metric == "accuracy" else 1.0 - same
+        return np.where(labelled, values, np.nan)
+    name = column or ("score" if metric == "mean_score" else "")
+    if not name or name not in frame:
+        raise ValueError(f"metric {metric} needs a column (got {name!r})")
+    return pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
+
+
+def slice_row(
+    predicates: Sequence[Predicate],
+    count: int,
+    total: float,
+    sum_squares: float,
+    n: int,
+    overall: float,
+    proportion: bool,
+    score: float | None = None,
+) -> SliceMetric:
+    """Build one slice's row from its sufficient statistics (count, sum, sum of squares)."""
+    metric = total / count if count else float("nan")
+    low, high = (
+        wilson_interval(total, count) if proportion else mean_interval(metric, sum_squares, count)
+    )
+    return SliceMetric(
+        predicates=tuple(predicates),
+        support=int(count),
+        share=count / n if n else 0.0,
+        metric=metric,
+        delta=metric - overall,
+        ci_low=low,
+        ci_high=high,
+        score=score,
+    )
+
+
+def metric_by_column(
+    frame: pd.DataFrame, column: str, values: np.ndarray, metric: str
+) -> SliceTable:
+    """The metric for every value of one column; the overall recomputed as Σ share·metric."""
+    if column not in frame:
+        raise ValueError(f"column {column!r} not found")
+    keep = ~np.isnan(values)
+    dropped = int((~keep).sum())
+    keys = frame[column].astype(object).where(frame[column].notna(), "(missing)").to_numpy()[keep]
+    kept = values[keep]
+    n = int(kept.size)
+    overall = float(kept.mean()) if n else float("nan")
+    codes, uniques = pd.factorize(pd.Series(keys, dtype=object).astype(str))
+    counts = np.bincount(codes, minlength=len(uniques))
+    sums = np.bincount(codes, weights=kept, minlength=len(uniques))
+    squares = np.bincount(codes, weights=kept * kept, minlength=len(uniques))
+    proportion = metric in PROPORTIONS
+    rows = [
+        slice_row(
+            [Predicate(column, "==", str(value))],
+            int(counts[i]),
+            float(sums[i]),
+            float(squares[i]),
+            n,
+            overall,
+            proportion,
+        )
+        for i, value in enumerate(uniques)
+    ]
+    worse_high = metric != "accuracy"
+    rows.sort(key=lambda r: -r.delta if worse_high else r.delta)
+    recomputed = float(sum(r.share * r.metric for r in rows)) if n else float("nan")
+    note = f"{dropped} row(s) without a value (e.g. no label yet) left out" if dropped else ""
+    return SliceTable(metric, overall, recomputed, n, tuple(rows), note)
+
+
+def weighted_overall(shares: Sequence[float], metrics: Sequence[float]) -> float:
+    """The overall metric from slice shares and slice metrics (shares must sum to 1)."""
+    total = float(np.sum(shares))
+    if not np.isclose(total, 1.0):
+        raise ValueError(f"slice shares sum to {total:.6g}, not 1")
+    return float(np.dot(shares, metrics))
