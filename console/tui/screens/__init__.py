@@ -1,0 +1,1 @@
+"""The screens: overview, model, help; drift, slices, latency, timeline come later."""

@@ -1,0 +1,190 @@
+"""The overview: every model's traffic, error rate, p99 against SLO, canary and incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, ClassVar
+
+from textual.binding import BindingType
+from textual.widget import Widget
+from textual.widgets import Static
+
+from console.services.overview import Overview, OverviewRow, build_overview
+from console.tui.actions import bindings_for
+from console.tui.format import (
+    age_text,
+    cell,
+    error_rate_text,
+    fresh_limit,
+    p99_text,
+    traffic_text,
+)
+from console.tui.messages import OverviewLoaded
+from console.tui.screens.base import DataScreen
+from console.tui.settings import Settings
+from console.tui.widgets.inputs import ClosableInput
+from console.tui.widgets.status_bar import data_age, summarize
+from console.tui.widgets.table import VigilTable
+
+COLUMNS = ("MODEL", "TRAFFIC", "ERR", "P99/SLO ms", "CANARY", "INC", "AGE")
+
+
+class OverviewScreen(DataScreen):
+    """All models at a glance; Enter opens one, `/` filters."""
+
+    SCOPE = "overview"
+    AUTO_FOCUS = "#models"
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("overview")]
+
+    def __init__(self, settings: Settings) -> None:
+        """An empty overview; the first read starts when the screen is shown."""
+        super().__init__(settings, ("vigil", settings.context_name, "overview"))
+        self.overview: Overview | None = None
+        self.filter_text = ""
+
+    def compose_body(self) -> Iterable[Widget]:
+        """A one-line note, the (hidden) filter and the models table."""
+        yield Static("reading the backends…", id="overview-note", markup=False)
+        yield ClosableInput(placeholder="filter models", id="filter")
+        table = VigilTable(id="models", cursor_type="row", zebra_stripes=True)
+        table.add_columns(*COLUMNS)
+        yield table
+
+    def load(self) -> OverviewLoaded:
+        """Read every model's row (in a worker thread)."""
+        settings = self.settings
+        return OverviewLoaded(
+            build_overview(
+                settings.source,
+                window_minutes=settings.window_minutes,
+                timeout_s=settings.timeout_s,
+                clock=settings.clock,
+            )
+        )
+
+    def on_overview_loaded(self, message: OverviewLoaded) -> None:
+        """Merge the new reading with the last good one and redraw."""
+        self.overview = message.overview.merged_with(self.overview)
+        self.loaded_at = self.settings.clock()
+        self.render_view()
+
+    def render_view(self) -> None:
+        """The one place the overview's widgets are updated."""
+        now = self.settings.clock()
+        overview = self.overview
+        note = self.query_one("#overview-note", Static)
+        table = self.query_one("#models", VigilTable)
+        if overview is None:
+            return
+        selected = self.selected_model()
+        table.clear()
+        rows = [row for row in overview.rows if self.filter_text.lower() in row.model.lower()]
+        for row in rows:
+            table.add_row(*self._cells(row, now), key=row.model)
+        if selected is not None and selected in {row.model for row in rows}:
+            table.move_cursor(row=[row.model for row in rows].index(selected))
+        note.update(self._note(overview, len(rows)))
+        self.render_status()
+
+    def _cells(self, row: OverviewRow, now: datetime) -> tuple[str, ...]:
+        """One table row, every live number marked when stale or failed."""
+        fresh = fresh_limit(self.settings.refresh_s)
+        return (
+            row.model,
+            cell(row.traffic, traffic_text, now, fresh),
+            cell(row.error_rate, error_rate_text, now, fresh),
+            cell(row.p99, lambda value: p99_text(value, row.slo_p99_ms), now, fresh),
+            cell(row.canary, lambda value: value.label, now, fresh),
+            cell(row.incidents, lambda value: value.label, now, fresh),
+            cell(row.latest, lambda value: age_text(value, now), now, fresh),
+        )
+
+    def _note(self, overview: Overview, shown: int) -> str:
+        """The line above the table: counts and window, or the registry error."""
+        if not overview.models.ok and not overview.rows:
+            return f"✗ registry unavailable: {overview.models.error}"
+        total = len(overview.rows)
+        counted = f"{shown} of {total} models" if self.filter_text else f"{total} models"
+        filtered = f" · filter: {self.filter_text}" if self.filter_text else ""
+        return (
+            f"{counted}{filtered} · ERR, P99: last {overview.window_minutes} min of data"
+            " · AGE: newest point · ~ stale · ✗ error"
+        )
+
+    def status_text(self, now: datetime) -> str:
+        """Each backend's staleness, the first error, and how old the newest data is."""
+        overview = self.overview
+        if overview is None:
+            return "loading…"
+        readings: dict[str, Any] = {"models": overview.models}
+        latest: datetime | None = None
+        for row in overview.rows:
+            for name, reading in row.readings().items():
+                readings[f"{row.model}.{name}"] = reading
+            if row.latest.value is not None:
+                latest = row.latest.value if latest is None else max(latest, row.latest.value)
+        note = data_age(latest, now) if overview.rows else ""
+        return summarize(readings, now, fresh_limit(self.settings.refresh_s), note)
+
+    def selected_model(self) -> str | None:
+        """The model under the cursor, if any."""
+        table = self.query_one("#models", VigilTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        return None if key.value is None else str(key.value)
+
+    def on_data_table_row_selected(self, event: VigilTable.RowSelected) -> None:
+        """Enter on a row opens that model."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.open_model(str(event.row_key.value))
+
+    def action_open_selected(self) -> None:
+        """Open the model under the cursor."""
+        model = self.selected_model()
+        if model is not None:
+            self.open_model(model)
+
+    def open_model(self, model: str) -> None:
+        """Push the model screen."""
+        opener: Any = getattr(self.app, "open_model", None)
+        if opener is not None:
+            opener(model)
+
+    def action_filter(self) -> None:
+        """Show and focus the filter."""
+        box = self.query_one("#filter", ClosableInput)
+        box.add_class("open")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        """Drop the filter."""
+        if self.filter_text:
+            self.filter_text = ""
+            self.render_view()
+
+    def on_input_changed(self, event: ClosableInput.Changed) -> None:
+        """Filter as the user types."""
+        if event.input.id == "filter":
+            self.filter_text = event.value.strip()
+            self.render_view()
+
+    def close_input(self, line: Any) -> None:
+        """Closing the filter clears it; closing the command line just hides it."""
+        if getattr(line, "id", None) == "filter":
+            self.filter_text = ""
+            self.render_view()
+        super().close_input(line)
+
+    def focus_body(self) -> None:
+        """The table has the focus."""
+        self.query_one("#models", VigilTable).focus()
+
+    def on_input_submitted(self, event: ClosableInput.Submitted) -> None:
+        """Enter in the filter keeps it and returns to the table."""
+        if event.input.id == "filter":
+            event.stop()
+            event.input.remove_class("open")
+            self.focus_body()
