@@ -1,0 +1,8 @@
+"""The runbook engine: the policy gate, execution with persisted state, audit, plan and revert."""
+
+from __future__ import annotations
+
+from runbooks.engine.environment import Confirmer, Environment, RunbookRefused
+from runbooks.engine.runner import PlanLine, Runner, RunResult
+
+__all__ = ["Confirmer", "Environment", "PlanLine", "RunResult", "RunbookRefused", "Runner"]

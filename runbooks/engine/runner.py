@@ -1,0 +1,405 @@
+"""Run, resume and revert runbooks: gate first, then each step persisted and audited."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from runbooks.engine import audit, gate, live
+from runbooks.engine import state as store
+from runbooks.engine.actions import ACTIONS, Outcome, StepCall
+from runbooks.engine.environment import Environment, ParameterError, RunbookRefused
+from runbooks.engine.live import StepFailed
+from runbooks.engine.plan import PlanLine, plan
+from runbooks.engine.state import RunState, StepRecord
+from runbooks.spec.loader import coerce, load_runbook_text
+from runbooks.spec.model import Runbook, Step
+from runbooks.spec.templating import TemplateError, substitute
+
+RESUMABLE = ("running", "interrupted", "paused")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """How a run ended: its id, status, the reason, and the exit code for the CLI."""
+
+    run_id: str
+    status: str
+    reason: str
+    exit_code: int
+
+
+class Runner:
+    """Executes runbooks in one Environment; the only path by which Vigil changes anything."""
+
+    def __init__(self, env: Environment) -> None:
+        """Act in `env`; runs are persisted under env.state_dir."""
+        self.env = env
+
+    # --- parameters and plan -------------------------------------------------
+
+    def bind(self, runbook: Runbook, given: Mapping[str, Any]) -> dict[str, Any]:
+        """Typed parameter values; `version` parameters are resolved to a concrete version."""
+        unknown = [k for k in given if k not in runbook.parameters]
+        if unknown:
+            known = ", ".join(runbook.parameters) or "none"
+            raise ParameterError(f"{runbook.name} has no parameter {unknown[0]!r} (known: {known})")
+        values: dict[str, Any] = {}
+        for name, param in runbook.parameters.items():
+            if name in given:
+                raw = given[name]
+            elif param.required:
+                raise ParameterError(f"{runbook.name} needs -p {name}=... ({param.description})")
+            else:
+                raw = param.default
+            try:
+                values[name] = coerce(param.type, raw)
+            except TemplateError as error:
+                raise ParameterError(f"parameter {name}: {error}") from None
+        model = values.get("model")
+        for name, param in runbook.parameters.items():
+            if param.type == "version" and model:
+                try:
+                    values[name] = live.resolve_version(self.env, str(model), values[name])
+                except StepFailed as error:
+                    raise ParameterError(f"parameter {name}: {error}") from None
+        return values
+
+    def plan(self, runbook: Runbook, given: Mapping[str, Any]) -> list[PlanLine]:
+        """The dry run: each step with what it would change; nothing changes."""
+        return plan(self.env, runbook, self.bind(runbook, given))
+
+    # --- run -------------------------------------------------------------------
+
+    def run(self, runbook: Runbook, given: Mapping[str, Any]) -> RunResult:
+        """Gate, confirm, snapshot, then execute every step; on failure run on_failure."""
+        params = self.bind(runbook, given)
+        model = str(params.get("model", ""))
+        state = RunState(
+            run_id=store.new_run_id(runbook.name),
+            runbook=runbook.name,
+            source=runbook.source,
+            text=runbook.text,
+            context=self.env.context,
+            params=params,
+            user=self.env.user,
+            host=self.env.host,
+            pid=os.getpid(),
+            created_at=store.now_iso(),
+            steps=[StepRecord(s.name, s.type) for s in runbook.steps],
+        )
+        refused = self._gate(runbook, state, model, "run")
+        if refused is not None:
+            return refused
+        state.snapshot = self._snapshot(runbook, params)
+        store.save(self.env.state_dir, state)
+        self.env.out(f"run {state.run_id}: {runbook.name} on {self.env.context}")
+        return self._continue(runbook, state)
+
+    def resume(self, run_id: str) -> RunResult:
+        """Continue an interrupted or paused run from the first step not done."""
+        state = self._load(run_id)
+        if state.status not in RESUMABLE:
+            raise ParameterError(f"run {run_id} is {state.status}; only an unfinished run resumes")
+        self._not_running_elsewhere(state)
+        runbook = load_runbook_text(state.text, state.source)
+        refused = self._gate(runbook, state, str(state.params.get("model", "")), "resume")
+        if refused is not None:
+            return refused
+        for record in state.steps:
+            if record.status == "paused":
+                record.status = "done"
+                record.message += f" (accepted by {self.env.user} on resume)"
+        state.status = "running"
+        state.pid = os.getpid()
+        state.reason = ""
+        store.save(self.env.state_dir, state)
+        done = sum(r.status == "done" for r in state.steps)
+        self.env.out(f"resuming {run_id} at step {done + 1}/{len(state.steps)}")
+        return self._continue(runbook, state)
+
+    def revert(self, run_id: str) -> RunResult:
+        """Put the weights and aliases back as they were before the run, and say what differs."""
+        state = self._load(run_id)
+        self._not_running_elsewhere(state)
+        runbook = load_runbook_text(state.text, state.source)
+        revert_step = Step("revert", "set_weights", {"weights": "start"})
+        undo = Runbook(
+            name=runbook.name,
+            description=runbook.description,
+            risk=runbook.risk,
+            parameters=runbook.parameters,
+            steps=(revert_step,),
+            on_failure=(),
+            source=runbook.source,
+            text=runbook.text,
+        )
+        refused = self._gate(undo, state, str(state.params.get("model", "")), "revert", False)
+        if refused is not None:
+            return refused
+        started = time.perf_counter()
+        before: dict[str, Any] = {}
+        after: dict[str, Any] = {}
+        problems: list[str] = []
+        for model, saved in state.snapshot.get("weights", {}).items():
+            try:
+                before[model] = live.weights(self.env, model)
+                if live.nonzero(before[model]) != live.nonzero(saved):
+                    live.apply_weights(self.env, model, saved)
+                after[model] = live.weights(self.env, model)
+            except Exception as error:
+                problems.append(f"{model} weights: {error}")
+        problems += self._restore_aliases(state)
+        state.divergence = self._divergence(state)
+        outcome = "reverted" if not problems and not state.divergence else "revert incomplete"
+        self._audit(state, "revert", "revert", {}, before, after, outcome, started)
+        state.status = "reverted" if outcome == "reverted" else state.status
+        state.reason = "; ".join(problems + state.divergence) or "reverted to the state before"
+        store.save(self.env.state_dir, state)
+        for model in after:
+            self.env.out(f"{model}: weights {live.show(before[model])} → {live.show(after[model])}")
+        self._report_divergence(state)
+        return RunResult(
+            state.run_id, state.status, state.reason, 0 if outcome == "reverted" else 1
+        )
+
+    # --- internals ------------------------------------------------------------
+
+    def _gate(
+        self, runbook: Runbook, state: RunState, model: str, verb: str, save: bool = True
+    ) -> RunResult | None:
+        """Apply the policy gate; a refusal is audited and persisted, nothing else happens."""
+        started = time.perf_counter()
+        try:
+            gate.check(self.env, runbook, runbook.steps + runbook.on_failure)
+            gate.confirm_start(self.env, runbook, model, verb)
+        except RunbookRefused as error:
+            self._audit(state, "gate", verb, state.params, {}, {}, f"refused: {error}", started)
+            if save:
+                state.status = "refused"
+                state.reason = str(error)
+                store.save(self.env.state_dir, state)
+            return RunResult(state.run_id, "refused", str(error), 1)
+        self._audit(state, "gate", verb, state.params, {}, {}, "allowed", started)
+        return None
+
+    def _continue(self, runbook: Runbook, state: RunState) -> RunResult:
+        """Run the remaining steps; handle failure, finish and pause."""
+        for step, record in zip(runbook.steps, state.steps, strict=True):
+            if record.status == "done":
+                continue
+            outcome = self._execute(runbook, state, step, record)
+            if outcome.status == "finish":
+                return self._end(state, "finished", outcome.message, 0)
+            if outcome.status == "paused":
+                reason = (
+                    f"{outcome.message}; paused: `vigil runbook resume {state.run_id}` to go on "
+                    f"or `vigil runbook revert {state.run_id}` to undo"
+                )
+                return self._end(state, "paused", reason, 1)
+            if outcome.status == "failed":
+                return self._fail(runbook, state, f"step {step.name} failed: {outcome.message}")
+        return self._end(state, "succeeded", "all steps done", 0)
+
+    def _execute(
+        self, runbook: Runbook, state: RunState, step: Step, record: StepRecord
+    ) -> Outcome:
+        """One step: persist it as running, do it, persist and audit what happened."""
+        from backends.contracts import BackendError
+
+        record.status = "running"
+        record.started_at = store.now_iso()
+        store.save(self.env.state_dir, state)
+        self.env.out(f"  [{step.name}] {step.type}")
+        started = time.perf_counter()
+        values = {
+            **state.params,
+            **state.outputs(),
+            "context": self.env.context,
+            "run_id": state.run_id,
+            "runbook": runbook.name,
+        }
+        fields: dict[str, Any] = {}
+        try:
+            fields = substitute(dict(step.fields), values)
+            model = str(fields.get("model") or state.params.get("model") or "")
+            call = StepCall(
+                self.env, step.name, runbook.name, state.run_id, model, fields, state.snapshot
+            )
+            outcome = ACTIONS[step.type](call)
+        except KeyboardInterrupt:
+            record.status = "interrupted"
+            state.status = "interrupted"
+            state.reason = f"interrupted during step {step.name}"
+            store.save(self.env.state_dir, state)
+            self._audit(state, step.name, step.type, fields, {}, {}, "interrupted", started)
+            raise
+        except (StepFailed, TemplateError, BackendError, ValueError, KeyError) as error:
+            outcome = Outcome("failed", str(error) or type(error).__name__)
+        record.duration_s = time.perf_counter() - started
+        record.status = {"ok": "done", "finish": "done"}.get(outcome.status, outcome.status)
+        record.before, record.after = outcome.before, outcome.after
+        record.message, record.outputs = outcome.message, outcome.outputs
+        store.save(self.env.state_dir, state)
+        self._audit(
+            state,
+            step.name,
+            step.type,
+            fields,
+            outcome.before,
+            outcome.after,
+            outcome.status if outcome.status != "failed" else f"failed: {outcome.message}",
+            started,
+        )
+        self.env.out(f"    {outcome.status}: {outcome.message}")
+        return outcome
+
+    def _fail(self, runbook: Runbook, state: RunState, reason: str) -> RunResult:
+        """Run the on_failure steps (by default: weights back as before), then report drift."""
+        self.env.out(f"ABORT: {reason}")
+        steps = runbook.on_failure or (
+            Step("restore-weights", "set_weights", {"weights": "start"}),
+        )
+        state.failure_steps = [StepRecord(s.name, s.type) for s in steps]
+        if not state.snapshot.get("weights"):
+            state.failure_steps = []
+        for step, record in zip(steps, state.failure_steps, strict=False):
+            self._execute(runbook, state, step, record)
+        state.divergence = self._divergence(state)
+        result = self._end(state, "failed", reason, 1)
+        self._report_divergence(state)
+        return result
+
+    def _end(self, state: RunState, status: str, reason: str, code: int) -> RunResult:
+        """Persist and audit the end of the run."""
+        state.status = status
+        state.reason = reason
+        store.save(self.env.state_dir, state)
+        self._audit(state, "end", "run", {}, {}, {}, status, time.perf_counter())
+        self.env.out(f"{status}: {reason}")
+        return RunResult(state.run_id, status, reason, code)
+
+    def _snapshot(self, runbook: Runbook, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The weights and aliases of every model the runbook touches, before it starts."""
+        from backends.contracts import BackendError
+
+        models = {str(params["model"])} if params.get("model") else set()
+        for step in runbook.steps:
+            named = step.fields.get("model")
+            if isinstance(named, str) and "${" not in named:
+                models.add(named)
+        snapshot: dict[str, Any] = {"weights": {}, "aliases": {}}
+        for model in sorted(models):
+            try:
+                snapshot["weights"][model] = live.weights(self.env, model)
+            except BackendError as error:
+                self.env.out(f"  note: no traffic split of {model} to restore later: {error}")
+            try:
+                snapshot["aliases"][model] = live.aliases(self.env, model)
+            except BackendError as error:
+                self.env.out(f"  note: no aliases of {model} recorded: {error}")
+        return snapshot
+
+    def _divergence(self, state: RunState) -> list[str]:
+        """What the live system holds now that differs from before the run (abort is not undo)."""
+        from backends.contracts import BackendError
+
+        found: list[str] = []
+        for model, saved in state.snapshot.get("weights", {}).items():
+            try:
+                now = live.weights(self.env, model)
+            except BackendError as error:
+                found.append(f"{model}: live weights unreadable: {error}")
+                continue
+            if live.nonzero(now) != live.nonzero(saved):
+                found.append(
+                    f"{model}: live weights {live.show(now)} differ from before the run "
+                    f"({live.show(saved)})"
+                )
+        for model, saved in state.snapshot.get("aliases", {}).items():
+            try:
+                now_aliases = live.aliases(self.env, model)
+            except BackendError:
+                continue
+            for alias in sorted(set(saved) | set(now_aliases)):
+                if saved.get(alias) != now_aliases.get(alias):
+                    found.append(
+                        f"{model}: alias {alias} is {now_aliases.get(alias) or 'unset'}, "
+                        f"was {saved.get(alias) or 'unset'} before the run"
+                    )
+        for record in state.steps:
+            if record.type == "retrain" and record.outputs.get("job_id"):
+                found.append(f"retraining job {record.outputs['job_id']} ran; it is not undone")
+        return found
+
+    def _restore_aliases(self, state: RunState) -> list[str]:
+        """Move aliases back to where they were before the run."""
+        from backends.contracts import SupportsRegister
+
+        problems: list[str] = []
+        registry = self.env.get("registry")
+        for model, saved in state.snapshot.get("aliases", {}).items():
+            try:
+                now = live.aliases(self.env, model)
+                for alias, version in saved.items():
+                    if now.get(alias) != version:
+                        if not isinstance(registry, SupportsRegister):
+                            raise StepFailed("the registry cannot move aliases")
+                        registry.set_alias(model, alias, version)
+                        self.env.out(f"{model}: alias {alias} {now.get(alias)} → {version}")
+            except Exception as error:
+                problems.append(f"{model} aliases: {error}")
+        return problems
+
+    def _report_divergence(self, state: RunState) -> None:
+        """Say plainly where the live state is not what it was before the run."""
+        if state.divergence:
+            self.env.out("live state differs from before the run (abort is not undo):")
+            for line in state.divergence:
+                self.env.out(f"  - {line}")
+
+    def _audit(
+        self,
+        state: RunState,
+        step: str,
+        action: str,
+        params: Mapping[str, Any],
+        before: Mapping[str, Any],
+        after: Mapping[str, Any],
+        outcome: str,
+        started: float,
+    ) -> None:
+        """One audit record for this run."""
+        audit.record(
+            self.env,
+            runbook=state.runbook,
+            run_id=state.run_id,
+            step=step,
+            action=action,
+            params=params,
+            before=before,
+            after=after,
+            outcome=outcome,
+            duration_s=max(0.0, time.perf_counter() - started),
+        )
+
+    def _load(self, run_id: str) -> RunState:
+        """A persisted run, or a ParameterError naming the run id."""
+        try:
+            return store.load(self.env.state_dir, run_id)
+        except (OSError, ValueError, TypeError) as error:
+            raise ParameterError(
+                f"no readable run {run_id!r} in {self.env.state_dir}: {error}"
+            ) from None
+
+    def _not_running_elsewhere(self, state: RunState) -> None:
+        """Refuse to touch a run whose process is still alive."""
+        if (
+            state.status == "running"
+            and state.host == self.env.host
+            and store.process_alive(state.pid)
+        ) and state.pid != os.getpid():
+            raise RunbookRefused(f"run {state.run_id} is still running (pid {state.pid})")
