@@ -1,0 +1,311 @@
+"""The inference log: Parquet files per model, one per UTC day of each append batch.
+
+Files are named `part-<ts_min_us>-<ts_max_us>-<id>.parquet`, so a window
+opens only the files whose time span overlaps it and reads only the columns
+asked for. Late labels live in `W/labels/<model>/` and are joined by
+request_id when a window includes `label`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import threading
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backends.contracts import BackendError, NotFoundError
+from backends.embedded.db import from_us, now_us, to_us
+from backends.embedded.files import component, read_parquet, write_parquet_atomic
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+PART = re.compile(r"^part-(\d+)-(\d+)-[0-9a-f]+\.parquet$")
+LABELS = re.compile(r"^labels-(\d+)-[0-9a-f]+\.parquet$")
+REQUIRED = ("ts", "request_id", "version")
+DAY_US = 86_400 * 1_000_000
+
+
+class InferenceLogMixin:
+    """InferenceLog + SupportsLogWrite + SupportsBinCounts over Parquet files."""
+
+    _root: Path
+    _schemas: dict[Path, pa.Schema]
+    _schema_lock: threading.Lock
+
+    if TYPE_CHECKING:
+
+        def _has_model(self, name: str) -> bool:
+            """Whether the registry knows `name` (provided by the registry mixin)."""
+
+    def append(self, model: str, rows: pd.DataFrame) -> int:
+        """Append logged requests, one file per UTC day; returns how many were written."""
+        import numpy as np
+        import pyarrow as pa
+
+        directory = self._log_dir(model)
+        missing = [c for c in REQUIRED if c not in rows.columns]
+        if missing:
+            raise ValueError(f"inference rows need columns {', '.join(missing)}")
+        if rows.empty:
+            return 0
+        frame = rows.copy()
+        frame["ts"] = _utc_times(frame["ts"])
+        if frame["ts"].isna().any():
+            raise ValueError("inference rows: ts has missing values")
+        frame["request_id"] = frame["request_id"].astype(str)
+        frame["version"] = frame["version"].astype(str)
+        if "label" in frame.columns:
+            frame["label"] = frame["label"].astype("float64")
+        frame = frame.sort_values("ts", kind="stable").reset_index(drop=True)
+        try:
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError) as error:
+            raise ValueError(f"inference rows cannot be stored: {error}") from error
+        index = table.schema.get_field_index("ts")
+        table = table.set_column(
+            index, "ts", table.column("ts").cast(pa.timestamp("us", tz="UTC"), safe=False)
+        )
+        stamps = table.column("ts").cast(pa.int64()).to_numpy()
+        days = stamps // DAY_US
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        bounds = [0, *cuts.tolist(), len(stamps)]
+        for lo, hi in itertools.pairwise(bounds):
+            name = f"part-{stamps[lo]}-{stamps[hi - 1]}-{uuid.uuid4().hex[:12]}.parquet"
+            write_parquet_atomic(table.slice(lo, hi - lo), directory / name)
+        return len(frame)
+
+    def add_labels(self, model: str, labels: pd.DataFrame) -> int:
+        """Attach late labels (request_id, label) to logged requests; returns how many matched."""
+        import pyarrow as pa
+
+        directory = self._log_dir(model)
+        if not {"request_id", "label"} <= set(labels.columns):
+            raise ValueError("labels need columns request_id and label")
+        frame = labels[["request_id", "label"]].copy()
+        frame["request_id"] = frame["request_id"].astype(str)
+        try:
+            frame["label"] = frame["label"].astype("float64")
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"labels must be numeric: {error}") from error
+        logged = self._logged(directory, frame["request_id"].unique().tolist())
+        matched = frame[frame["request_id"].isin(logged)].drop_duplicates("request_id", keep="last")
+        if matched.empty:
+            return 0
+        stamp = now_us()
+        path = self._root / "labels" / model / f"labels-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
+        write_parquet_atomic(pa.Table.from_pandas(matched, preserve_index=False), path)
+        return len(matched)
+
+    def window(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        columns: Sequence[str] | None = None,
+        version: str | None = None,
+    ) -> pd.DataFrame:
+        """Rows logged in [start, end), only the columns asked for, optionally one version."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        directory = self._log_dir(model, must_exist=True)
+        lo, hi = to_us(start), to_us(end)
+        parts = _parts(directory)
+        known = self._known_columns([path for path, _, _ in parts])
+        wanted = (
+            list(columns)
+            if columns is not None
+            else [*known, *(["label"] * ("label" not in known))]
+        )
+        unknown = [c for c in wanted if c not in known and c != "label"]
+        if unknown and parts:
+            raise NotFoundError(
+                f"no column {', '.join(map(repr, unknown))} in the inference log of {model}"
+            )
+        needed = list(dict.fromkeys([*wanted, "ts", *(["version"] if version else [])]))
+        if "label" in wanted:
+            needed.append("request_id")
+        tables = []
+        for path, first, last in parts:
+            if last < lo or first >= hi:
+                continue
+            present = [c for c in dict.fromkeys(needed) if c in self._schema(path).names]
+            table = read_parquet(path, present)
+            if first < lo or last >= hi:
+                stamps = table.column("ts").cast(pa.int64())
+                keep = pc.and_(pc.greater_equal(stamps, lo), pc.less(stamps, hi))
+                table = table.filter(keep)
+            if version is not None:
+                table = table.filter(pc.equal(table.column("version"), version))
+            tables.append(table)
+        if tables:
+            try:
+                merged = pa.concat_tables(tables, promote_options="default").sort_by("ts")
+            except pa.ArrowException as error:
+                raise BackendError(f"inference log of {model}: files disagree: {error}") from error
+            frame = merged.to_pandas()
+        else:
+            frame = pd.DataFrame({c: pd.Series(dtype=_empty_dtype(c)) for c in needed})
+        if "label" in wanted:
+            frame["label"] = self._joined_labels(model, frame)
+        for column in wanted:
+            if column not in frame.columns:
+                frame[column] = float("nan")
+        return frame[wanted].reset_index(drop=True)
+
+    def time_range(self, model: str) -> tuple[datetime, datetime] | None:
+        """First and last timestamp logged, from the file names alone."""
+        parts = _parts(self._log_dir(model, must_exist=True))
+        if not parts:
+            return None
+        return from_us(min(p[1] for p in parts)), from_us(max(p[2] for p in parts))
+
+    def bin_counts(
+        self,
+        model: str,
+        feature: str,
+        edges: np.ndarray,
+        start: datetime,
+        end: datetime,
+    ) -> np.ndarray:
+        """Counts per bin: numeric edges give len(edges)+1 open bins; categories one bin each
+        plus an unseen bin; the last bin counts missing values."""
+        import numpy as np
+
+        values = self.window(model, start, end, columns=[feature])[feature]
+        edges = np.asarray(edges)
+        if edges.dtype.kind in "OUS":
+            return _category_counts(values, edges)
+        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        edges = edges.astype(np.float64)
+        if edges.ndim != 1 or (np.diff(edges) < 0).any():
+            raise ValueError("edges must be a one-dimensional ascending array")
+        missing = np.isnan(numbers)
+        placed = np.searchsorted(edges, numbers[~missing], side="right")
+        counts = np.bincount(placed, minlength=len(edges) + 1)
+        return np.append(counts, int(missing.sum())).astype(np.int64)
+
+    def _log_dir(self, model: str, *, must_exist: bool = False) -> Path:
+        """W/inference/<model>; NotFoundError when the model is neither logged nor registered."""
+        directory = self._root / "inference" / component(model, "model")
+        if must_exist and not directory.is_dir() and not self._has_model(model):
+            raise NotFoundError(f"no model {model!r} in the registry or the inference log")
+        return directory
+
+    def _schema(self, path: Path) -> pa.Schema:
+        """The schema of a log file (cached: files never change once written)."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with self._schema_lock:
+            cached = self._schemas.get(path)
+        if cached is None:
+            try:
+                cached = pq.read_schema(path)
+            except (OSError, pa.ArrowException) as error:
+                raise BackendError(f"cannot read {path}: {error}") from error
+            with self._schema_lock:
+                self._schemas[path] = cached
+        return cached
+
+    def _known_columns(self, paths: list[Path]) -> list[str]:
+        """Every column any log file holds, in first-seen order."""
+        names: dict[str, None] = {}
+        for path in paths:
+            names.update(dict.fromkeys(self._schema(path).names))
+        return list(names)
+
+    def _logged(self, directory: Path, candidates: list[str]) -> set[str]:
+        """Which of `candidates` appear as request ids in the model's log."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        wanted = pa.array(candidates, type=pa.string())
+        found: set[str] = set()
+        for path, _, _ in _parts(directory):
+            ids = read_parquet(path, ["request_id"]).column("request_id")
+            hits = ids.filter(pc.is_in(ids, value_set=wanted))
+            found.update(hits.to_pylist())
+        return found
+
+    def _joined_labels(self, model: str, frame: pd.DataFrame) -> pd.Series:
+        """The label column with late labels (latest wins) filled in by request_id."""
+        import numpy as np
+        import pandas as pd
+
+        base = (
+            frame["label"].astype("float64")
+            if "label" in frame.columns
+            else pd.Series(np.nan, index=frame.index, dtype="float64")
+        )
+        directory = self._root / "labels" / model
+        files = sorted(
+            (int(m.group(1)), p) for p in _listdir(directory) if (m := LABELS.match(p.name))
+        )
+        if not files or frame.empty:
+            return base
+        late = pd.concat([read_parquet(p).to_pandas() for _, p in files], ignore_index=True)
+        late = late.drop_duplicates("request_id", keep="last").set_index("request_id")["label"]
+        filled = frame["request_id"].map(late)
+        return filled.where(filled.notna(), base).astype("float64")
+
+
+def _listdir(directory: Path) -> list[Path]:
+    """Files of a directory, or none when it does not exist."""
+    try:
+        return list(directory.iterdir())
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise BackendError(f"cannot list {directory}: {error}") from error
+
+
+def _parts(directory: Path) -> list[tuple[Path, int, int]]:
+    """(path, ts_min_us, ts_max_us) of each log file, oldest first."""
+    found = [
+        (p, int(m.group(1)), int(m.group(2)))
+        for p in _listdir(directory)
+        if (m := PART.match(p.name))
+    ]
+    return sorted(found, key=lambda item: (item[1], item[2], item[0].name))
+
+
+def _utc_times(values: pd.Series) -> pd.Series:
+    """Timestamps as UTC datetimes: aware are converted, naive read as UTC, numbers as epoch s."""
+    import pandas as pd
+
+    try:
+        if pd.api.types.is_numeric_dtype(values):
+            return pd.to_datetime(values, unit="s", utc=True)
+        return pd.to_datetime(values, utc=True)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"inference rows: ts is not a timestamp: {error}") from error
+
+
+def _empty_dtype(column: str) -> Any:
+    """The dtype of a column in an empty window."""
+    if column == "ts":
+        return "datetime64[us, UTC]"
+    if column in ("request_id", "version"):
+        return object
+    return "float64"
+
+
+def _category_counts(values: pd.Series, categories: np.ndarray) -> np.ndarray:
+    """Counts per category, then unseen values, then missing ones."""
+    import numpy as np
+
+    missing = values.isna().to_numpy()
+    present = values[~missing].astype(str)
+    counts = present.value_counts()
+    known = [int(counts.get(str(c), 0)) for c in categories.tolist()]
+    unseen = int(len(present) - sum(known))
+    return np.asarray([*known, unseen, int(missing.sum())], dtype=np.int64)

@@ -1,0 +1,220 @@
+"""Serving control for a workspace: the stored traffic split, and the live server when one runs.
+
+The split lives in the workspace database (local_serving reads it at start-up
+and persists admin changes through `store_traffic`). When `W/serving.json`
+names a server that answers its health check, calls go to it through the
+KServe V2 admin client; otherwise status shows the stored split with
+`live=False` and weight changes are stored to take effect at the next start.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, insert, select
+
+from backends.contracts import (
+    BackendError,
+    EndpointStatus,
+    Model,
+    VersionState,
+)
+from backends.embedded.db import Database, dumps, now_us
+from backends.embedded.tables import TimelineRow, TrafficRow
+
+if TYPE_CHECKING:
+    from backends.kserve_v2 import KServeV2Serving
+
+TRAFFIC = TrafficRow.__table__  # type: ignore[attr-defined]
+TIMELINE = TimelineRow.__table__  # type: ignore[attr-defined]
+HEALTH_TIMEOUT_S = 1.0
+LIVE_CACHE_S = 2.0
+
+
+def validate_weights(weights: Mapping[str, int], known: list[str]) -> dict[str, int]:
+    """Integer percent weights for known versions summing to 100, else ValueError saying why."""
+    if not isinstance(weights, Mapping) or not weights:
+        raise ValueError("weights must be a non-empty mapping of version to percent")
+    checked: dict[str, int] = {}
+    for version, weight in weights.items():
+        if isinstance(weight, bool) or not isinstance(weight, int):
+            raise ValueError(f"weight of {version} must be an integer percent, got {weight!r}")
+        if not 0 <= weight <= 100:
+            raise ValueError(f"weight of {version} must be within 0..100, got {weight}")
+        if str(version) not in known:
+            raise ValueError(f"unknown version {version!r} (known: {', '.join(known) or 'none'})")
+        checked[str(version)] = int(weight)
+    total = sum(checked.values())
+    if total != 100:
+        raise ValueError(f"weights must sum to 100, got {total}")
+    return checked
+
+
+def describe(weights: Mapping[str, int]) -> str:
+    """A split as `v1 90% / v2 10%`."""
+    return " / ".join(f"{v} {w}%" for v, w in weights.items()) or "none"
+
+
+class ServingMixin:
+    """ServingControl + SupportsTrafficSplit + SupportsRollback + SupportsLoad."""
+
+    _db: Database
+    _root: Path
+    _live_lock: threading.Lock
+    _live_cache: tuple[float, KServeV2Serving | None] | None
+
+    if TYPE_CHECKING:
+
+        def get_model(self, name: str) -> Model:
+            """Provided by the registry mixin."""
+
+        def list_models(self) -> list[Model]:
+            """Provided by the registry mixin."""
+
+    def stored_traffic(self, model: str) -> dict[str, int]:
+        """The stored split; with none stored, the champion (else newest version) at 100."""
+        found = self.get_model(model)
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(TRAFFIC.c.version, TRAFFIC.c.weight)
+                .where(TRAFFIC.c.model == model)
+                .order_by(TRAFFIC.c.version)
+            ).all()
+        if rows:
+            return {version: int(weight) for version, weight in rows}
+        default = found.alias("champion") or (found.versions[-1] if found.versions else None)
+        return {default.version: 100} if default is not None else {}
+
+    def store_traffic(self, model: str, weights: Mapping[str, int], actor: str) -> None:
+        """Validate and store a split, recording a `traffic_change` timeline event."""
+        found = self.get_model(model)
+        checked = validate_weights(weights, [v.version for v in found.versions])
+        before = self.stored_traffic(model)
+        detail = {"before": before, "after": checked, "actor": actor}
+        with self._db.write() as conn:
+            conn.execute(delete(TRAFFIC).where(TRAFFIC.c.model == model))
+            conn.execute(
+                insert(TRAFFIC),
+                [{"model": model, "version": v, "weight": w} for v, w in checked.items()],
+            )
+            conn.execute(
+                insert(TIMELINE).values(
+                    at_us=now_us(),
+                    kind="traffic_change",
+                    layer="model",
+                    summary=f"{model} traffic {describe(before)} → {describe(checked)}",
+                    model=model,
+                    source=actor,
+                    detail_json=dumps(detail),
+                )
+            )
+
+    def endpoints(self) -> list[EndpointStatus]:
+        """Every served model: from the live server, else every registered model offline."""
+        live = self._live()
+        if live is not None:
+            return live.endpoints()
+        return [self._offline(model) for model in self.list_models()]
+
+    def status(self, model: str) -> EndpointStatus:
+        """One model's endpoint: live when a server runs, else the stored split."""
+        live = self._live()
+        if live is not None:
+            return live.status(model)
+        return self._offline(self.get_model(model))
+
+    def set_weights(self, model: str, weights: Mapping[str, int]) -> EndpointStatus:
+        """Set the split on the live server, or store it for the next start."""
+        found = self.get_model(model)
+        checked = validate_weights(weights, [v.version for v in found.versions])
+        live = self._live()
+        if live is not None:
+            return live.set_weights(model, checked)
+        self.store_traffic(model, checked, actor="vigil")
+        return self._offline(found)
+
+    def rollback(self, model: str, to_version: str) -> EndpointStatus:
+        """Route 100 % to `to_version` (live, or stored for the next start)."""
+        found = self.get_model(model)
+        validate_weights({to_version: 100}, [v.version for v in found.versions])
+        live = self._live()
+        if live is not None:
+            return live.rollback(model, to_version)
+        self.store_traffic(model, {to_version: 100}, actor="vigil rollback")
+        return self._offline(found)
+
+    def load(self, model: str, version: str) -> EndpointStatus:
+        """Load a version on the live server."""
+        return self._require_live("load").load(model, version)
+
+    def unload(self, model: str, version: str) -> EndpointStatus:
+        """Unload a weightless version on the live server."""
+        return self._require_live("unload").unload(model, version)
+
+    def serving_info(self) -> dict[str, Any] | None:
+        """The contents of W/serving.json, or None when no server has written one."""
+        path = self._root / "serving.json"
+        try:
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as error:
+            raise BackendError(f"{path} is unreadable: {error}") from error
+        if not isinstance(info, dict) or not isinstance(info.get("url"), str):
+            raise BackendError(f"{path} must be a JSON object with a string `url`")
+        return info
+
+    def _offline(self, model: Model) -> EndpointStatus:
+        """The stored view of a model when no server runs."""
+        return EndpointStatus(
+            model=model.name,
+            versions=tuple(VersionState(v.version, "unloaded", v.runtime) for v in model.versions),
+            weights=self.stored_traffic(model.name),
+            healthy=False,
+            url="",
+            live=False,
+        )
+
+    def _require_live(self, action: str) -> KServeV2Serving:
+        """The live server, or BackendError explaining that none runs."""
+        live = self._live()
+        if live is None:
+            raise BackendError(
+                f"cannot {action}: no server runs on workspace {self._root} (start `vigil serve`)"
+            )
+        return live
+
+    def _live(self) -> KServeV2Serving | None:
+        """A client for the running server, or None; the answer is cached for two seconds."""
+        with self._live_lock:
+            cached = self._live_cache
+            if cached is not None and time.monotonic() - cached[0] < LIVE_CACHE_S:
+                return cached[1]
+        client = self._probe()
+        with self._live_lock:
+            self._live_cache = (time.monotonic(), client)
+        return client
+
+    def _probe(self) -> KServeV2Serving | None:
+        """Check W/serving.json's server with GET /v2/health/live within a second."""
+        import httpx
+
+        info = self.serving_info()
+        if info is None:
+            return None
+        url = str(info["url"]).rstrip("/")
+        try:
+            answer = httpx.get(f"{url}/v2/health/live", timeout=HEALTH_TIMEOUT_S)
+        except httpx.HTTPError:
+            return None
+        if answer.status_code != 200:
+            return None
+        from backends.kserve_v2 import KServeV2Serving
+
+        token_file = info.get("token_file")
+        return KServeV2Serving(url=url, token_file=str(token_file) if token_file else None)
