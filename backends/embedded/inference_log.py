@@ -30,6 +30,7 @@ PART = re.compile(r"^part-(\d+)-(\d+)-[0-9a-f]+\.parquet$")
 LABELS = re.compile(r"^labels-(\d+)-[0-9a-f]+\.parquet$")
 REQUIRED = ("ts", "request_id", "version")
 DAY_US = 86_400 * 1_000_000
+EMPTY_COLUMNS = ("ts", "request_id", "version", "score", "prediction")
 
 
 class InferenceLogMixin:
@@ -119,7 +120,7 @@ class InferenceLogMixin:
         directory = self._log_dir(model, must_exist=True)
         lo, hi = to_us(start), to_us(end)
         parts = _parts(directory)
-        known = self._known_columns([path for path, _, _ in parts])
+        known = self._known_columns([path for path, _, _ in parts]) or list(EMPTY_COLUMNS)
         wanted = (
             list(columns)
             if columns is not None
