@@ -1,0 +1,302 @@
+"""`vigil runbook`: list, show, plan, run, resume and revert runbooks through the policy gate."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from console.cli.common import UsageError, emit_json, open_context
+
+if TYPE_CHECKING:
+    from console.config import Context
+    from runbooks.engine import Environment
+    from runbooks.spec import Runbook
+
+ACTIONS = ("list", "show", "plan", "run", "resume", "revert", "runs")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `vigil runbook`."""
+    parser.add_argument("action", choices=ACTIONS, help="what to do")
+    parser.add_argument("target", nargs="?", help="runbook name (or file), or run id")
+    parser.add_argument("--file", metavar="PATH", help="a runbook file instead of a bundled name")
+    parser.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a runbook parameter (repeatable)",
+    )
+    parser.add_argument("--yes", action="store_true", help="confirm without a prompt")
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Dispatch one runbook action; refusals and aborts exit 1, bad input exits 2."""
+    if args.action == "list":
+        return _list(args)
+    if args.action == "show":
+        return _show(args, _runbook(args))
+    if args.action in ("resume", "revert") and not args.target:
+        raise UsageError(f"runbook {args.action} needs a run id (see `vigil runbook runs`)")
+    context = open_context(args)
+    env = environment(context, assume_yes=args.yes)
+    if args.action == "runs":
+        return _runs(args, env)
+    return _act(args, env)
+
+
+def _act(args: argparse.Namespace, env: Environment) -> int:
+    """plan / run / resume / revert, with every engine error mapped to an exit code."""
+    from backends.contracts import BackendError, NotFoundError
+    from runbooks.engine import RunbookRefused, Runner
+    from runbooks.engine.environment import ParameterError
+    from runbooks.spec import RunbookError
+
+    runner = Runner(env)
+    try:
+        if args.action == "plan":
+            runbook = _runbook(args)
+            return _plan(args, runner, runbook)
+        if args.action == "run":
+            result = runner.run(_runbook(args), _params(args.param))
+        elif args.action == "resume":
+            result = runner.resume(args.target)
+        else:
+            result = runner.revert(args.target)
+    except (RunbookError, ParameterError, NotFoundError) as error:
+        raise UsageError(str(error)) from error
+    except RunbookRefused as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 1
+    except BackendError as error:
+        print(f"vigil runbook: backend error: {error}", file=sys.stderr)
+        return 1
+    if result.exit_code:
+        print(f"run {result.run_id} {result.status}: {result.reason}", file=sys.stderr)
+    else:
+        print(f"run {result.run_id} {result.status}")
+    return result.exit_code
+
+
+def environment(context: Context, *, assume_yes: bool) -> Environment:
+    """The engine's Environment for a resolved context: backends, state folder, the human."""
+    from runbooks.engine import Environment
+
+    return Environment(
+        context=context.name,
+        read_only=context.read_only,
+        backend=_backend_getter(context),
+        state_dir=state_dir(context),
+        confirmer=TerminalConfirmer(),
+        assume_yes=assume_yes,
+        drift=_drift_function(context),
+        out=lambda line: print(line, flush=True),
+    )
+
+
+def state_dir(context: Context) -> Path:
+    """Where runs are persisted: the workspace, else the data folder of the context."""
+    from console.config import data_home
+
+    if context.workspace is not None:
+        return Path(context.workspace) / "runbook_runs"
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in context.name)
+    return data_home() / "runs" / safe
+
+
+def _backend_getter(context: Context) -> Any:
+    """A role → backend function whose configuration problems read as BackendError."""
+    from backends.contracts import BackendError
+    from backends.discovery import BackendUnavailable
+    from console.config import ConfigError
+
+    def get(role: str) -> Any:
+        try:
+            return context.backend(role)
+        except (ConfigError, BackendUnavailable) as error:
+            raise BackendError(str(error)) from error
+
+    return get
+
+
+def _drift_function(context: Context) -> Any:
+    """PSI of a feature (or, for None, the prediction score) over the last window."""
+
+    def drift(model: str, feature: str | None, window_s: float) -> float | None:
+        from datetime import UTC, datetime, timedelta
+
+        from console.analysis.drift import drift_table
+
+        column = feature or "score"
+        end = datetime.now(UTC)
+        start = end - timedelta(seconds=window_s)
+        log = context.inference_log
+        current = log.window(model, start, end, columns=[column])
+        if feature is None:
+            reference = log.window(model, start - timedelta(seconds=window_s), start, [column])
+        else:
+            reference = context.features.reference(model)
+        if column not in current or column not in reference or current.empty or reference.empty:
+            return None
+        table = drift_table(reference[[column]], current[[column]], [column], exact=False)
+        return table.features[0].psi if table.features else None
+
+    return drift
+
+
+class TerminalConfirmer:
+    """Asks on the terminal: y/N with default No, or typing the model name."""
+
+    def interactive(self) -> bool:
+        """A human can answer only when stdin is a terminal."""
+        return sys.stdin.isatty()
+
+    def confirm(self, prompt: str, *, require: str | None = None) -> bool:
+        """Prompt on stderr (stdout may carry JSON); anything but the expected answer is No."""
+        sys.stderr.write(prompt + " ")
+        sys.stderr.flush()
+        answer = sys.stdin.readline().strip()
+        if require is not None:
+            return answer == require
+        return answer.lower() in ("y", "yes")
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    """`-p key=value` pairs as a mapping; a malformed pair is a usage error."""
+    params: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"-p expects KEY=VALUE, not {pair!r}")
+        params[key.strip()] = value
+    return params
+
+
+def _runbook(args: argparse.Namespace) -> Runbook:
+    """The runbook named (bundled), or the file given with --file or as a path."""
+    from runbooks.library import names, path_of
+    from runbooks.spec import RunbookError, load_runbook
+
+    target = args.file or args.target
+    if not target:
+        raise UsageError(f"runbook {args.action} needs a runbook name or --file PATH")
+    path = (
+        Path(target) if args.file or "/" in target or target.endswith((".yaml", ".yml")) else None
+    )
+    if path is None:
+        path = path_of(target)
+        if path is None:
+            import difflib
+
+            close = difflib.get_close_matches(target, names(), n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise UsageError(f"no bundled runbook {target!r}{hint}; known: {', '.join(names())}")
+    elif not path.is_file():
+        raise UsageError(f"{path}: no such runbook file")
+    try:
+        return load_runbook(path)
+    except RunbookError as error:
+        raise UsageError(str(error)) from error
+
+
+def _list(args: argparse.Namespace) -> int:
+    """Every bundled runbook with its risk and description."""
+    from runbooks.library import names, path_of
+    from runbooks.spec import load_runbook
+
+    rows = []
+    for name in names():
+        path = path_of(name)
+        assert path is not None
+        book = load_runbook(path)
+        rows.append({"name": name, "risk": book.risk, "description": book.description})
+    if args.json:
+        emit_json(rows)
+    else:
+        for row in rows:
+            print(f"{row['name']:<18} {row['risk']:<7} {row['description']}")
+    return 0
+
+
+def _show(args: argparse.Namespace, book: Runbook) -> int:
+    """A runbook's description, documentation, parameters and steps."""
+    from runbooks.engine.gate import CONFIRMATION
+
+    if args.json:
+        emit_json(
+            {
+                "name": book.name,
+                "description": book.description,
+                "risk": book.risk,
+                "nonprod_only": book.nonprod_only,
+                "doc": book.doc,
+                "parameters": list(book.parameters.values()),
+                "steps": [{"name": s.name, "type": s.type, **s.fields} for s in book.steps],
+                "on_failure": [{"name": s.name, "type": s.type} for s in book.on_failure],
+            }
+        )
+        return 0
+    print(f"{book.name}: {book.description}")
+    print(f"risk: {book.risk} (confirmation: {CONFIRMATION[book.risk]})")
+    if book.nonprod_only:
+        print("runs only on non-production contexts")
+    if book.doc:
+        print("\n" + book.doc.rstrip() + "\n")
+    print("parameters:")
+    for param in book.parameters.values():
+        need = "required" if param.required else f"default {param.default!r}"
+        print(f"  {param.name:<18} {param.type:<9} {need:<22} {param.description}")
+    print("steps:")
+    for step in book.steps:
+        mark = "changes" if step.mutating else "reads"
+        print(f"  {step.name:<22} {step.type:<12} {mark}")
+    failure = ", ".join(s.name for s in book.on_failure) or "restore the weights from before"
+    print(f"on failure: {failure}")
+    return 0
+
+
+def _plan(args: argparse.Namespace, runner: Any, book: Runbook) -> int:
+    """The dry run: each step and what it would change; nothing changes."""
+    lines = runner.plan(book, _params(args.param))
+    if args.json:
+        emit_json({"runbook": book.name, "context": runner.env.context, "steps": lines})
+        return 0
+    print(f"plan of {book.name} on {runner.env.context} (dry run: nothing changes)")
+    for index, line in enumerate(lines, 1):
+        mark = "*" if line.mutating else " "
+        print(f" {mark}{index:>2}. [{line.step}] {line.text}")
+    if runner.env.read_only and any(line.mutating for line in lines):
+        print("note: this context is read-only; `run` would be refused")
+    return 0
+
+
+def _runs(args: argparse.Namespace, env: Environment) -> int:
+    """Persisted runs, oldest first."""
+    from runbooks.engine.state import list_runs
+
+    runs = list_runs(env.state_dir)
+    rows = [
+        {
+            "run_id": r.run_id,
+            "runbook": r.runbook,
+            "status": r.status,
+            "created_at": r.created_at,
+            "user": r.user,
+            "params": r.params,
+            "reason": r.reason,
+            "steps": [{"name": s.name, "status": s.status, "message": s.message} for s in r.steps],
+        }
+        for r in runs
+    ]
+    if args.json:
+        emit_json(rows)
+        return 0
+    for row in rows:
+        print(f"{row['run_id']:<44} {row['status']:<12} {row['reason']}")
+    if not rows:
+        print(f"no runs in {env.state_dir}")
+    return 0

@@ -1,0 +1,18 @@
+"""The bundled runbooks (YAML files in this folder), found by name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+FOLDER = Path(__file__).resolve().parent
+
+
+def names() -> list[str]:
+    """The name of every bundled runbook, sorted."""
+    return sorted(path.stem for path in FOLDER.glob("*.yaml"))
+
+
+def path_of(name: str) -> Path | None:
+    """The file of a bundled runbook, or None when there is none by that name."""
+    path = FOLDER / f"{name}.yaml"
+    return path if name in names() else None
