@@ -1,0 +1,41 @@
+"""Helpers for driving the app in tests: a settled pilot and the screen as plain text."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console
+from textual.pilot import Pilot
+
+from console.services.clock import fixed_clock
+from console.tui.app import VigilApp
+from tests.tui.fakes import NOW, FakeSource
+
+
+def make_app(source: Any | None = None, **options: Any) -> VigilApp:
+    """An app on the fake backend with the clock fixed and no live staleness tick."""
+    options.setdefault("clock", fixed_clock(NOW))
+    options.setdefault("live_ticks", False)
+    options.setdefault("context_name", "test")
+    return VigilApp(source if source is not None else FakeSource(), **options)
+
+
+async def settle(pilot: Pilot[Any], rounds: int = 200) -> None:
+    """Let the visible screen's first read land and pending workers finish (bounded)."""
+    for _ in range(rounds):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        if getattr(pilot.app.screen, "loaded_at", True) is not None:
+            return
+        await pilot.pause(0.01)
+
+
+def screen_text(app: VigilApp) -> str:
+    """What the terminal shows, as plain text (no colour)."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), color_system=None)
+    with console.capture() as capture:
+        console.print(app.screen._compositor.render_update(full=True))
+    return capture.get()

@@ -1,0 +1,239 @@
+"""Pilot flows: overview → model → back, quit, help, keymap, degraded backends, 80×24."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from console.tui.actions import ACTIONS
+from console.tui.keymap import load_keymap
+from console.tui.screens.help import HelpScreen
+from console.tui.screens.model import ModelScreen
+from console.tui.screens.overview import OverviewScreen
+from console.tui.widgets.table import VigilTable
+from tests.tui.fakes import NOW, FakeSource
+from tests.tui.helpers import make_app, screen_text, settle
+
+MODELS = ("churn-predictor", "eta-regressor", "fraud-detector")
+
+
+def table_rows(app, selector: str) -> list[list[str]]:
+    """Every row of a table as strings."""
+    table = app.screen.query_one(selector, VigilTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_overview_lists_every_model_with_its_numbers() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        rows = {row[0]: row for row in table_rows(app, "#models")}
+        assert tuple(sorted(rows)) == MODELS
+        assert rows["fraud-detector"][1] == "v3:90 v4:10"
+        assert rows["fraud-detector"][4] == "v4 at 10 %"
+        assert rows["eta-regressor"][2] == "5.00 %"
+        assert rows["eta-regressor"][3] == "96/80 ▲ OVER"
+        assert rows["eta-regressor"][5] == "1 (P1)"
+        assert rows["churn-predictor"][3] == "150/200 ok"
+        assert rows["churn-predictor"][6] == "3 d"
+        assert "data to 11-20 14:00 UTC (3 d old)" in screen_text(app)
+
+
+async def test_enter_opens_the_model_screen_and_escape_returns() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "j")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ModelScreen)
+        assert app.screen.model_name == "fraud-detector"
+        versions = table_rows(app, "#versions")
+        assert versions == [
+            ["v3", "champion", "90 %", "ready", "onnx", "2026-11-02 09:30"],
+            ["v4", "challenger", "10 %", "ready", "onnx", "2026-11-15 09:30"],
+        ]
+        lineage = table_rows(app, "#lineage")
+        assert lineage[0][:2] == ["v3", "c0defraud-"]
+        text = screen_text(app)
+        assert "overview › fraud-detector" in text
+        assert "canary v4 at 10 %" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+
+
+async def test_q_quits_with_exit_code_zero() -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code == 0
+    assert not app.is_running
+
+
+async def test_help_lists_every_action_of_the_registry() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 60)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        body = str(app.screen.query_one("#help-body").render())
+        for action in ACTIONS:
+            assert f"[{action.id}]" in body
+            assert action.description in body
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+
+
+async def test_a_remapped_key_from_the_keymap_file_works(tmp_path: Path) -> None:
+    keymap_file = tmp_path / "keymap.yaml"
+    keymap_file.write_text("quit: x\nrow.down: n\n", encoding="utf-8")
+    app = make_app(keymap=load_keymap(keymap_file))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("q")
+        await pilot.pause()
+        assert app.is_running
+        await pilot.press("n", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ModelScreen)
+        assert app.screen.model_name == "eta-regressor"
+        await pilot.press("question_mark")
+        await pilot.pause()
+        body = str(app.screen.query_one("#help-body").render())
+        assert "  x " in body and "[quit]" in body
+        await pilot.press("escape", "x")
+        await pilot.pause()
+    assert app.return_code == 0
+
+
+async def test_a_backend_that_raises_degrades_one_column_and_the_app_keeps_running() -> None:
+    app = make_app(FakeSource(broken=("metrics",)))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        rows = {row[0]: row for row in table_rows(app, "#models")}
+        assert rows["fraud-detector"][1] == "v3:90 v4:10"
+        assert rows["fraud-detector"][2] == "✗ error"
+        assert rows["fraud-detector"][3] == "✗ error"
+        assert rows["eta-regressor"][5] == "1 (P1)"
+        assert "✗ metrics: metrics backend down" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ModelScreen)
+        assert app.is_running
+
+
+async def test_a_broken_registry_shows_its_error_instead_of_the_table() -> None:
+    app = make_app(FakeSource(broken=("registry",)))
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert "✗ registry unavailable: registry backend down" in screen_text(app)
+        assert app.screen.query_one("#models", VigilTable).row_count == 0
+
+
+async def test_a_failed_refresh_keeps_the_last_value_marked_stale() -> None:
+    source = FakeSource()
+    now = [NOW]
+    app = make_app(source, clock=lambda: now[0])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        source.broken = ("metrics",)
+        now[0] = NOW + timedelta(minutes=7)
+        await pilot.press("r")
+        await settle(pilot)
+        rows = {row[0]: row for row in table_rows(app, "#models")}
+        assert rows["eta-regressor"][2] == "~5.00 %"
+        assert rows["eta-regressor"][1] == "v8:100"
+        assert "✗ metrics: metrics backend down (stale for 7 min)" in screen_text(app)
+
+
+async def test_the_first_frame_paints_before_any_backend_answers() -> None:
+    release = threading.Event()
+    source = FakeSource()
+    slow = source.backend.list_models
+
+    def blocked():
+        release.wait(10)
+        return slow()
+
+    source.backend.list_models = blocked  # type: ignore[method-assign]
+    app = make_app(source)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        text = screen_text(app)
+        assert "reading the backends…" in text
+        assert "loading…" in text
+        release.set()
+        await settle(pilot)
+        assert app.screen.query_one("#models", VigilTable).row_count == 3
+
+
+async def test_hidden_screens_stop_polling() -> None:
+    source = FakeSource()
+    calls = []
+    original = source.backend.list_models
+    source.backend.list_models = lambda: calls.append(1) or original()  # type: ignore[method-assign]
+    app = make_app(source, refresh_s=0.05)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.pause(0.3)
+        assert len(calls) >= 3
+        await pilot.press("enter")
+        await settle(pilot)
+        before = len(calls)
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert len(calls) == before
+
+
+async def test_command_line_opens_a_model_and_reports_bad_commands() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"model eta-regressor", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ModelScreen)
+        assert app.screen.model_name == "eta-regressor"
+        await pilot.press("colon", *"bogus", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ModelScreen)
+        assert app.is_running
+        await pilot.press("colon", *"overview", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+
+
+async def test_slash_filters_the_models_and_escape_clears_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"fraud")
+        await pilot.pause()
+        assert [row[0] for row in table_rows(app, "#models")] == ["fraud-detector"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(table_rows(app, "#models")) == 3
+
+
+async def test_an_unknown_model_degrades_the_model_screen() -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        app.open_model("nope")
+        await settle(pilot)
+        assert "registry unavailable: no model 'nope'" in screen_text(app)
+
+
+async def test_80_by_24_renders_every_model() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        for model in MODELS:
+            assert model in text
+        assert len(text.splitlines()) == 24
