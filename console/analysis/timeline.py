@@ -1,0 +1,238 @@
+"""One ordered incident timeline across layers, and which layer moved first.
+
+Events come from the registry (versions, alias moves), the incident store
+(alerts, traffic changes, notes), the audit log (runbook steps) and anomalies
+found in metric series. Each carries its layer (infrastructure, data, model,
+business) and whether it is a *signal* (something moved: an anomaly, a breach,
+an alert) or an *action* (a deploy, a runbook step, a note).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+LAYERS = ("infrastructure", "data", "model", "business")
+SIGNAL_KINDS = frozenset(
+    {"anomaly", "drop", "spike", "alert", "threshold_breach", "breach", "drift", "slo_breach"}
+)
+_LAYER_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("data", ("psi", "drift", "feature", "null", "missing", "freshness", "schema")),
+    ("business", ("revenue", "conversion", "chargeback", "approval", "business", "click")),
+    ("model", ("accuracy", "auc", "score", "prediction", "error_rate", "precision", "recall")),
+    (
+        "infrastructure",
+        ("latency", "_ms", "cpu", "memory", "gpu", "qps", "requests", "error", "saturation"),
+    ),
+)
+_ACTION_LAYERS = {
+    "rollback": "model",
+    "promote": "model",
+    "set_weights": "model",
+    "load": "infrastructure",
+    "unload": "infrastructure",
+    "retrain": "model",
+}
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened, its layer, and whether it is a signal or an action."""
+
+    at: datetime
+    kind: str
+    layer: str
+    summary: str
+    source: str = ""
+    signal: bool = False
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values."""
+        return {
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "layer": self.layer,
+            "summary": self.summary,
+            "source": self.source,
+            "signal": self.signal,
+            "detail": dict(self.detail),
+        }
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Events oldest first; the first signal and its layer."""
+
+    events: tuple[Event, ...]
+
+    @property
+    def first_signal(self) -> Event | None:
+        """The earliest event where something moved."""
+        return next((event for event in self.events if event.signal), None)
+
+    @property
+    def first_layer(self) -> str | None:
+        """The layer that moved first."""
+        first = self.first_signal
+        return first.layer if first else None
+
+    def of_kind(self, *kinds: str) -> list[Event]:
+        """Events of the given kinds, oldest first."""
+        return [event for event in self.events if event.kind in kinds]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values with the `events` list and `first_layer`."""
+        first = self.first_signal
+        return {
+            "first_layer": self.first_layer,
+            "first_signal": first.to_dict() if first else None,
+            "events": [event.to_dict() for event in self.events],
+        }
+
+
+def metric_layer(name: str) -> str:
+    """The layer a metric belongs to, from words in its name (infrastructure if unknown)."""
+    lowered = name.lower()
+    for layer, words in _LAYER_WORDS:
+        if any(word in lowered for word in words):
+            return layer
+    return "infrastructure"
+
+
+def _utc(moment: datetime) -> datetime:
+    """A timezone-aware UTC datetime (naive ones are taken as UTC)."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def from_registry(events: Iterable[Any]) -> list[Event]:
+    """Registry events (versions registered, alias moves) as model-layer actions."""
+    result = []
+    for event in events:
+        detail = dict(getattr(event, "detail", {}) or {})
+        if event.kind == "alias_moved":
+            alias = detail.get("alias", "alias")
+            previous = detail.get("previous") or detail.get("from")
+            moved = f" (was {previous})" if previous else ""
+            summary = f"{event.model}: {alias} → v{event.version}{moved}"
+            kind = "deploy" if alias in ("champion", "challenger", "canary") else "alias_moved"
+        elif event.kind == "alias_removed":
+            summary = f"{event.model}: {detail.get('alias', 'alias')} removed from v{event.version}"
+            kind = "alias_removed"
+        else:
+            summary = f"{event.model}: v{event.version} registered"
+            kind = "version_registered"
+        result.append(Event(_utc(event.at), kind, "model", summary, "registry", False, detail))
+    return result
+
+
+def from_incident_store(events: Iterable[Any]) -> list[Event]:
+    """Recorded timeline events (alerts, traffic changes, notes) with their own layer."""
+    return [
+        Event(
+            _utc(event.at),
+            event.kind,
+            event.layer if event.layer in LAYERS else "business",
+            event.summary,
+            event.source or "incidents",
+            event.kind in SIGNAL_KINDS,
+            dict(event.detail or {}),
+        )
+        for event in events
+    ]
+
+
+def from_audit(records: Iterable[Any]) -> list[Event]:
+    """Audited runbook steps as actions on the layer they touch."""
+    result = []
+    for record in records:
+        layer = _ACTION_LAYERS.get(record.action, "business")
+        summary = f"runbook {record.runbook} · {record.step}: {record.action} → {record.outcome}"
+        detail = {"user": record.user, "run_id": record.run_id, "params": dict(record.params)}
+        result.append(
+            Event(_utc(record.at), "runbook_step", layer, summary, "audit", False, detail)
+        )
+    return result
+
+
+def find_change(
+    values: np.ndarray, *, baseline: int | None = None, z: float = 4.0, run: int = 3
+) -> int | None:
+    """Index where a series leaves its baseline: `run` points in a row beyond z robust sigmas.
+
+    The baseline is the first quarter of the points unless given; sigma is
+    1.4826·MAD, floored at 1 % of the baseline median so a flat series still works.
+    """
+    finite = np.asarray(values, dtype=np.float64)
+    size = baseline if baseline is not None else max(run, finite.size // 4)
+    base = finite[:size][np.isfinite(finite[:size])]
+    if base.size == 0 or finite.size <= size:
+        return None
+    centre = float(np.median(base))
+    sigma = max(1.4826 * float(np.median(np.abs(base - centre))), 0.01 * abs(centre), 1e-12)
+    beyond = np.abs(finite - centre) > z * sigma
+    beyond[:size] = False
+    streak = 0
+    for index, flag in enumerate(beyond):
+        streak = streak + 1 if flag else 0
+        if streak == run:
+            return index - run + 1
+    return None
+
+
+def anomalies(series: Iterable[Any], *, z: float = 4.0, run: int = 3) -> list[Event]:
+    """The first departure from baseline in each metric series, as a signal on its layer."""
+    result = []
+    for one in series:
+        values = np.asarray(one.values, dtype=np.float64)
+        index = find_change(values, z=z, run=run)
+        if index is None:
+            continue
+        size = max(run, values.size // 4)
+        before = float(np.nanmedian(values[:size]))
+        after = float(values[index])
+        kind = "drop" if after < before else "spike"
+        labels = ", ".join(f"{k}={v}" for k, v in sorted(dict(one.labels).items()))
+        name = f"{one.name}{{{labels}}}" if labels else one.name
+        at = datetime.fromtimestamp(float(one.timestamps[index]), tz=UTC)
+        summary = f"{name} {kind}: {before:.4g} → {after:.4g}"
+        detail = {"metric": one.name, "labels": dict(one.labels), "before": before, "after": after}
+        result.append(Event(at, kind, metric_layer(one.name), summary, "metrics", True, detail))
+    return result
+
+
+def threshold_breaches(
+    series: Iterable[Any], threshold: float, *, above: bool = True
+) -> list[Event]:
+    """The first point of each series over (or under) a fixed threshold, as a signal."""
+    result = []
+    for one in series:
+        values = np.asarray(one.values, dtype=np.float64)
+        hits = np.flatnonzero(values > threshold if above else values < threshold)
+        if hits.size == 0:
+            continue
+        index = int(hits[0])
+        at = datetime.fromtimestamp(float(one.timestamps[index]), tz=UTC)
+        side = ">" if above else "<"
+        summary = f"{one.name} {values[index]:.4g} {side} {threshold:g}"
+        detail = {"metric": one.name, "labels": dict(one.labels), "value": float(values[index])}
+        result.append(
+            Event(at, "threshold_breach", metric_layer(one.name), summary, "metrics", True, detail)
+        )
+    return result
+
+
+def note(at: datetime, text: str, layer: str = "business") -> Event:
+    """A free-text note on the timeline."""
+    return Event(_utc(at), "note", layer, text, "note")
+
+
+def build_timeline(*sources: Sequence[Event]) -> Timeline:
+    """Merge event lists into one timeline, oldest first (signals before actions on a tie)."""
+    merged = [event for source in sources for event in source]
+    merged.sort(key=lambda event: (event.at, not event.signal, event.summary))
+    return Timeline(tuple(merged))
