@@ -1,0 +1,68 @@
+"""ServingControl + SupportsTrafficSplit + SupportsRollback: status, validation, rollback."""
+
+from __future__ import annotations
+
+import pytest
+
+from backends.contracts import (
+    NotFoundError,
+    ServingControl,
+    SupportsRegister,
+    SupportsRollback,
+    SupportsTrafficSplit,
+)
+from tests.contract.factories import factories_for
+from tests.contract.helpers import version
+
+SERVING = factories_for(ServingControl, SupportsTrafficSplit, SupportsRollback, SupportsRegister)
+
+
+@pytest.fixture
+def two_versions(backend) -> None:
+    """`fraud` with versions 1 (champion) and 2."""
+    backend.register_version(version("fraud", "1", 0, aliases=("champion",)))
+    backend.register_version(version("fraud", "2", 1))
+
+
+@pytest.mark.parametrize("backend", SERVING, indirect=True)
+def test_set_weights_then_status_shows_them(backend, two_versions) -> None:
+    status = backend.set_weights("fraud", {"1": 90, "2": 10})
+    assert dict(status.weights) == {"1": 90, "2": 10}
+    assert dict(backend.status("fraud").weights) == {"1": 90, "2": 10}
+    assert {v.version for v in backend.status("fraud").versions} == {"1", "2"}
+    assert "fraud" in [e.model for e in backend.endpoints()]
+
+
+@pytest.mark.parametrize("backend", SERVING, indirect=True)
+@pytest.mark.parametrize(
+    ("weights", "reason"),
+    [
+        ({"1": 90, "2": 20}, "sum to 100"),
+        ({"1": 90, "3": 10}, "unknown version"),
+        ({"1": 90.0, "2": 10}, "integer"),
+        ({"1": 110, "2": -10}, "0..100"),
+        ({}, "non-empty"),
+    ],
+)
+def test_bad_weights_are_refused_with_a_reason(backend, two_versions, weights, reason) -> None:
+    before = dict(backend.status("fraud").weights)
+    with pytest.raises(ValueError, match=reason):
+        backend.set_weights("fraud", weights)
+    assert dict(backend.status("fraud").weights) == before
+
+
+@pytest.mark.parametrize("backend", SERVING, indirect=True)
+def test_rollback_sends_everything_to_one_version(backend, two_versions) -> None:
+    backend.set_weights("fraud", {"1": 50, "2": 50})
+    status = backend.rollback("fraud", "1")
+    assert dict(status.weights) == {"1": 100}
+    with pytest.raises(ValueError, match="unknown version"):
+        backend.rollback("fraud", "7")
+
+
+@pytest.mark.parametrize("backend", SERVING, indirect=True)
+def test_unknown_model_is_not_found(backend) -> None:
+    with pytest.raises(NotFoundError):
+        backend.status("nope")
+    with pytest.raises(NotFoundError):
+        backend.set_weights("nope", {"1": 100})
