@@ -142,7 +142,7 @@ def count_categorical(series: pd.Series, categories: Sequence[str]) -> np.ndarra
     """Counts per category, then unseen, then missing."""
     text = as_text(series)
     missing = int(text.isna().sum())
-    codes = pd.Categorical(text.dropna(), categories=list(categories)).codes
+    codes = pd.Index(list(categories), dtype=object).get_indexer(text.dropna())
     raw = np.bincount(codes.astype(np.int64) + 1, minlength=len(categories) + 1)
     return np.concatenate((raw[1:], raw[:1], [missing])).astype(np.int64)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -28,7 +29,9 @@ def ks_test(reference: np.ndarray, current: np.ndarray) -> TestResult:
     current = current[np.isfinite(current)]
     if reference.size == 0 or current.size == 0:
         return TestResult(None)
-    result = stats.ks_2samp(reference, current)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "ks_2samp: Exact calculation", RuntimeWarning)
+        result = stats.ks_2samp(reference, current)
     return TestResult(float(result.statistic), float(result.pvalue))
 
 
