@@ -1,0 +1,183 @@
+"""The admin API (bearer token): traffic, rollback, load, unload, shadow, labels."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from local_serving.http.body import read_body
+from local_serving.http.state import ServerState, error_response, json_response
+from local_serving.models import AdminError
+from local_serving.protocol.v2 import ProtocolError
+
+ADMIN_BODY_LIMIT = 4 * 1024 * 1024
+Handler = Callable[[ServerState, Request, str], Awaitable[Response]]
+
+
+def _state(request: Request) -> ServerState:
+    """The shared server state."""
+    state: ServerState = request.app.state.serving
+    return state
+
+
+def authorized(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Wrap a handler: 401 without a valid token; AdminError and bad bodies become 4xx."""
+
+    async def endpoint(request: Request) -> Response:
+        """Check the token, then run the handler."""
+        state = _state(request)
+        actor = state.tokens.who(request.headers.get("authorization"))
+        if actor is None:
+            response = error_response(401, "missing or invalid admin token (Authorization: Bearer)")
+            response.headers["www-authenticate"] = "Bearer"
+            return response
+        try:
+            return await handler(state, request, actor)
+        except (AdminError, ProtocolError) as error:
+            return error_response(error.status, error.message)
+
+    return endpoint
+
+
+async def _json_body(request: Request) -> dict[str, Any]:
+    """The request body as a JSON object, or a 400 naming the problem."""
+    body = await read_body(request, ADMIN_BODY_LIMIT)
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ProtocolError(400, f"request body is not valid JSON: {error}") from error
+    if not isinstance(doc, dict):
+        raise ProtocolError(400, "request body must be a JSON object")
+    return doc
+
+
+def _status(state: ServerState, model: str) -> dict[str, object]:
+    """One model's admin view."""
+    served = state.manager.served(model)
+    return served.describe(state.manager.known_versions(served))
+
+
+async def list_models(state: ServerState, request: Request, actor: str) -> Response:
+    """GET /admin/models."""
+    return json_response({"models": [_status(state, name) for name in state.manager.models]})
+
+
+async def get_model(state: ServerState, request: Request, actor: str) -> Response:
+    """GET /admin/models/{m}."""
+    return json_response(_status(state, request.path_params["model"]))
+
+
+async def _audited(
+    state: ServerState,
+    actor: str,
+    action: str,
+    model: str,
+    detail: dict[str, Any],
+    change: Awaitable[Any],
+) -> None:
+    """Run a change and audit it, success or refusal."""
+    try:
+        await change
+    except AdminError as error:
+        await asyncio.to_thread(
+            state.audit.record, actor, action, model, detail, f"refused: {error.message}"
+        )
+        raise
+    await asyncio.to_thread(state.audit.record, actor, action, model, detail, "ok")
+
+
+async def _persist(state: ServerState, model: str, actor: str) -> None:
+    """Store the current split in the workspace so a restart keeps it."""
+    weights = dict(state.manager.served(model).table.weights)
+    await asyncio.to_thread(state.manager.workspace.store_traffic, model, weights, actor)
+
+
+async def set_traffic(state: ServerState, request: Request, actor: str) -> Response:
+    """PUT /admin/models/{m}/traffic {"weights": {...}}."""
+    model = request.path_params["model"]
+    state.manager.served(model)
+    doc = await _json_body(request)
+    before = dict(state.manager.served(model).table.weights)
+    detail = {"before": before, "weights": doc.get("weights")}
+    await _audited(
+        state,
+        actor,
+        "set_weights",
+        model,
+        detail,
+        state.manager.set_weights(model, doc.get("weights")),
+    )
+    await _persist(state, model, actor)
+    return json_response(_status(state, model))
+
+
+async def rollback(state: ServerState, request: Request, actor: str) -> Response:
+    """POST /admin/models/{m}/rollback {"to": "<version>"}: 100 % to it."""
+    model = request.path_params["model"]
+    state.manager.served(model)
+    doc = await _json_body(request)
+    target = doc.get("to")
+    if not isinstance(target, str) or not target:
+        raise ProtocolError(400, "'to' must name a version")
+    before = dict(state.manager.served(model).table.weights)
+    change = state.manager.set_weights(model, {target: 100})
+    await _audited(state, actor, "rollback", model, {"before": before, "to": target}, change)
+    await _persist(state, model, actor)
+    return json_response(_status(state, model))
+
+
+async def load_version(state: ServerState, request: Request, actor: str) -> Response:
+    """POST /admin/models/{m}/versions/{v}/load."""
+    model, version = request.path_params["model"], request.path_params["version"]
+    change = state.manager.load(model, version)
+    await _audited(state, actor, "load", model, {"version": version}, change)
+    return json_response(_status(state, model))
+
+
+async def unload_version(state: ServerState, request: Request, actor: str) -> Response:
+    """POST /admin/models/{m}/versions/{v}/unload (refused while it has weight)."""
+    model, version = request.path_params["model"], request.path_params["version"]
+    change = state.manager.unload(model, version)
+    await _audited(state, actor, "unload", model, {"version": version}, change)
+    return json_response(_status(state, model))
+
+
+async def set_shadow(state: ServerState, request: Request, actor: str) -> Response:
+    """PUT /admin/models/{m}/shadow {"version": v | null, "percent": 0..100}."""
+    model = request.path_params["model"]
+    state.manager.served(model)
+    doc = await _json_body(request)
+    version, percent = doc.get("version"), doc.get("percent", 100)
+    if version is not None and not isinstance(version, str):
+        raise ProtocolError(400, "'version' must be a string or null")
+    if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
+        raise ProtocolError(400, "'percent' must be an integer in [0, 100]")
+    change = state.manager.set_shadow(model, version, percent)
+    await _audited(state, actor, "shadow", model, {"version": version, "percent": percent}, change)
+    return json_response(_status(state, model))
+
+
+async def add_labels(state: ServerState, request: Request, actor: str) -> Response:
+    """POST /admin/models/{m}/labels {"labels": [{"request_id", "label"}]}: late ground truth."""
+    import pandas as pd
+
+    model = request.path_params["model"]
+    state.manager.served(model)
+    doc = await _json_body(request)
+    labels = doc.get("labels")
+    if not isinstance(labels, list) or not all(
+        isinstance(row, dict) and isinstance(row.get("request_id"), str) and "label" in row
+        for row in labels
+    ):
+        raise ProtocolError(400, '\'labels\' must be a list of {"request_id": str, "label": value}')
+    frame = pd.DataFrame(
+        {"request_id": [r["request_id"] for r in labels], "label": [r["label"] for r in labels]}
+    )
+    await asyncio.to_thread(state.recorder.flush)
+    matched = await asyncio.to_thread(state.manager.workspace.add_labels, model, frame)
+    return json_response({"received": len(labels), "matched": matched})

@@ -1,0 +1,3 @@
+"""Prometheus metrics without a client library: counters, gauges, histograms, exposition."""
+
+from __future__ import annotations

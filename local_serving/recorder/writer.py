@@ -1,0 +1,192 @@
+"""Batches sampled requests into the inference log and rolls metrics up per minute.
+
+The request path appends one tuple to a deque (thread-safe, no I/O, no lock); a
+background thread drains it every `flush_interval_s`, writes sampled rows to the
+workspace's inference log, and writes per-minute stage quantiles and request and
+error counts to its metric store so the embedded console shows live numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from local_serving.metrics.serving import ServingMetrics
+    from local_serving.source import Workspace
+
+log = logging.getLogger("local_serving.recorder")
+QUANTILES = ("0.5", "0.95", "0.99")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A sampled request's inputs and outputs (one row per batch row)."""
+
+    request_id: str
+    features: tuple[str, ...]
+    inputs: np.ndarray
+    scores: np.ndarray
+    predictions: np.ndarray
+
+
+@dataclass
+class _Minute:
+    """What one minute of one version accumulated."""
+
+    stages: dict[str, list[float]] = field(default_factory=dict)
+    requests: int = 0
+    errors: int = 0
+
+
+class Recorder:
+    """A background writer for the inference log and the metric rollups."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        metrics: ServingMetrics,
+        stages: tuple[str, ...],
+        *,
+        flush_interval_s: float = 1.0,
+        max_pending: int = 100_000,
+    ) -> None:
+        """Create the queue; `start` launches the thread."""
+        self._workspace = workspace
+        self._metrics = metrics
+        self._stages = stages
+        self._interval = flush_interval_s
+        self._max_pending = max_pending
+        self._pending: deque[tuple[Any, ...]] = deque()
+        self._minutes: dict[tuple[int, str, str], _Minute] = {}
+        self._stop = threading.Event()
+        self._flushed = threading.Condition()
+        self._thread: threading.Thread | None = None
+
+    def submit(
+        self,
+        model: str,
+        version: str,
+        seconds: tuple[float, ...],
+        error: bool,
+        sample: Sample | None,
+    ) -> None:
+        """Queue one request's record; drops (and counts) when the writer is far behind."""
+        if len(self._pending) >= self._max_pending:
+            self._metrics.log_dropped.counter(model).inc()
+            return
+        self._pending.append((time.time(), model, version, seconds, error, sample))
+
+    def start(self) -> None:
+        """Start the writer thread."""
+        self._thread = threading.Thread(target=self._loop, name="vigil-recorder", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write everything still queued, including the current minute, and stop."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self._flush(final=True)
+
+    def flush(self) -> None:
+        """Write what is queued now (before labels are attached to logged requests)."""
+        self._flush(final=False)
+
+    def _loop(self) -> None:
+        """Flush every interval until stopped."""
+        while not self._stop.wait(self._interval):
+            try:
+                self._flush(final=False)
+            except Exception:
+                log.exception("inference log flush failed; will retry")
+
+    def _flush(self, *, final: bool) -> None:
+        """Drain the queue into log rows and minute aggregates, then write them."""
+        with self._flushed:
+            rows: dict[str, list[dict[str, Any]]] = {}
+            while self._pending:
+                ts, model, version, seconds, error, sample = self._pending.popleft()
+                minute = self._minutes.setdefault((int(ts // 60) * 60, model, version), _Minute())
+                minute.requests += 1
+                minute.errors += int(error)
+                for stage, value in zip(self._stages, seconds, strict=False):
+                    minute.stages.setdefault(stage, []).append(value * 1000.0)
+                if sample is not None:
+                    rows.setdefault(model, []).extend(self._rows(ts, version, seconds, sample))
+            for model, model_rows in rows.items():
+                self._write_log(model, model_rows)
+            self._write_rollups(final)
+
+    def _rows(
+        self, ts: float, version: str, seconds: tuple[float, ...], sample: Sample
+    ) -> list[dict[str, Any]]:
+        """One log row per batch row; batch rows get request ids `<id>/<i>`."""
+        from datetime import UTC, datetime
+
+        at = datetime.fromtimestamp(ts, UTC)
+        timings = {f"{s}_ms": v * 1000.0 for s, v in zip(self._stages, seconds, strict=False)}
+        inputs = sample.inputs.reshape(len(sample.scores), -1).tolist()
+        out = []
+        for i, (values, score, prediction) in enumerate(
+            zip(inputs, sample.scores.tolist(), sample.predictions.tolist(), strict=True)
+        ):
+            row: dict[str, Any] = {
+                "ts": at,
+                "request_id": sample.request_id if len(inputs) == 1 else f"{sample.request_id}/{i}",
+                "version": version,
+            }
+            names = sample.features or tuple(f"f{j}" for j in range(len(values)))
+            row.update(zip(names, values, strict=False))
+            row.update(score=score, prediction=prediction, **timings)
+            out.append(row)
+        return out
+
+    def _write_log(self, model: str, rows: list[dict[str, Any]]) -> None:
+        """Append rows to the inference log; a failure is logged and the rows counted dropped."""
+        import pandas as pd
+
+        try:
+            written = self._workspace.append_log(model, pd.DataFrame(rows))
+        except Exception as error:
+            log.error("inference log append for %s failed: %s", model, error)
+            self._metrics.log_dropped.counter(model).inc(len(rows))
+            return
+        self._metrics.log_rows.counter(model).inc(written)
+
+    def _write_rollups(self, final: bool) -> None:
+        """Write closed minutes (all of them when final) to the metric store."""
+        import numpy as np
+        import pandas as pd
+
+        now_minute = int(time.time() // 60) * 60
+        done = [key for key in self._minutes if final or key[0] < now_minute]
+        points: list[dict[str, Any]] = []
+        for key in done:
+            minute_start, model, version = key
+            minute = self._minutes.pop(key)
+            labels = {"model": model, "version": version}
+            points.append(_point("requests_total", labels, minute_start, minute.requests))
+            points.append(_point("errors_total", labels, minute_start, minute.errors))
+            for stage, values in minute.stages.items():
+                quantiles = np.quantile(np.asarray(values), [float(q) for q in QUANTILES])
+                for q, value in zip(QUANTILES, quantiles.tolist(), strict=True):
+                    stage_labels = {**labels, "stage": stage, "quantile": q}
+                    points.append(_point("stage_latency_ms", stage_labels, minute_start, value))
+        if not points:
+            return
+        try:
+            self._workspace.write_points(pd.DataFrame(points))
+        except Exception as error:
+            log.error("metric rollup write failed: %s", error)
+
+
+def _point(name: str, labels: dict[str, str], ts: int, value: float) -> dict[str, Any]:
+    """One metric point row."""
+    return {"name": name, "labels": labels, "ts": ts, "value": float(value)}

@@ -1,0 +1,7 @@
+"""Model runtimes: one `Runner` per loaded version, ONNX Runtime or Torch."""
+
+from __future__ import annotations
+
+from local_serving.runtimes.base import Runner, RuntimeLoadError, TensorSpec, load_runner
+
+__all__ = ["Runner", "RuntimeLoadError", "TensorSpec", "load_runner"]

@@ -1,0 +1,12 @@
+"""Where the server finds its models and writes what it records: a small interface.
+
+`EmbeddedWorkspace` reads a Vigil workspace through the embedded backend;
+`MemoryWorkspace` holds models and records in memory (tests, benchmarks).
+"""
+
+from __future__ import annotations
+
+from local_serving.source.base import ModelEntry, VersionEntry, Workspace
+from local_serving.source.memory import MemoryWorkspace
+
+__all__ = ["MemoryWorkspace", "ModelEntry", "VersionEntry", "Workspace"]
