@@ -1,0 +1,137 @@
+"""`vigil runbook` and `vigil audit` on an embedded workspace (stored traffic, no server)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from backends.embedded import EmbeddedBackend
+from console.cli import main
+from tests.unit.runbooks.workspace import MODEL, make_workspace
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A fresh workspace: v1 champion at 100 %, v2 challenger."""
+    return make_workspace(tmp_path / "ws")
+
+
+def traffic(workspace: Path) -> dict[str, int]:
+    """The stored split, versions that take traffic only."""
+    backend = EmbeddedBackend(workspace)
+    try:
+        return {v: w for v, w in backend.stored_traffic(MODEL).items() if w}
+    finally:
+        backend.close()
+
+
+def vigil(workspace: Path, *args: str) -> int:
+    """Run the CLI in-process on the workspace."""
+    return main(["--workspace", str(workspace), *args])
+
+
+def test_plan_shows_the_change_and_changes_nothing(workspace: Path, capsys) -> None:
+    code = vigil(
+        workspace,
+        "runbook",
+        "plan",
+        "set-traffic",
+        "-p",
+        f"model={MODEL}",
+        "-p",
+        "weights=1=90,2=10",
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "fraud-detector: weights v1:100% → v1:90% v2:10%" in out
+    assert traffic(workspace) == {"1": 100}
+
+
+def test_run_without_yes_and_without_terminal_is_refused(workspace: Path, capsys) -> None:
+    code = vigil(
+        workspace,
+        "runbook",
+        "run",
+        "set-traffic",
+        "-p",
+        f"model={MODEL}",
+        "-p",
+        "weights=1=90,2=10",
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "needs confirmation" in err and "--yes" in err and "nothing was changed" in err
+    assert traffic(workspace) == {"1": 100}
+
+
+def test_run_with_yes_changes_traffic_and_is_audited(workspace: Path, capsys) -> None:
+    args = ("runbook", "run", "set-traffic", "-p", f"model={MODEL}", "-p", "weights=1=90,2=10")
+    assert vigil(workspace, *args, "--yes") == 0
+    assert traffic(workspace) == {"1": 90, "2": 10}
+    capsys.readouterr()
+    assert vigil(workspace, "runbook", "runs", "--json") == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert run["runbook"] == "set-traffic" and run["status"] == "succeeded"
+    assert vigil(workspace, "audit", "--json", "--verify") == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["verified"] is True
+    steps = [(r["step"], r["outcome"]) for r in document["records"]]
+    assert steps == [("gate", "allowed"), ("set", "ok"), ("note", "ok"), ("end", "succeeded")]
+    assert document["records"][1]["after"] == {"weights": {"1": 90, "2": 10}}
+
+
+def test_read_only_refuses(workspace: Path, capsys) -> None:
+    code = vigil(
+        workspace, "--read-only", "runbook", "run", "rollback", "-p", f"model={MODEL}", "--yes"
+    )
+    assert code == 1
+    assert "read-only" in capsys.readouterr().err
+    assert traffic(workspace) == {"1": 100}
+
+
+def test_revert_puts_the_split_back(workspace: Path, capsys) -> None:
+    args = ("runbook", "run", "set-traffic", "-p", f"model={MODEL}", "-p", "weights=2=100")
+    assert vigil(workspace, *args, "--yes") == 0
+    run_id = next(p.stem for p in (workspace / "runbook_runs").glob("*.json"))
+    assert traffic(workspace) == {"2": 100}
+    assert vigil(workspace, "runbook", "revert", run_id, "--yes") == 0
+    assert traffic(workspace) == {"1": 100}
+
+
+def test_tampered_audit_record_is_detected(workspace: Path, capsys) -> None:
+    assert vigil(workspace, "runbook", "run", "rollback", "-p", f"model={MODEL}", "--yes") == 0
+    assert vigil(workspace, "audit", "--verify") == 0
+    assert "audit chain intact" in capsys.readouterr().out
+    with sqlite3.connect(workspace / "vigil.db") as db:
+        db.execute("UPDATE audit_log SET outcome = 'refused' WHERE seq = 2")
+    assert vigil(workspace, "audit", "--verify") == 1
+    out = capsys.readouterr().out
+    assert "audit chain BROKEN" in out and "seq 2: record_hash does not match" in out
+
+
+def test_bad_usage_exits_2(workspace: Path, tmp_path: Path, capsys) -> None:
+    assert vigil(workspace, "runbook", "run", "rollbak", "-p", f"model={MODEL}") == 2
+    assert "did you mean 'rollback'" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "name: bad\ndescription: d\nrisk: low\nsteps:\n  - type: wait\n    duratoin: 1s\n"
+    )
+    assert vigil(workspace, "runbook", "run", "--file", str(bad)) == 2
+    assert f"{bad}:6: steps.0.duratoin: unknown key" in capsys.readouterr().err
+    assert vigil(workspace, "runbook", "plan", "rollback") == 2
+    assert "needs -p model=" in capsys.readouterr().err
+    assert vigil(workspace, "runbook", "run", "rollback", "-p", "model") == 2
+    assert vigil(workspace, "runbook", "resume", "no-such-run") == 2
+
+
+def test_list_and_show(workspace: Path, capsys) -> None:
+    assert vigil(workspace, "runbook", "list") == 0
+    out = capsys.readouterr().out
+    assert "canary" in out and "fire-drill" in out
+    assert vigil(workspace, "runbook", "show", "canary") == 0
+    out = capsys.readouterr().out
+    assert "risk: high (confirmation: typing the model name)" in out
+    assert "max_error_rate" in out and "analysis-50" in out
