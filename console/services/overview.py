@@ -15,7 +15,7 @@ from console.services.metrics_window import P99, ErrorRate, error_rate, latest_p
 from console.services.reading import Reading, read
 
 WINDOW_MINUTES = 5
-TIMEOUT_S = 5.0
+TIMEOUT_S = 10.0
 SEVERITIES = ("P0", "P1", "P2", "P3")
 
 

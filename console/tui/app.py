@@ -39,7 +39,7 @@ class VigilApp(App[int]):
         clock: Clock = utc_now,
         keymap: Mapping[str, tuple[str, ...]] | None = None,
         refresh_s: float = REFRESH_S,
-        timeout_s: float = 5.0,
+        timeout_s: float = 10.0,
         live_ticks: bool = True,
     ) -> None:
         """Configure the app; nothing is read from a backend until the first screen shows."""

@@ -19,7 +19,7 @@ class Settings:
     context_name: str
     clock: Clock = utc_now
     refresh_s: float = REFRESH_S
-    timeout_s: float = 5.0
+    timeout_s: float = 10.0
     window_minutes: int = 5
     keymap: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     live_ticks: bool = True

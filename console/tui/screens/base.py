@@ -56,7 +56,7 @@ class DataScreen(Screen[None]):
             self._poll_timers.append(self.set_interval(1.0, self.render_status))
 
     def on_screen_resume(self) -> None:
-        """Visible again: restart the timers and read at once if the data is old or missing."""
+        """Visible: restart the timers; read after the next paint if the data is old or missing."""
         for timer in self._poll_timers:
             timer.resume()
         now = self.settings.clock()
