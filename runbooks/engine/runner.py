@@ -183,7 +183,9 @@ class Runner:
                 state.reason = str(error)
                 store.save(self.env.state_dir, state)
             return RunResult(state.run_id, "refused", str(error), 1)
-        self._audit(state, "gate", verb, state.params, {}, {}, "allowed", started)
+        if not self._audit(state, "gate", verb, state.params, {}, {}, "allowed", started):
+            reason = "the audit log cannot be written, so nothing may change"
+            return RunResult(state.run_id, "refused", reason, 1)
         return None
 
     def _continue(self, runbook: Runbook, state: RunState) -> RunResult:
@@ -371,20 +373,27 @@ class Runner:
         after: Mapping[str, Any],
         outcome: str,
         started: float,
-    ) -> None:
-        """One audit record for this run."""
-        audit.record(
-            self.env,
-            runbook=state.runbook,
-            run_id=state.run_id,
-            step=step,
-            action=action,
-            params=params,
-            before=before,
-            after=after,
-            outcome=outcome,
-            duration_s=max(0.0, time.perf_counter() - started),
-        )
+    ) -> bool:
+        """One audit record for this run; False (and a warning) when the store refuses it."""
+        from backends.contracts import BackendError
+
+        try:
+            audit.record(
+                self.env,
+                runbook=state.runbook,
+                run_id=state.run_id,
+                step=step,
+                action=action,
+                params=params,
+                before=before,
+                after=after,
+                outcome=outcome,
+                duration_s=max(0.0, time.perf_counter() - started),
+            )
+        except (BackendError, ValueError) as error:
+            self.env.out(f"WARNING: audit record for {step} not written: {error}")
+            return False
+        return True
 
     def _load(self, run_id: str) -> RunState:
         """A persisted run, or a ParameterError naming the run id."""
