@@ -1,0 +1,210 @@
+"""ServingControl against any KServe V2 server; traffic, rollback and load via an admin API.
+
+Without an admin token the client reads what V2 offers (model metadata and
+readiness); with one (argument, token file or $VIGIL_ADMIN_TOKEN) it also sets
+weights, rolls back, loads and unloads. Every call has a timeout; failures are
+BackendError with a reason, never a raw httpx error and never the token.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from backends.contracts import BackendError, EndpointStatus, NotFoundError, VersionState
+
+if TYPE_CHECKING:
+    import httpx
+
+ENV_TOKEN = "VIGIL_ADMIN_TOKEN"
+STATES = {"ready", "loading", "unloaded", "failed"}
+
+
+def read_token(token_file: str) -> str:
+    """The first token of a token file (`name:token` or a bare token a line)."""
+    try:
+        text = Path(token_file).expanduser().read_text()
+    except OSError as error:
+        raise BackendError(f"cannot read token file {token_file}: {error.strerror}") from error
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            return line.partition(":")[2].strip() if ":" in line else line
+    raise BackendError(f"token file {token_file} holds no token")
+
+
+class KServeV2Serving:
+    """A KServe V2 server (local_serving, Triton, MLServer) as a ServingControl backend."""
+
+    def __init__(
+        self,
+        url: str,
+        token: str | None = None,
+        token_file: str | None = None,
+        timeout_s: float = 5.0,
+    ) -> None:
+        """Remember where the server is and how to authenticate; nothing is sent yet."""
+        if not url.startswith(("http://", "https://")):
+            raise BackendError(f"KServe V2 url must start with http:// or https://, got {url!r}")
+        self.url = url.rstrip("/")
+        self.timeout_s = float(timeout_s)
+        if token is None and token_file:
+            token = read_token(token_file)
+        self._token = token or os.environ.get(ENV_TOKEN, "").strip() or None
+        self._client: httpx.Client | None = None
+
+    def __repr__(self) -> str:
+        """`KServeV2Serving('http://...')` (never the token)."""
+        return f"KServeV2Serving({self.url!r})"
+
+    @property
+    def has_admin(self) -> bool:
+        """True when a token is configured, so admin calls can be made."""
+        return self._token is not None
+
+    def _http(self) -> httpx.Client:
+        """A pooled client created on first use."""
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.Client(base_url=self.url, timeout=self.timeout_s)
+        return self._client
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        admin: bool = False,
+        body: Any = None,
+        ok: tuple[int, ...] = (200,),
+    ) -> tuple[int, Any]:
+        """One request; network failures, timeouts and unexpected answers become BackendError."""
+        import httpx
+
+        headers = {}
+        if admin:
+            if self._token is None:
+                raise BackendError(
+                    f"{self.url}: no admin token (pass token/token_file or set ${ENV_TOKEN})"
+                )
+            headers["Authorization"] = f"Bearer {self._token}"
+        try:
+            answer = self._http().request(method, path, json=body, headers=headers)
+        except httpx.TimeoutException as error:
+            raise BackendError(f"{self.url}{path}: timed out after {self.timeout_s:g}s") from error
+        except httpx.HTTPError as error:
+            raise BackendError(
+                f"{self.url}{path}: {type(error).__name__}: cannot reach server"
+            ) from error
+        try:
+            doc = answer.json()
+        except ValueError:
+            doc = None
+        if answer.status_code in ok:
+            return answer.status_code, doc
+        reason = doc.get("error") if isinstance(doc, dict) else None
+        reason = str(reason or answer.reason_phrase or "no reason given")
+        if answer.status_code == 401:
+            raise BackendError(f"{self.url}: admin API refused the token (401)")
+        if answer.status_code == 404:
+            raise NotFoundError(f"{self.url}{path}: {reason}")
+        raise BackendError(f"{self.url}{path}: HTTP {answer.status_code}: {reason}")
+
+    def endpoints(self) -> list[EndpointStatus]:
+        """Every served model (the admin listing, else Triton's repository index)."""
+        if self.has_admin:
+            _, doc = self._call("GET", "/admin/models", admin=True)
+            return [self._from_admin(entry) for entry in _models_of(doc)]
+        _, doc = self._call("POST", "/v2/repository/index", body={})
+        if not isinstance(doc, list):
+            raise BackendError(f"{self.url}: repository index is not a list")
+        names = sorted({str(entry.get("name")) for entry in doc if isinstance(entry, dict)})
+        return [self.status(name) for name in names]
+
+    def status(self, model: str) -> EndpointStatus:
+        """One served model: versions, weights and health; raises NotFoundError."""
+        if self.has_admin:
+            _, doc = self._call("GET", _path("admin", model), admin=True)
+            return self._from_admin(doc)
+        _, meta = self._call("GET", _path("v2", model))
+        versions = [str(v) for v in (meta or {}).get("versions", [])]
+        states = []
+        for version in versions:
+            code, _ = self._call(
+                "GET",
+                _path("v2", model, version, "ready"),
+                ok=(200, 400, 503),
+            )
+            states.append(VersionState(version, "ready" if code == 200 else "loading"))
+        code, _ = self._call("GET", _path("v2", model, None, "ready"), ok=(200, 400, 503))
+        return EndpointStatus(model, tuple(states), {}, healthy=code == 200, url=self.url)
+
+    def _from_admin(self, doc: Any) -> EndpointStatus:
+        """An admin document as an EndpointStatus."""
+        if not isinstance(doc, dict) or "model" not in doc:
+            raise BackendError(f"{self.url}: admin API answered an unexpected document")
+        versions = tuple(
+            VersionState(
+                str(v.get("version")),
+                v.get("state") if v.get("state") in STATES else "failed",
+                str(v.get("runtime_version") or v.get("runtime") or ""),
+            )
+            for v in doc.get("versions", [])
+        )
+        weights = {str(k): int(w) for k, w in (doc.get("weights") or {}).items()}
+        return EndpointStatus(
+            model=str(doc["model"]),
+            versions=versions,
+            weights=weights,
+            healthy=bool(doc.get("ready")),
+            url=self.url,
+        )
+
+    def set_weights(self, model: str, weights: Mapping[str, int]) -> EndpointStatus:
+        """Set the split atomically (the server refuses a bad one with its reason)."""
+        body = {"weights": {str(k): v for k, v in weights.items()}}
+        _, doc = self._call("PUT", _path("admin", model, None, "traffic"), admin=True, body=body)
+        return self._from_admin(doc)
+
+    def rollback(self, model: str, to_version: str) -> EndpointStatus:
+        """Route 100 % to `to_version`."""
+        body = {"to": to_version}
+        _, doc = self._call("POST", _path("admin", model, None, "rollback"), admin=True, body=body)
+        return self._from_admin(doc)
+
+    def load(self, model: str, version: str) -> EndpointStatus:
+        """Load and warm up a version (it takes no traffic until weighted)."""
+        path = _path("admin", model, version, "load")
+        _, doc = self._call("POST", path, admin=True)
+        return self._from_admin(doc)
+
+    def unload(self, model: str, version: str) -> EndpointStatus:
+        """Unload a version with no weight."""
+        path = _path("admin", model, version, "unload")
+        _, doc = self._call("POST", path, admin=True)
+        return self._from_admin(doc)
+
+
+def _path(root: str, model: str, version: str | None = None, action: str = "") -> str:
+    """`/<root>/models/<model>[/versions/<version>][/<action>]`, names URL-quoted."""
+    path = f"/{root}/models/{quote(model, safe='')}"
+    if version is not None:
+        path += f"/versions/{quote(version, safe='')}"
+    return f"{path}/{action}" if action else path
+
+
+def _models_of(doc: Any) -> list[Any]:
+    """The `models` list of an admin listing."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("models"), list):
+        raise BackendError("admin API answered an unexpected model listing")
+    return list(doc["models"])
