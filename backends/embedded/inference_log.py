@@ -120,24 +120,13 @@ class InferenceLogMixin:
         directory = self._log_dir(model, must_exist=True)
         lo, hi = to_us(start), to_us(end)
         parts = _parts(directory)
-        known = self._known_columns([path for path, _, _ in parts]) or list(EMPTY_COLUMNS)
-        wanted = (
-            list(columns)
-            if columns is not None
-            else [*known, *(["label"] * ("label" not in known))]
-        )
-        unknown = [c for c in wanted if c not in known and c != "label"]
-        if unknown and parts:
-            raise NotFoundError(
-                f"no column {', '.join(map(repr, unknown))} in the inference log of {model}"
-            )
+        selected = [(path, first, last) for path, first, last in parts if first < hi and last >= lo]
+        wanted = self._wanted_columns(model, columns, [p for p, _, _ in selected], parts)
         needed = list(dict.fromkeys([*wanted, "ts", *(["version"] if version else [])]))
         if "label" in wanted:
             needed.append("request_id")
         tables = []
-        for path, first, last in parts:
-            if last < lo or first >= hi:
-                continue
+        for path, first, last in selected:
             present = [c for c in dict.fromkeys(needed) if c in self._schema(path).names]
             table = read_parquet(path, present)
             if first < lo or last >= hi:
@@ -216,6 +205,32 @@ class InferenceLogMixin:
             with self._schema_lock:
                 self._schemas[path] = cached
         return cached
+
+    def _wanted_columns(
+        self,
+        model: str,
+        columns: Sequence[str] | None,
+        selected: list[Path],
+        parts: list[tuple[Path, int, int]],
+    ) -> list[str]:
+        """The window's columns; a name no log file holds is a NotFoundError.
+
+        Only the window's own files are opened unless a column is missing from them.
+        """
+        known = self._known_columns(selected)
+        if columns is None:
+            known = known or self._known_columns([p for p, _, _ in parts]) or list(EMPTY_COLUMNS)
+            return [*known, *(["label"] * ("label" not in known))]
+        wanted = list(columns)
+        missing = [c for c in wanted if c not in known and c != "label"]
+        if missing and parts:
+            everywhere = self._known_columns([p for p, _, _ in parts])
+            unknown = [c for c in missing if c not in everywhere]
+            if unknown:
+                raise NotFoundError(
+                    f"no column {', '.join(map(repr, unknown))} in the inference log of {model}"
+                )
+        return wanted
 
     def _known_columns(self, paths: list[Path]) -> list[str]:
         """Every column any log file holds, in first-seen order."""
