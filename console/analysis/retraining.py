@@ -170,18 +170,21 @@ def staleness(t: float, queries: float, value: float, accuracy: float, decay: fl
 def optimal_interval_exact(
     cost: float, queries: float, value: float, accuracy: float, decay: float
 ) -> float:
-    """The exact minimiser of (Staleness(T) + C) / T."""
-    from scipy.optimize import minimize_scalar
+    """The exact minimiser of (Staleness(T) + C) / T.
+
+    Setting the derivative to zero gives K·[(1 − e^(−λT))·(T + 1/λ) − T] = C
+    with K = Q·V·A0; its root is bracketed around the square-root law.
+    """
+    from scipy.optimize import brentq
 
     guess = optimal_interval(cost, queries, value, accuracy, decay)
+    k = queries * value * accuracy
 
-    def rate(t: float) -> float:
-        """Average cost per unit time of retraining every t."""
-        return (staleness(t, queries, value, accuracy, decay) + cost) / t
+    def slope(t: float) -> float:
+        """T² times the derivative of the cost rate: negative before T*, positive after."""
+        return k * ((1 - math.exp(-decay * t)) * (t + 1 / decay) - t) - cost
 
-    bounds = (guess / 100, guess * 100)
-    result = minimize_scalar(rate, bounds=bounds, method="bounded", options={"xatol": 1e-10})
-    return float(result.x)
+    return float(brentq(slope, guess / 100, guess * 100, xtol=1e-14))
 
 
 def threshold_crossing(start: float, decay: float, threshold: float) -> tuple[float, int]:

@@ -53,6 +53,7 @@ class SliceMetric:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values, predicates as `{column, op, value}`."""
         document = asdict(self)
+        document["predicates"] = [asdict(p) for p in self.predicates]
         document["name"] = self.name
         return document
 

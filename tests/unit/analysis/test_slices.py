@@ -1,0 +1,131 @@
+"""Slices: S1, metric per slice with CI, and automatic discovery of the worst slices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from console.analysis.slices import (
+    find_slices,
+    metric_by_column,
+    row_values,
+    weighted_overall,
+    wilson_interval,
+    worst_slices,
+)
+
+SHARES = {"desktop": 0.45, "ios": 0.30, "android": 0.20, "tablet": 0.05}
+ACCURACY = {"desktop": 0.94, "ios": 0.92, "android": 0.88, "tablet": 0.62}
+
+
+def _traffic(n: int = 20_000, seed: int = 1) -> pd.DataFrame:
+    """Rows whose per-device accuracy is exactly the S1 table."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for device, share in SHARES.items():
+        size = int(n * share)
+        correct = np.zeros(size, dtype=bool)
+        correct[: round(size * ACCURACY[device])] = True
+        label = rng.integers(0, 2, size)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "device_type": device,
+                    "country": rng.choice(["fr", "de", "us"], size),
+                    "amount": rng.lognormal(3, 1, size),
+                    "label": label,
+                    "prediction": np.where(correct, label, 1 - label),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True).sample(frac=1.0, random_state=seed)
+
+
+def test_s1_traffic_weighted_accuracy() -> None:
+    overall = weighted_overall(list(SHARES.values()), list(ACCURACY.values()))
+    assert overall == pytest.approx(0.906, abs=1e-12)
+    with pytest.raises(ValueError, match="sum to"):
+        weighted_overall([0.5, 0.4], [0.9, 0.8])
+
+
+def test_s1_per_slice_table_recomputes_overall_and_flags_tablet() -> None:
+    frame = _traffic()
+    table = metric_by_column(frame, "device_type", row_values(frame, "accuracy"), "accuracy")
+    assert table.overall == pytest.approx(0.906, abs=1e-9)
+    assert table.overall_from_slices == pytest.approx(table.overall, abs=1e-12)
+    worst = table.slices[0]
+    assert worst.predicates[0].value == "tablet"
+    assert worst.metric == pytest.approx(0.62) and worst.share == pytest.approx(0.05)
+    assert worst.delta == pytest.approx(0.62 - 0.906, abs=1e-9)
+    assert worst.ci_low < 0.62 < worst.ci_high
+
+
+def test_discovery_puts_tablet_first_and_respects_min_support() -> None:
+    frame = _traffic()
+    table = worst_slices(frame, metric="accuracy", min_support=100)
+    top = table.slices[0]
+    assert [p.value for p in top.predicates] == ["tablet"]
+    assert top.metric == pytest.approx(0.62) and top.delta < 0
+    assert all(row.support >= 100 for row in table.slices)
+    document = table.to_dict()
+    assert document["slices"][0]["predicates"] == [
+        {"column": "device_type", "op": "==", "value": "tablet"}
+    ]
+    assert worst_slices(frame, metric="accuracy", min_support=10**6).slices == ()
+
+
+def test_two_predicate_slice_is_found_when_it_beats_its_parents() -> None:
+    rng = np.random.default_rng(5)
+    n = 20_000
+    frame = pd.DataFrame(
+        {
+            "a": rng.choice(["x", "y"], n),
+            "b": rng.choice(["p", "q"], n),
+            "c": rng.choice(["u", "v"], n),
+        }
+    )
+    errors = np.where(
+        (frame.a == "x") & (frame.b == "q"), rng.random(n) < 0.6, rng.random(n) < 0.05
+    )
+    rows = find_slices(frame, errors.astype(float), ["a", "b", "c"], min_support=50)
+    assert {(p.column, p.value) for p in rows[0].predicates} == {("a", "x"), ("b", "q")}
+    one = find_slices(frame, errors.astype(float), ["a", "b", "c"], max_predicates=1)
+    assert all(len(row.predicates) == 1 for row in one)
+
+
+def test_numeric_columns_are_binned_into_quantiles() -> None:
+    rng = np.random.default_rng(2)
+    n = 10_000
+    amount = rng.uniform(0, 100, n)
+    frame = pd.DataFrame({"amount": amount, "label": 1})
+    frame["prediction"] = np.where((amount > 75) & (rng.random(n) < 0.5), 0, 1)
+    top = worst_slices(frame, min_support=50).slices[0]
+    assert top.predicates[0].column == "amount" and top.predicates[0].op == "in"
+    assert top.predicates[0].value.endswith("inf)")
+
+
+def test_unlabelled_rows_are_left_out_with_a_note() -> None:
+    frame = _traffic(4000)
+    frame.loc[frame.index[:1000], "label"] = np.nan
+    table = worst_slices(frame, min_support=20)
+    assert table.n == 3000 and "1000 row(s)" in table.note
+
+
+def test_latency_metric_and_bad_metric() -> None:
+    frame = pd.DataFrame(
+        {"region": ["a"] * 500 + ["b"] * 500, "total_ms": [10.0] * 500 + [30.0] * 500}
+    )
+    table = worst_slices(frame, metric="latency", metric_column="total_ms", min_support=10)
+    assert table.slices[0].predicates[0].value == "b"
+    assert table.slices[0].metric == pytest.approx(30.0)
+    with pytest.raises(ValueError, match="unknown metric"):
+        worst_slices(frame, metric="f1")
+    with pytest.raises(ValueError, match="not found"):
+        worst_slices(frame, metric="latency", metric_column="total_ms", columns=["nope"])
+
+
+def test_wilson_interval() -> None:
+    low, high = wilson_interval(62, 100)
+    assert low == pytest.approx(0.5221, abs=1e-4) and high == pytest.approx(0.7090, abs=1e-4)
+    assert wilson_interval(0, 0) == (0.0, 1.0)

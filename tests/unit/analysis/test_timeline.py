@@ -1,0 +1,150 @@
+"""Timeline merging, first layer, anomalies, correlation with lag, and the postmortem."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pytest
+
+from console.analysis.correlation import lagged_correlation
+from console.analysis.incidents import suggest_severity
+from console.analysis.postmortem import Impact, build_postmortem
+from console.analysis.timeline import (
+    anomalies,
+    build_timeline,
+    find_change,
+    from_audit,
+    from_incident_store,
+    from_registry,
+    metric_layer,
+    note,
+    threshold_breaches,
+)
+
+T0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+
+
+@dataclass
+class Reg:
+    at: datetime
+    model: str
+    kind: str
+    version: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Rec:
+    at: datetime
+    kind: str
+    layer: str
+    summary: str
+    source: str = "alertmanager"
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Audit:
+    at: datetime
+    runbook: str
+    step: str
+    action: str
+    outcome: str
+    user: str = "oncall"
+    run_id: str = "r1"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class S:
+    name: str
+    labels: dict[str, str]
+    timestamps: np.ndarray
+    values: np.ndarray
+
+
+def _series(name: str, change_minute: int, before: float, after: float) -> S:
+    ts = np.array([(T0 + timedelta(minutes=m)).timestamp() for m in range(120)])
+    rng = np.random.default_rng(len(name))
+    values = np.where(np.arange(120) >= change_minute, after, before) + rng.normal(0, 0.002, 120)
+    return S(name, {"model": "fraud"}, ts, values)
+
+
+def _timeline():
+    registry = from_registry(
+        [
+            Reg(T0 + timedelta(minutes=30), "fraud", "version_registered", "3"),
+            Reg(T0 + timedelta(minutes=31), "fraud", "alias_moved", "3", {"alias": "challenger"}),
+        ]
+    )
+    store = from_incident_store(
+        [Rec(T0 + timedelta(minutes=70), "alert", "model", "accuracy below 0.85")]
+    )
+    audit = from_audit([Audit(T0 + timedelta(minutes=80), "rollback", "roll", "rollback", "ok")])
+    signals = anomalies(
+        [_series("feature_psi", 45, 0.02, 0.4), _series("accuracy", 55, 0.93, 0.80)]
+    )
+    return build_timeline(registry, store, audit, signals, [note(T0, "shift starts")])
+
+
+def test_events_are_ordered_and_layered() -> None:
+    timeline = _timeline()
+    times = [event.at for event in timeline.events]
+    assert times == sorted(times)
+    kinds = [event.kind for event in timeline.events]
+    assert kinds.index("deploy") < kinds.index("drop")
+    assert timeline.first_layer == "data"
+    assert timeline.first_signal is not None and timeline.first_signal.kind == "spike"
+    drop = timeline.of_kind("drop")[0]
+    assert drop.layer == "model" and abs(drop.at - (T0 + timedelta(minutes=55))) <= timedelta(
+        minutes=1
+    )
+    assert timeline.of_kind("runbook_step")[0].layer == "model"
+    assert timeline.to_dict()["first_layer"] == "data"
+
+
+def test_metric_layers() -> None:
+    assert metric_layer("feature_psi") == "data"
+    assert metric_layer("accuracy") == "model"
+    assert metric_layer("stage_latency_ms") == "infrastructure"
+    assert metric_layer("revenue_per_hour") == "business"
+
+
+def test_find_change_and_breach() -> None:
+    values = np.r_[np.full(40, 1.0), np.full(20, 2.0)]
+    assert find_change(values) == 40
+    assert find_change(np.full(60, 1.0)) is None
+    series = _series("p99_latency_ms", 60, 50, 150)
+    breach = threshold_breaches([series], 100.0)
+    assert len(breach) == 1 and breach[0].kind == "threshold_breach"
+    assert breach[0].at == T0 + timedelta(minutes=60)
+
+
+def test_lagged_correlation_finds_who_leads() -> None:
+    rng = np.random.default_rng(0)
+    ts = np.arange(0, 300 * 60, 60.0)
+    infra = rng.normal(size=ts.size).cumsum()
+    model = np.r_[np.zeros(5), infra[:-5]] + rng.normal(0, 0.01, ts.size)
+    result = lagged_correlation(ts, infra, ts, model, max_lag=10, x_name="cpu", y_name="acc")
+    assert result.best_lag == 5 and result.leader == "cpu"
+    assert result.correlation is not None and result.correlation > 0.99
+    flat = lagged_correlation(ts, np.ones(ts.size), ts, model, max_lag=3)
+    assert flat.correlation is None and flat.leader == "none"
+
+
+def test_postmortem_markdown() -> None:
+    timeline = _timeline()
+    impact = Impact(0.05, T0 + timedelta(minutes=45), T0 + timedelta(minutes=80), requests=1200)
+    report = build_postmortem(
+        "fraud", timeline, suggest_severity(accuracy_drop=0.14), impact, findings=["tablet slice"]
+    )
+    markdown = report.to_markdown()
+    assert markdown.startswith("# Postmortem: fraud")
+    assert "**Severity:** P1" in markdown and "5.0%" in markdown and "35 min" in markdown
+    assert "**Root-cause layer:** data" in markdown
+    assert "## The monitoring gap" in markdown and "25 min later" in markdown
+    assert markdown.count("| ") >= len(timeline.events)
+    assert report.to_dict()["detection_delay_s"] == pytest.approx(25 * 60, abs=60)
