@@ -237,3 +237,21 @@ async def test_80_by_24_renders_every_model() -> None:
         for model in MODELS:
             assert model in text
         assert len(text.splitlines()) == 24
+
+
+async def test_the_palette_offers_registry_actions_and_models() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Filter models by name" in titles
+        assert "Open model fraud-detector" in titles
+        assert "Back to the overview" not in titles
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        await commands["Filter models by name"].callback()
+        await pilot.pause()
+        assert app.screen.query_one("#filter").has_class("open")
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "CommandPalette"
