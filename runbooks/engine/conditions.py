@@ -78,25 +78,16 @@ def _value(env: Environment, model: str, condition: Mapping[str, Any]) -> tuple[
 def _reduce(
     env: Environment, condition: Mapping[str, Any], labels: Mapping[str, str], window: float
 ) -> float | None:
-    """Query the window and reduce every point to one number (mean, last, max, min)."""
-    end = datetime.now(UTC)
-    start = end - timedelta(seconds=window)
-    step = 60 if window >= 600 else max(1, int(window // 10))
-    store = env.get("metrics")
+    """Reduce the window to one number: mean, last, max, min, or sum(metric) / sum(per)."""
     if "histogram" in condition:
-        series = store.quantile_range(
-            str(condition["histogram"]), float(condition["quantile"]), labels, start, end, step
-        )
+        values = _points(env, str(condition["histogram"]), labels, window, condition["quantile"])
     else:
-        series = store.query_range(str(condition["metric"]), labels, start, end, step)
-    points: list[tuple[float, float]] = []
-    for one in series:
-        for ts, value in zip(one.timestamps, one.values, strict=False):
-            if value is not None and math.isfinite(float(value)):
-                points.append((float(ts), float(value)))
-    if not points:
+        values = _points(env, str(condition["metric"]), labels, window)
+    if not values:
         return None
-    values = [v for _, v in sorted(points)]
+    if "per" in condition:
+        denominator = sum(_points(env, str(condition["per"]), labels, window))
+        return sum(values) / denominator if denominator > 0 else None
     how = str(condition.get("reduce", "mean"))
     if how == "last":
         return values[-1]
@@ -107,12 +98,38 @@ def _reduce(
     return sum(values) / len(values)
 
 
+def _points(
+    env: Environment,
+    name: str,
+    labels: Mapping[str, str],
+    window: float,
+    quantile: Any = None,
+) -> list[float]:
+    """The finite values of every matching series in the last `window` seconds, oldest first."""
+    end = datetime.now(UTC)
+    start = end - timedelta(seconds=window)
+    step = 60 if window >= 600 else max(1, int(window // 10))
+    store = env.get("metrics")
+    if quantile is not None:
+        series = store.quantile_range(name, float(quantile), labels, start, end, step)
+    else:
+        series = store.query_range(name, labels, start, end, step)
+    points: list[tuple[float, float]] = []
+    for one in series:
+        for ts, value in zip(one.timestamps, one.values, strict=False):
+            if value is not None and math.isfinite(float(value)):
+                points.append((float(ts), float(value)))
+    return [value for _, value in sorted(points)]
+
+
 def _default_name(condition: Mapping[str, Any]) -> str:
     """A readable name from what the condition measures."""
     if "drift" in condition:
         return f"psi({condition.get('feature') or 'prediction'})"
     if "histogram" in condition:
         base = f"p{float(condition['quantile']) * 100:g}({condition['histogram']})"
+    elif "per" in condition:
+        base = f"{condition['metric']}/{condition['per']}"
     else:
         base = str(condition["metric"])
     return f"{base}/baseline" if condition.get("baseline") else base

@@ -223,6 +223,8 @@ class _Loader:
             sources = [k for k in ("metric", "histogram", "drift") if k in condition]
             if len(sources) != 1:
                 raise self.fail(key, "a condition needs exactly one of metric, histogram, drift")
+            if "per" in condition and "metric" not in condition:
+                raise self.fail((*key, "per"), "per divides a metric: it needs metric")
             if ("histogram" in condition) != ("quantile" in condition):
                 raise self.fail(key, "histogram and quantile go together")
             if "max" not in condition and "min" not in condition:

@@ -59,6 +59,7 @@ STEP_FIELDS: Mapping[str, Mapping[str, Field]] = {
 CONDITION_FIELDS: Mapping[str, str] = {
     "name": "str",
     "metric": "str",
+    "per": "str",
     "histogram": "str",
     "quantile": "num",
     "drift": "choice:psi",

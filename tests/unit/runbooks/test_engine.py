@@ -14,7 +14,7 @@ from runbooks.library import path_of
 from runbooks.spec import load_runbook
 from tests.unit.runbooks.fakes import MODEL, FakeSystem, ScriptedHuman, environment
 
-HEALTHY = {"vigil_error_rate": 0.001, "vigil_request_latency_ms:p0.99": 40.0}
+HEALTHY = {"errors_total": 1.0, "requests_total": 1000.0, "stage_latency_ms:p0.99": 40.0}
 
 
 def book(name: str):
@@ -48,7 +48,7 @@ def test_canary_passes_and_promotes(tmp_path: Path) -> None:
 
 
 def test_canary_failing_threshold_reverts_and_says_why(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics({**HEALTHY, "vigil_error_rate": 0.2}))
+    system = FakeSystem(metric=metrics({**HEALTHY, "errors_total": 200.0}))
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.01)
     result = Runner(env).run(book("canary"), {"model": MODEL})
     assert (result.status, result.exit_code) == ("failed", 1)
@@ -76,8 +76,8 @@ def test_p99_against_baseline_fails_when_the_ratio_is_over(tmp_path: Path) -> No
 
 
 def test_failure_limit_tolerates_that_many_failed_measurements(tmp_path: Path) -> None:
-    readings = iter([0.5] + [0.0] * 100)
-    system = FakeSystem(metric=lambda name, labels: next(readings) if "error" in name else 1.0)
+    readings = iter([500.0] + [0.0] * 100)
+    system = FakeSystem(metric=lambda name, labels: next(readings) if "error" in name else 1000.0)
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
     result = Runner(env).run(book("canary"), {"model": MODEL, "failure_limit": "1"})
     assert result.status == "succeeded"
