@@ -1,0 +1,127 @@
+"""KServe V2 decoding and encoding: flat, nested and binary data, and the errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from local_serving.protocol.v2 import (
+    ProtocolError,
+    bind_inputs,
+    decode_request,
+    encode_response,
+    select_outputs,
+)
+from local_serving.runtimes import TensorSpec
+
+INPUT = (TensorSpec("input", "FP32", (-1, 3)),)
+OUTPUT = (TensorSpec("score", "FP32", (-1, 1)),)
+
+
+def _request(inputs, **extra):
+    return json.dumps({"inputs": inputs, **extra}).encode()
+
+
+def test_flat_and_nested_data_give_the_same_tensor():
+    flat = {"name": "input", "datatype": "FP32", "shape": [2, 3], "data": [1, 2, 3, 4, 5, 6]}
+    nested = {**flat, "data": [[1, 2, 3], [4, 5, 6]]}
+    a = bind_inputs(decode_request(_request([flat]), None), INPUT)["input"]
+    b = bind_inputs(decode_request(_request([nested]), None), INPUT)["input"]
+    assert a.dtype == np.float32 and a.shape == (2, 3)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_binary_tensor_data_is_read_after_the_json_header():
+    values = np.arange(6, dtype=np.float32).reshape(2, 3)
+    entry = {
+        "name": "input",
+        "datatype": "FP32",
+        "shape": [2, 3],
+        "parameters": {"binary_data_size": values.nbytes},
+    }
+    head = _request([entry])
+    decoded = decode_request(head + values.tobytes(), len(head))
+    np.testing.assert_array_equal(bind_inputs(decoded, INPUT)["input"], values)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b"[]", "non-empty 'inputs' list"),
+        (_request([{"datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]}]), "missing 'name'"),
+        (_request([{"name": "input", "datatype": "FP99", "shape": [1], "data": [1]}]), "FP99"),
+        (_request([{"name": "input", "datatype": "BYTES", "shape": [1], "data": ["a"]}]), "BYTES"),
+        (_request([{"name": "input", "datatype": "FP32", "shape": [-1, 3], "data": []}]), "shape"),
+        (_request([{"name": "input", "datatype": "FP32", "shape": [1, 3]}]), "missing 'data'"),
+    ],
+)
+def test_malformed_requests_name_the_problem(body, message):
+    with pytest.raises(ProtocolError, match=message) as caught:
+        decode_request(body, None)
+    assert caught.value.status == 400
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        (
+            {"name": "x", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]},
+            "unknown input 'x'",
+        ),
+        ({"name": "input", "datatype": "FP64", "shape": [1, 3], "data": [1, 2, 3]}, "FP64"),
+        ({"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}, "[-1, 3]"),
+        ({"name": "input", "datatype": "FP32", "shape": [2, 3], "data": [1, 2, 3]}, "3 values"),
+        (
+            {"name": "input", "datatype": "FP32", "shape": [1, 3], "data": ["a", "b", "c"]},
+            "not FP32",
+        ),
+        ({"name": "input", "datatype": "FP32", "shape": [1, 3], "data": [[1, 2], [3]]}, "input"),
+    ],
+)
+def test_inputs_that_do_not_fit_the_model_are_refused(entry, message):
+    decoded = decode_request(_request([entry]), None)
+    with pytest.raises(ProtocolError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        bind_inputs(decoded, INPUT)
+
+
+def test_short_binary_data_is_refused():
+    entry = {"name": "input", "datatype": "FP32", "shape": [1, 3]}
+    entry["parameters"] = {"binary_data_size": 12}
+    head = _request([entry])
+    with pytest.raises(ProtocolError, match="shorter than declared"):
+        bind_inputs(decode_request(head + b"\0" * 8, len(head)), INPUT)
+
+
+def test_json_response_is_flat_row_major_with_the_model_version():
+    scores = np.array([[0.25], [0.75]], dtype=np.float32)
+    decoded = decode_request(
+        _request([{"name": "input", "datatype": "FP32", "shape": [1, 3], "data": [0, 0, 0]}]), None
+    )
+    body, header = encode_response("m", "2", "r1", select_outputs(decoded, OUTPUT, [scores]))
+    doc = json.loads(body)
+    assert header is None
+    assert doc["model_version"] == "2" and doc["id"] == "r1"
+    assert doc["outputs"] == [
+        {"name": "score", "datatype": "FP32", "shape": [2, 1], "data": [0.25, 0.75]}
+    ]
+
+
+def test_binary_output_when_asked_for():
+    scores = np.array([[0.5]], dtype=np.float32)
+    entry = {"name": "input", "datatype": "FP32", "shape": [1, 3], "data": [0, 0, 0]}
+    decoded = decode_request(_request([entry], parameters={"binary_data_output": True}), None)
+    body, header = encode_response("m", "1", "r", select_outputs(decoded, OUTPUT, [scores]))
+    assert header is not None
+    doc = json.loads(body[:header])
+    assert doc["outputs"][0]["parameters"]["binary_data_size"] == 4
+    assert np.frombuffer(body[header:], dtype=np.float32).tolist() == [0.5]
+
+
+def test_unknown_requested_output_is_refused():
+    entry = {"name": "input", "datatype": "FP32", "shape": [1, 3], "data": [0, 0, 0]}
+    decoded = decode_request(_request([entry], outputs=[{"name": "nope"}]), None)
+    with pytest.raises(ProtocolError, match="unknown output 'nope'"):
+        select_outputs(decoded, OUTPUT, [np.zeros((1, 1), np.float32)])

@@ -1,0 +1,63 @@
+"""The recorder: sampled rows to the inference log, per-minute rollups to the metric store."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from local_serving.metrics.serving import STAGES, ServingMetrics
+from local_serving.recorder import Recorder, Sample
+from local_serving.source import MemoryWorkspace
+
+
+def _recorder():
+    workspace = MemoryWorkspace([])
+    metrics = ServingMetrics({})
+    return workspace, metrics, Recorder(workspace, metrics, STAGES, flush_interval_s=60)
+
+
+def test_sampled_rows_carry_features_score_version_and_stage_timings():
+    workspace, metrics, recorder = _recorder()
+    inputs = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
+    sample = Sample("req-1", ("a", "b"), inputs, np.array([0.2, 0.9]), np.array([0, 1]))
+    recorder.submit("m", "2", (0.001, 0.002, 0.0005, 0.0001), False, sample)
+    recorder.submit("m", "2", (0.001, 0.002, 0.0005, 0.0001), False, None)
+    recorder.flush()
+    rows = pd.concat(workspace.logged["m"])
+    assert rows["request_id"].tolist() == ["req-1/0", "req-1/1"]
+    assert rows["version"].tolist() == ["2", "2"]
+    assert rows["a"].tolist() == [1.0, 3.0] and rows["b"].tolist() == [2.0, 4.0]
+    assert rows["score"].tolist() == [0.2, 0.9] and rows["prediction"].tolist() == [0, 1]
+    assert rows["inference_ms"].tolist() == [2.0, 2.0]
+    assert str(rows["ts"].dt.tz) == "UTC"
+    assert metrics.log_rows.counter("m").value == 2
+
+
+def test_rollups_give_quantiles_requests_and_errors_per_minute():
+    workspace, _, recorder = _recorder()
+    for i in range(100):
+        recorder.submit("m", "1", (0.001, (i + 1) / 1000, 0.0, 0.0), False, None)
+    recorder.submit("m", "1", (), True, None)
+    recorder.stop()
+    points = pd.concat(workspace.points)
+    by_name = {name: group for name, group in points.groupby("name")}
+    assert by_name["requests_total"]["value"].tolist() == [101.0]
+    assert by_name["errors_total"]["value"].tolist() == [1.0]
+    latency = by_name["stage_latency_ms"]
+    inference = latency[[labels["stage"] == "inference" for labels in latency["labels"]]]
+    values = {
+        labels["quantile"]: value
+        for labels, value in zip(inference["labels"], inference["value"], strict=True)
+    }
+    assert set(values) == {"0.5", "0.95", "0.99"}
+    assert abs(values["0.5"] - 50.5) < 1e-9 and abs(values["0.99"] - 99.01) < 1e-9
+    assert all(ts % 60 == 0 for ts in points["ts"])
+
+
+def test_a_full_queue_drops_and_counts():
+    workspace = MemoryWorkspace([])
+    metrics = ServingMetrics({})
+    recorder = Recorder(workspace, metrics, STAGES, max_pending=3)
+    for _ in range(5):
+        recorder.submit("m", "1", (0.0, 0.0, 0.0, 0.0), False, None)
+    assert metrics.log_dropped.counter("m").value == 2
