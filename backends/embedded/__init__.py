@@ -55,6 +55,7 @@ class EmbeddedBackend(
         self._schema_lock = threading.Lock()
         self._live_lock = threading.Lock()
         self._live_cache: tuple[float, KServeV2Serving | None] | None = None
+        self._live_client: tuple[tuple[str, str | None], KServeV2Serving] | None = None
 
     @property
     def workspace(self) -> Path:
@@ -62,8 +63,11 @@ class EmbeddedBackend(
         return self._root
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Release the database connections and any admin client."""
         self._db.close()
+        if self._live_client is not None:
+            self._live_client[1].close()
+            self._live_client = None
 
     def __repr__(self) -> str:
         """`EmbeddedBackend('/path')`."""

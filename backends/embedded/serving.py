@@ -67,6 +67,7 @@ class ServingMixin:
     _root: Path
     _live_lock: threading.Lock
     _live_cache: tuple[float, KServeV2Serving | None] | None
+    _live_client: tuple[tuple[str, str | None], KServeV2Serving] | None
 
     if TYPE_CHECKING:
 
@@ -214,7 +215,20 @@ class ServingMixin:
             return None
         if answer.status_code != 200:
             return None
+        token_file = str(info["token_file"]) if info.get("token_file") else None
+        return self._client_for(url, token_file)
+
+    def _client_for(self, url: str, token_file: str | None) -> KServeV2Serving:
+        """One admin client per (url, token file), reused across probes."""
         from backends.kserve_v2 import KServeV2Serving
 
-        token_file = info.get("token_file")
-        return KServeV2Serving(url=url, token_file=str(token_file) if token_file else None)
+        with self._live_lock:
+            current = self._live_client
+            if current is not None and current[0] == (url, token_file):
+                return current[1]
+        client = KServeV2Serving(url=url, token_file=token_file)
+        with self._live_lock:
+            self._live_client = ((url, token_file), client)
+        if current is not None:
+            current[1].close()
+        return client

@@ -1,0 +1,73 @@
+"""Threads share one backend; broken files become BackendError, never raw sqlite/pyarrow errors."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from backends.audit_chain import verify
+from backends.contracts import BackendError, Lineage, ModelVersion, NotFoundError, TimelineEvent
+from backends.embedded import EmbeddedBackend
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_threads_read_and_write_one_backend(tmp_path: Path) -> None:
+    backend = EmbeddedBackend(str(tmp_path))
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for i in range(15):
+                backend.append_audit({"user": f"w{worker}", "action": str(i)})
+                backend.add_event(TimelineEvent(T0 + timedelta(seconds=i), "note", "model", "n"))
+                backend.list_models()
+        except BaseException as error:  # collected for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    log = backend.audit_log()
+    assert [r.seq for r in log] == list(range(1, 61)) and verify(log) == []
+    assert len(backend.timeline_events(None, T0, T0 + timedelta(minutes=1))) == 60
+
+
+def test_a_corrupt_database_is_a_backend_error(tmp_path: Path) -> None:
+    (tmp_path / "vigil.db").write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(BackendError, match=r"vigil\.db"):
+        EmbeddedBackend(str(tmp_path)).list_models()
+
+
+def test_a_workspace_that_is_a_file_is_a_backend_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(BackendError, match="workspace"):
+        EmbeddedBackend(str(tmp_path / "file"))
+
+
+def test_a_corrupt_reference_is_a_backend_error(tmp_path: Path) -> None:
+    backend = EmbeddedBackend(str(tmp_path))
+    lineage = Lineage("c", "d", "k", "e")
+    backend.register_version(ModelVersion("fraud", "1", T0, "onnx", "a", lineage))
+    (tmp_path / "reference" / "fraud").mkdir(parents=True)
+    (tmp_path / "reference" / "fraud" / "1.parquet").write_bytes(b"garbage")
+    with pytest.raises(BackendError, match="cannot read"):
+        backend.reference("fraud", "1")
+    with pytest.raises(NotFoundError):
+        backend.reference("other")
+
+
+def test_returned_times_are_utc_even_for_other_zones(tmp_path: Path) -> None:
+    backend = EmbeddedBackend(str(tmp_path))
+    from datetime import timezone
+
+    tokyo = datetime(2026, 11, 1, 9, 0, tzinfo=timezone(timedelta(hours=9)))
+    incident = backend.open_incident("fraud", "slow", "P2", tokyo)
+    assert incident.opened_at == T0 and incident.opened_at.utcoffset() == timedelta(0)
+    assert backend.incidents()[0].opened_at.tzinfo is not None
