@@ -126,9 +126,9 @@ class Postmortem:
                 f"| {event.at:%Y-%m-%d %H:%M:%S} | {event.layer} | {event.kind} | {text}{mark} |"
             )
         lines += ["", "## Root cause", ""]
-        first = self.timeline.first_signal
-        if first:
-            lines.append(f"The {first.layer} layer moved first: {first.summary}.")
+        move = self.timeline.first_move
+        if move:
+            lines.append(f"The {move.layer} layer moved first: {move.summary}.")
         lines += [f"- {finding}" for finding in self.findings]
         lines += ["", "## The monitoring gap", "", self.gap.summary + ".", ""]
         lines += ["## Preventive measures", ""]
@@ -173,9 +173,10 @@ def build_postmortem(
     *,
     title: str | None = None,
     findings: Sequence[str] = (),
+    root_cause_layer: str | None = None,
 ) -> Postmortem:
-    """Assemble a postmortem: the root-cause layer is the layer that moved first."""
-    layer = timeline.first_layer
+    """Assemble a postmortem; the root-cause layer defaults to the layer that moved first."""
+    layer = root_cause_layer or timeline.first_layer
     gap = monitoring_gap(timeline)
     preventive = [PREVENTION_BY_LAYER[layer]] if layer in PREVENTION_BY_LAYER else []
     if gap.first_detection is None or (gap.delay and gap.delay > timedelta(minutes=15)):

@@ -3,8 +3,11 @@
 Events come from the registry (versions, alias moves), the incident store
 (alerts, traffic changes, notes), the audit log (runbook steps) and anomalies
 found in metric series. Each carries its layer (infrastructure, data, model,
-business) and whether it is a *signal* (something moved: an anomaly, a breach,
-an alert) or an *action* (a deploy, a runbook step, a note).
+business) and whether it is a *signal* (a metric moved: an anomaly, a breach,
+an alert) or an *action* (a deploy, a runbook step, a note). The layer that
+moved first is that of the earliest signal or change to what serves (a
+deploy, an alias move, a traffic change); runbook steps and notes are
+responses, not moves.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ LAYERS = ("infrastructure", "data", "model", "business")
 SIGNAL_KINDS = frozenset(
     {"anomaly", "drop", "spike", "alert", "threshold_breach", "breach", "drift", "slo_breach"}
 )
+CHANGE_KINDS = frozenset({"deploy", "alias_moved", "traffic_change"})
 _LAYER_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("data", ("psi", "drift", "feature", "null", "missing", "freshness", "schema")),
     ("business", ("revenue", "conversion", "chargeback", "approval", "business", "click")),
@@ -76,9 +80,14 @@ class Timeline:
         return next((event for event in self.events if event.signal), None)
 
     @property
+    def first_move(self) -> Event | None:
+        """The earliest change to what serves (a deploy, a traffic change) or signal."""
+        return next((e for e in self.events if e.signal or e.kind in CHANGE_KINDS), None)
+
+    @property
     def first_layer(self) -> str | None:
-        """The layer that moved first."""
-        first = self.first_signal
+        """The layer that moved first: a deploy counts as the model layer moving."""
+        first = self.first_move
         return first.layer if first else None
 
     def of_kind(self, *kinds: str) -> list[Event]:
@@ -88,8 +97,10 @@ class Timeline:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON values with the `events` list and `first_layer`."""
         first = self.first_signal
+        move = self.first_move
         return {
             "first_layer": self.first_layer,
+            "first_move": move.to_dict() if move else None,
             "first_signal": first.to_dict() if first else None,
             "events": [event.to_dict() for event in self.events],
         }

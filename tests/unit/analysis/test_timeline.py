@@ -96,14 +96,18 @@ def test_events_are_ordered_and_layered() -> None:
     assert times == sorted(times)
     kinds = [event.kind for event in timeline.events]
     assert kinds.index("deploy") < kinds.index("drop")
-    assert timeline.first_layer == "data"
+    assert timeline.first_layer == "model"
+    assert timeline.first_move is not None and timeline.first_move.kind == "deploy"
     assert timeline.first_signal is not None and timeline.first_signal.kind == "spike"
+    assert timeline.first_signal.layer == "data"
     drop = timeline.of_kind("drop")[0]
     assert drop.layer == "model" and abs(drop.at - (T0 + timedelta(minutes=55))) <= timedelta(
         minutes=1
     )
     assert timeline.of_kind("runbook_step")[0].layer == "model"
-    assert timeline.to_dict()["first_layer"] == "data"
+    assert timeline.to_dict()["first_layer"] == "model"
+    signals_only = build_timeline([e for e in timeline.events if e.kind != "deploy"])
+    assert signals_only.first_layer == "data"
 
 
 def test_metric_layers() -> None:
@@ -144,7 +148,13 @@ def test_postmortem_markdown() -> None:
     markdown = report.to_markdown()
     assert markdown.startswith("# Postmortem: fraud")
     assert "**Severity:** P1" in markdown and "5.0%" in markdown and "35 min" in markdown
-    assert "**Root-cause layer:** data" in markdown
+    assert "**Root-cause layer:** model" in markdown
+    assert "The model layer moved first" in markdown
+    data_first = build_postmortem(
+        "fraud", timeline, suggest_severity(), impact, root_cause_layer="data"
+    )
+    assert "**Root-cause layer:** data" in data_first.to_markdown()
+    assert "per-feature PSI" in data_first.to_markdown()
     assert "## The monitoring gap" in markdown and "25 min later" in markdown
     assert markdown.count("| ") >= len(timeline.events)
     assert report.to_dict()["detection_delay_s"] == pytest.approx(25 * 60, abs=60)
