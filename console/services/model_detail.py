@@ -23,6 +23,7 @@ class ModelDetail:
     version_states: Reading[Mapping[str, str]]
     canary: Reading[CanaryState]
     incidents: Reading[list[Any]]
+    live: Reading[bool]
 
     def readings(self) -> dict[str, Reading[Any]]:
         """The fields by panel name, for staleness and error display."""
@@ -43,6 +44,7 @@ class ModelDetail:
             self.version_states.keep_last_good(previous.version_states),
             self.canary.keep_last_good(previous.canary),
             self.incidents.keep_last_good(previous.incidents),
+            self.live.keep_last_good(previous.live),
         )
 
 
@@ -72,4 +74,5 @@ def build_model_detail(
         timeout_s=timeout_s,
         clock=clock,
     )
-    return ModelDetail(name, model, traffic, states, canary, incidents)
+    live = status.map(lambda s: bool(s.live))
+    return ModelDetail(name, model, traffic, states, canary, incidents, live)

@@ -125,6 +125,8 @@ class ModelScreen(DataScreen):
             parts.append(f"canary {self._mark(detail.canary, now, fresh)}{canary.label}")
         else:
             parts.append(f"traffic {ERROR_MARK} {detail.traffic.error or 'unknown'}")
+        if detail.live.value is not None:
+            parts.append("server live" if detail.live.value else "stored split, no server")
         if model.description:
             parts.append(model.description)
         return " · ".join(parts)

@@ -77,6 +77,7 @@ def test_model_detail_has_versions_aliases_traffic_and_lineage(context: Context)
     assert detail.traffic.value == {"3": 90, "4": 10}
     assert detail.incidents.value is not None
     assert [i.title for i in detail.incidents.value] == ["old drift"]
+    assert detail.live.value is False
 
 
 def test_model_detail_of_an_unknown_model_is_an_error_not_an_exception(context: Context) -> None:
