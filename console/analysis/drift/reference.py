@@ -196,6 +196,24 @@ def bin_window(fit: FeatureFit, series: pd.Series | np.ndarray) -> Binned:
     return Binned(counts, int(column.size))
 
 
+def bin_codes(fit: FeatureFit, series: pd.Series) -> np.ndarray:
+    """Each row's bin, as an index into `fit.counts` (for counts per time bucket)."""
+    if fit.kind == NUMERIC:
+        k = fit.edges.size
+        probe = np.concatenate(([_LOWEST], fit.edges, [np.inf, np.nan]))
+        raw = np.searchsorted(probe, as_float(series), side="right")
+        lookup = np.concatenate(([0], np.arange(k + 1), [k, k + 1]))
+        codes: np.ndarray = lookup[raw]
+        return codes
+    text = as_text(series)
+    codes = (
+        pd.Index(list(fit.categories), dtype=object).get_indexer(text.fillna("")).astype(np.int64)
+    )
+    codes[codes < 0] = len(fit.categories)
+    codes[text.isna().to_numpy()] = len(fit.categories) + 1
+    return codes
+
+
 @dataclass(frozen=True)
 class ReferenceProfile:
     """The fits of every feature of one reference sample, with the bin count asked for."""

@@ -1,0 +1,292 @@
+"""Analysis inputs gathered through a context's backends, and the analyses run on them.
+
+Duck-typed on the contracts of `backends/contracts.py` (registry, features,
+inference_log, metrics, incidents): nothing here imports a backend, so the
+CLI and the TUI share it and tests can pass any object with those methods.
+Backend errors propagate to the caller, which decides how to show them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from console.analysis.drift import REFERENCE_CACHE, DriftTable, drift_table, fit_reference
+from console.analysis.drift.psi import DEFAULT_EPSILON
+from console.analysis.drift.reference import DEFAULT_BINS, FeatureFit, bin_codes
+from console.analysis.inputs import InputError
+from console.analysis.latency import LatencyBudget, budget_from_percentiles, latency_budget
+from console.analysis.timeline import (
+    Event,
+    Timeline,
+    anomalies,
+    build_timeline,
+    from_audit,
+    from_incident_store,
+    from_registry,
+)
+
+STAGE_SUFFIX = "_ms"
+MAX_POINTS = 400
+
+
+@dataclass(frozen=True)
+class SeriesPoints:
+    """A derived time series (epoch seconds), shaped like a MetricStore series."""
+
+    name: str
+    labels: dict[str, str]
+    timestamps: np.ndarray
+    values: np.ndarray
+
+
+def pick_model(context: Any, name: str | None) -> Any:
+    """The model asked for, the context's default, or the only model; else an InputError."""
+    chosen = name or getattr(context, "default_model", None)
+    if chosen:
+        return context.registry.get_model(chosen)
+    models = context.registry.list_models()
+    if len(models) == 1:
+        return models[0]
+    names = ", ".join(m.name for m in models) or "none"
+    raise InputError(f"several models, pass --model (known: {names})")
+
+
+def serving_version(model: Any) -> str | None:
+    """The champion's version, or the newest version when no alias says."""
+    champion = model.alias("champion")
+    if champion is not None:
+        return str(champion.version)
+    if not model.versions:
+        return None
+    return str(max(model.versions, key=lambda v: v.created_at).version)
+
+
+def last_logged(context: Any, model: str) -> datetime | None:
+    """The last timestamp in the inference log for `model`."""
+    span = context.inference_log.time_range(model)
+    return span[1] if span else None
+
+
+def feature_kinds(model: Any) -> dict[str, str]:
+    """Feature name → numeric / categorical, from the registry's feature specs."""
+    return {spec.name: spec.kind for spec in model.features}
+
+
+def model_drift(
+    context: Any,
+    model: Any,
+    start: datetime,
+    end: datetime,
+    *,
+    columns: Sequence[str] | None = None,
+    mode: str = "quantile",
+    bins: int = DEFAULT_BINS,
+    profile: str = "strict",
+    version: str | None = None,
+    reference_window: tuple[datetime, datetime] | None = None,
+    exact: bool = True,
+) -> DriftTable:
+    """Drift of a model's features in [start, end) against the champion's training reference.
+
+    In quantile mode the reference fit is cached per (model, version, bins,
+    columns), so a second call only bins the current window.
+    """
+    kinds = feature_kinds(model)
+    names = list(columns or kinds)
+    if not names:
+        raise InputError(f"model {model.name} declares no features; pass --columns")
+    unknown = [c for c in names if kinds and c not in kinds]
+    if unknown:
+        raise InputError(f"unknown feature(s) {', '.join(unknown)} (known: {', '.join(kinds)})")
+    current = context.inference_log.window(model.name, start, end, columns=names, version=version)
+    if reference_window is not None:
+        reference = context.inference_log.window(
+            model.name, reference_window[0], reference_window[1], columns=names
+        )
+        options: dict[str, Any] = {"mode": mode, "bins": bins, "profile": profile}
+        return drift_table(reference, current, names, kinds=kinds, exact=exact, **options)
+    ref_version = serving_version(model)
+    if mode != "quantile":
+        reference = context.features.reference(model.name, ref_version)
+        return drift_table(reference, current, names, mode=mode, profile=profile, kinds=kinds)
+
+    def build() -> Any:
+        """Fit the reference once for this version."""
+        frame = context.features.reference(model.name, ref_version)
+        missing = [c for c in names if c not in frame]
+        if missing:
+            raise InputError(f"reference of {model.name} v{ref_version} lacks {', '.join(missing)}")
+        return fit_reference(frame, names, bins=bins, kinds=kinds)
+
+    key = (model.name, ref_version, bins, tuple(names))
+    fitted = REFERENCE_CACHE.get(key, build)
+    return drift_table(
+        pd.DataFrame(), current, names, bins=bins, profile=profile, fitted=fitted, exact=exact
+    )
+
+
+def stage_columns(frame: pd.DataFrame, stages: Sequence[str]) -> dict[str, str]:
+    """Stage name → column for each `<stage>_ms` column present."""
+    return {s: f"{s}{STAGE_SUFFIX}" for s in stages if f"{s}{STAGE_SUFFIX}" in frame}
+
+
+def model_latency(
+    context: Any,
+    model: Any,
+    start: datetime,
+    end: datetime,
+    stages: Sequence[str],
+    *,
+    version: str | None = None,
+    speedup: float = 2.0,
+) -> LatencyBudget:
+    """Per-stage latency from the log's per-request timings, or the metric store's p99s."""
+    columns = [f"{s}{STAGE_SUFFIX}" for s in stages]
+    frame = context.inference_log.window(model.name, start, end, columns=columns, version=version)
+    present = stage_columns(frame, stages)
+    budget = dict(model.latency_budget_ms)
+    if present and len(frame):
+        samples = {
+            s: frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for s, c in present.items()
+        }
+        return latency_budget(samples, budget, slo_p99_ms=model.slo_p99_ms, speedup=speedup)
+    p99s: dict[str, float] = {}
+    for stage in stages:
+        labels = {"model": model.name, "stage": stage} | ({"version": version} if version else {})
+        series = context.metrics.quantile_range("stage_latency_ms", 0.99, labels, start, end)
+        parts = [np.asarray(one.values, dtype=np.float64) for one in series]
+        values = np.concatenate(parts) if parts else np.empty(0)
+        if np.isfinite(values).any():
+            p99s[stage] = float(np.nanmean(values))
+    if not p99s:
+        raise InputError(f"no stage timings for {model.name} in the window (log or metrics)")
+    return budget_from_percentiles(p99s, budget, slo_p99_ms=model.slo_p99_ms, speedup=speedup)
+
+
+def step_for(start: datetime, end: datetime, minimum: float = 60.0) -> float:
+    """A bucket size giving at most MAX_POINTS points over the window."""
+    return max(minimum, (end - start).total_seconds() / MAX_POINTS)
+
+
+def _epoch(frame: pd.DataFrame) -> np.ndarray:
+    """The `ts` column as epoch seconds."""
+    stamps = pd.to_datetime(frame["ts"], utc=True)
+    return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
+
+
+def accuracy_series(
+    frame: pd.DataFrame, start: datetime, step_s: float, min_rows: int = 30
+) -> SeriesPoints | None:
+    """Accuracy per time bucket from labelled rows (buckets with too few labels are NaN)."""
+    if not {"ts", "label", "prediction"} <= set(frame) or frame.empty:
+        return None
+    labelled = frame[frame["label"].notna()]
+    if labelled.empty:
+        return None
+    ts = _epoch(labelled)
+    cell = np.floor((ts - start.timestamp()) / step_s).astype(np.int64)
+    cells = int(cell.max()) + 1
+    right = (labelled["label"] == labelled["prediction"]).to_numpy(dtype=np.float64)
+    total = np.bincount(cell, minlength=cells)
+    hits = np.bincount(cell, weights=right, minlength=cells)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(total >= min_rows, hits / np.maximum(total, 1), np.nan)
+    stamps = start.timestamp() + step_s * np.arange(cells)
+    return SeriesPoints("accuracy", {"source": "inference_log"}, stamps, values)
+
+
+def psi_series(
+    fit: FeatureFit, frame: pd.DataFrame, start: datetime, step_s: float, min_rows: int = 30
+) -> SeriesPoints | None:
+    """PSI of one feature per time bucket against its reference fit, in one pass."""
+    if frame.empty or fit.feature not in frame:
+        return None
+    ts = _epoch(frame)
+    cell = np.floor((ts - start.timestamp()) / step_s).astype(np.int64)
+    cells = int(cell.max()) + 1
+    width = fit.counts.size
+    counts = np.bincount(cell * width + bin_codes(fit, frame[fit.feature]), minlength=cells * width)
+    table = counts.reshape(cells, width).astype(np.float64)
+    sizes = table.sum(axis=1)
+    reference = np.maximum(fit.counts / max(fit.counts.sum(), 1), DEFAULT_EPSILON)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        current = np.maximum(table / sizes[:, None], DEFAULT_EPSILON)
+        values = ((current - reference) * np.log(current / reference)).sum(axis=1)
+    values = np.where(sizes >= min_rows, values, np.nan)
+    stamps = start.timestamp() + step_s * np.arange(cells)
+    return SeriesPoints("feature_psi", {"feature": fit.feature}, stamps, values)
+
+
+def model_timeline(
+    context: Any,
+    model: Any,
+    start: datetime,
+    end: datetime,
+    *,
+    metrics: Sequence[str] | None = None,
+    derived: bool = True,
+) -> Timeline:
+    """Registry events, recorded events, runbook steps and anomalies for one model, in order.
+
+    Anomalies come from the metric store (series of this model, and series
+    without a model label such as host metrics) and, with `derived`, from the
+    inference log: accuracy and per-feature PSI per time bucket.
+    """
+    step = step_for(start, end)
+    events: list[list[Event]] = [
+        from_registry(context.registry.registry_events(model.name, start, end)),
+        from_incident_store(context.incidents.timeline_events(model.name, start, end)),
+        from_audit(
+            r for r in context.incidents.audit_log() if _audit_in(r, model.name, start, end)
+        ),
+    ]
+    series: list[Any] = []
+    names = list(metrics) if metrics is not None else context.metrics.metric_names()
+    for name in names:
+        for one in context.metrics.query_range(name, {}, start, end, step_s=int(step)):
+            owner = dict(one.labels).get("model")
+            if owner in (None, model.name) and dict(one.labels).get("quantile", "0.99") == "0.99":
+                series.append(one)
+    if derived:
+        series.extend(_derived_series(context, model, start, end, step))
+    events.append(anomalies(series))
+    return build_timeline(*events)
+
+
+def _derived_series(
+    context: Any, model: Any, start: datetime, end: datetime, step: float
+) -> list[SeriesPoints]:
+    """Accuracy and per-feature PSI per bucket, computed from the inference log."""
+    kinds = feature_kinds(model)
+    columns = ["ts", "label", "prediction", *kinds]
+    frame = context.inference_log.window(model.name, start, end, columns=columns)
+    result: list[SeriesPoints] = []
+    accuracy = accuracy_series(frame, start, step)
+    if accuracy is not None:
+        result.append(accuracy)
+    version = serving_version(model)
+    if kinds and not frame.empty:
+        fitted = REFERENCE_CACHE.get(
+            (model.name, version, DEFAULT_BINS, tuple(kinds)),
+            lambda: fit_reference(
+                context.features.reference(model.name, version), list(kinds), kinds=kinds
+            ),
+        )
+        for name in kinds:
+            points = psi_series(fitted[name], frame, start, step)
+            if points is not None:
+                result.append(points)
+    return result
+
+
+def _audit_in(record: Any, model: str, start: datetime, end: datetime) -> bool:
+    """Whether an audit record is in the window and about this model (or about no model)."""
+    at = record.at if record.at.tzinfo else record.at.replace(tzinfo=UTC)
+    about = dict(record.params).get("model")
+    return start <= at < end and about in (None, model)
