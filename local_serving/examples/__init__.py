@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from local_serving.examples.build import (
+    logistic_exported,
     logistic_onnx,
     logistic_torchscript,
     register_logistic,
 )
 
-__all__ = ["logistic_onnx", "logistic_torchscript", "register_logistic"]
+__all__ = ["logistic_exported", "logistic_onnx", "logistic_torchscript", "register_logistic"]

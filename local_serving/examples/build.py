@@ -2,13 +2,16 @@
 
 The model takes one FP32 tensor `input` of shape [batch, n] and returns the
 positive-class probability: ONNX output `score` [batch, 1], Torch `output` [batch, 1].
+Torch programs come as TorchScript (`model.pt`) or torch.export (`model.pt2`).
 """
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 
 def logistic_onnx(path: Path, weights: Sequence[float], bias: float) -> Path:
@@ -39,17 +42,38 @@ def logistic_onnx(path: Path, weights: Sequence[float], bias: float) -> Path:
     return path
 
 
-def logistic_torchscript(path: Path, weights: Sequence[float], bias: float) -> Path:
-    """The same logistic regression as a TorchScript program."""
+def _torch_logistic(weights: Sequence[float], bias: float) -> Any:
+    """sigmoid(Linear) as a torch module in eval mode."""
     import torch
 
     linear = torch.nn.Linear(len(weights), 1)
     with torch.no_grad():
         linear.weight.copy_(torch.tensor([list(weights)], dtype=torch.float32))
         linear.bias.copy_(torch.tensor([bias], dtype=torch.float32))
-    module = torch.nn.Sequential(linear, torch.nn.Sigmoid()).eval()
+    return torch.nn.Sequential(linear, torch.nn.Sigmoid()).eval()
+
+
+def logistic_torchscript(path: Path, weights: Sequence[float], bias: float) -> Path:
+    """The logistic regression as a TorchScript program (deprecated by Torch, still served)."""
+    import torch
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.jit.save(torch.jit.script(module), str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.save(torch.jit.script(_torch_logistic(weights, bias)), str(path))
+    return path
+
+
+def logistic_exported(path: Path, weights: Sequence[float], bias: float) -> Path:
+    """The logistic regression as a torch.export program with a dynamic batch dimension."""
+    import torch
+
+    module = _torch_logistic(weights, bias)
+    example = (torch.zeros(2, len(weights)),)
+    batch = torch.export.Dim("batch", min=1)
+    program = torch.export.export(module, example, dynamic_shapes=({0: batch},))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.export.save(program, str(path))
     return path
 
 
@@ -70,8 +94,12 @@ def register_logistic(
     folder = workspace / "models" / model / version
     if runtime == "onnx":
         artifact = logistic_onnx(folder / "model.onnx", weights, bias)
-    else:
+    elif runtime == "torchscript":
         artifact = logistic_torchscript(folder / "model.pt", weights, bias)
+    elif runtime == "torch.export":
+        artifact = logistic_exported(folder / "model.pt2", weights, bias)
+    else:
+        raise ValueError(f"runtime must be onnx, torchscript or torch.export, not {runtime!r}")
     features = [FeatureSpec(f"x{i}", "numeric") for i in range(len(weights))]
     backend.upsert_model(model, features=features)
     backend.register_version(

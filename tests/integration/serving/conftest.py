@@ -1,0 +1,26 @@
+"""Fixtures: one workspace with real ONNX and Torch models, and a live server on it per module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .helpers import Running, build_workspace, start_server, stop_server
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh workspace per test module."""
+    return build_workspace(tmp_path_factory.mktemp("serving"))
+
+
+@pytest.fixture(scope="module")
+def server(workspace: Path) -> Iterator[Running]:
+    """`python -m local_serving` on the workspace, every version loaded, every request logged."""
+    running = start_server(
+        workspace, "--all-versions", "--sample-rate", "1", "--flush-interval", "0.2"
+    )
+    yield running
+    stop_server(running)
