@@ -20,21 +20,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate the keymap, resolve the context and run the console until `q`."""
+    """Resolve the context and run the console until `q` (a bad keymap exits 2 first)."""
+    from console.tui.app import run_app
+
     keymap_file = getattr(args, "keymap", None)
     if keymap_file is not None and not keymap_file.is_file():
         raise UsageError(f"{keymap_file}: no such keymap file")
     context = open_context(args)
-    return open_console(context, keymap_file)
-
-
-def open_console(context: object, keymap_file: Path | None = None) -> int:
-    """Load the keymap (a bad one is a usage error) and run the app; `vigil demo` uses it too."""
-    from console.tui.app import run_app
-    from console.tui.keymap import KeymapError, load_keymap
-
-    try:
-        keymap = load_keymap(keymap_file)
-    except KeymapError as error:
-        raise UsageError(str(error)) from error
-    return run_app(context, keymap=keymap)
+    return run_app(context, keymap_file=keymap_file)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Mapping
 from functools import partial
+from pathlib import Path
 from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
@@ -13,6 +15,7 @@ from textual.screen import Screen
 from console.services.backends import BackendSource
 from console.services.clock import Clock, utc_now
 from console.tui.actions import ACTIONS, bindings_for, textual_keymap
+from console.tui.keymap import KeymapError, load_keymap
 from console.tui.screens.help import HelpScreen
 from console.tui.screens.model import ModelScreen
 from console.tui.screens.overview import OverviewScreen
@@ -129,8 +132,19 @@ class VigilApp(App[int]):
         yield SystemCommand("Theme", "Change the theme", self.action_change_theme)
 
 
-def run_app(context: Any, *, keymap: Mapping[str, tuple[str, ...]] | None = None) -> int:
-    """Run the console on a context until the user quits; returns the exit code."""
+def run_app(
+    context: Any,
+    *,
+    keymap: Mapping[str, tuple[str, ...]] | None = None,
+    keymap_file: Path | None = None,
+) -> int:
+    """Run the console on a context until the user quits; a bad keymap is exit code 2."""
+    if keymap is None:
+        try:
+            keymap = load_keymap(keymap_file)
+        except KeymapError as error:
+            print(f"vigil: {error}", file=sys.stderr)
+            return 2
     app = VigilApp(
         context,
         context_name=str(getattr(context, "name", "vigil")),

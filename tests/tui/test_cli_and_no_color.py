@@ -18,7 +18,7 @@ def test_vigil_tui_with_a_bad_keymap_exits_2_naming_the_key(
     code = main(["tui", "--workspace", str(tmp_path / "w"), "--keymap", str(keymap)])
     err = capsys.readouterr().err
     assert code == 2
-    assert f"{keymap}: qiut: unknown action id (did you mean 'quit'?)" in err
+    assert f"vigil: {keymap}: qiut: unknown action id (did you mean 'quit'?)" in err
     assert "Traceback" not in err
 
 
@@ -41,3 +41,14 @@ async def test_no_color_renders_status_in_words(monkeypatch: pytest.MonkeyPatch)
         assert "87/100 ok" in text
         assert "v4 at 10 %" in text
         assert "OK incidents metrics registry serving" in text
+
+
+async def test_the_theme_comes_from_the_context_with_a_fallback() -> None:
+    app = make_app(theme="nord")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert app.theme == "nord"
+    app = make_app(theme="no-such-theme")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert app.theme == "textual-dark"
