@@ -37,11 +37,6 @@ class Reading(Generic[T]):
         """Whether the last attempt succeeded."""
         return self.error is None
 
-    @property
-    def has_value(self) -> bool:
-        """Whether there is a value to show (possibly an older one kept after a failure)."""
-        return self.value is not None
-
     def age_s(self, now: datetime) -> float:
         """Seconds since the value was read."""
         return max(0.0, (now - self.read_at).total_seconds())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from console.services.metrics_window import P99, ErrorRate
 from console.services.reading import Reading, format_age
@@ -67,11 +67,3 @@ def when(at: datetime | None) -> str:
 def fresh_limit(refresh_s: float) -> float:
     """A value older than two refresh periods (at least 30 s) counts as stale."""
     return max(2 * refresh_s, 30.0)
-
-
-def first_error(readings: Mapping[str, Reading[Any]]) -> str | None:
-    """The first field error, `field: message`, for a one-line notice."""
-    for name, reading in readings.items():
-        if reading.error:
-            return f"{name}: {reading.error}"
-    return None
