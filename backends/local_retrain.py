@@ -254,7 +254,7 @@ def _train_and_register(workspace: Path, path: Path, state: Mapping[str, Any]) -
         plan.versions[-1],
     )
     version_plan = catalog.VersionPlan(new_version, timedelta(0), recipe.hidden, recipe.lr)
-    out_dir = workspace / "artifacts" / model_name / new_version
+    out_dir = workspace / "models" / model_name / new_version
     trained = train.train_version(
         plan,
         version_plan,
