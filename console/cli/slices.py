@@ -1,0 +1,120 @@
+"""`vigil slices`: the metric per slice and the worst slices found, from a file or a model."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from console.cli.common import UsageError, emit_json
+from console.cli.drift import add_window_options, print_rows, translated_errors, workspace_window
+
+METRIC_CHOICES = ("accuracy", "error_rate", "mean_score", "latency")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `vigil slices`."""
+    files = parser.add_argument_group("file mode (CSV or Parquet)")
+    files.add_argument("--data", metavar="FILE", help="one row per request")
+    files.add_argument("--label", default="label", metavar="COL", help="label column")
+    files.add_argument(
+        "--prediction", default="prediction", metavar="COL", help="prediction column"
+    )
+    parser.add_argument("--metric", choices=METRIC_CHOICES, default="accuracy")
+    parser.add_argument(
+        "--metric-column", metavar="COL", help="column for mean_score / latency (e.g. total_ms)"
+    )
+    parser.add_argument("--columns", metavar="A,B", help="candidate slice columns (default: all)")
+    parser.add_argument("--by", metavar="COL", help="the metric for every value of one column")
+    parser.add_argument("--max-predicates", type=int, choices=(1, 2), default=2)
+    parser.add_argument("--min-support", type=int, default=30, metavar="N")
+    parser.add_argument("--top", type=int, default=15, metavar="N", help="slices to show")
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    add_window_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Find and print the worst slices (or the per-value table of --by)."""
+    if args.min_support < 1 or args.top < 1:
+        raise UsageError("--min-support and --top must be at least 1")
+    columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    if args.data:
+        if args.model or args.start or args.window:
+            raise UsageError("--model/--start/--window are for workspace mode, not with --data")
+        frame, source = _read_file(args), str(args.data)
+    else:
+        frame, source, model_columns = _read_workspace(args)
+        columns = columns or model_columns
+    with translated_errors(f"cannot slice {source}"):
+        table = _analyse(frame, args, columns)
+    if args.json:
+        emit_json(table.to_dict() | {"source": source})
+    else:
+        _print(table, source)
+    return 0
+
+
+def _read_file(args: argparse.Namespace) -> Any:
+    """The data file, checked for the columns the metric needs."""
+    from console.analysis.inputs import read_table
+
+    needed = [args.label, args.prediction] if args.metric in ("accuracy", "error_rate") else []
+    if args.metric_column:
+        needed.append(args.metric_column)
+    with translated_errors("cannot read the data"):
+        return read_table(args.data, needed)
+
+
+def _read_workspace(args: argparse.Namespace) -> tuple[Any, str, list[str]]:
+    """A model's logged window, with its features (and the version) as candidate columns."""
+    context, model, (start, end) = workspace_window(args)
+    features = [spec.name for spec in model.features]
+    with translated_errors(f"cannot read the inference log of {model.name}"):
+        frame = context.inference_log.window(model.name, start, end, version=args.version)
+    if frame.empty:
+        raise UsageError(f"no requests logged for {model.name} in [{start}, {end})")
+    candidates = features + (["version"] if "version" in frame and not args.version else [])
+    return frame, f"{model.name} [{start.isoformat()}, {end.isoformat()})", candidates
+
+
+def _analyse(frame: Any, args: argparse.Namespace, columns: list[str] | None) -> Any:
+    """The per-value table of --by, or the automatic worst slices."""
+    from console.analysis.slices import metric_by_column, row_values, worst_slices
+
+    if args.by:
+        options = {"label": args.label, "prediction": args.prediction}
+        values = row_values(frame, args.metric, column=args.metric_column, **options)
+        return metric_by_column(frame, args.by, values, args.metric)
+    return worst_slices(
+        frame,
+        label=args.label,
+        prediction=args.prediction,
+        metric=args.metric,
+        metric_column=args.metric_column,
+        columns=columns,
+        max_predicates=args.max_predicates,
+        min_support=args.min_support,
+        top=args.top,
+    )
+
+
+def _print(table: Any, source: str) -> None:
+    """The overall metric, then one row per slice, worst first."""
+    print(f"slices  {source}")
+    print(
+        f"{table.metric_name}: overall {table.overall:.4g} over {table.n:,} rows "
+        f"(from slices: {table.overall_from_slices:.4g})"
+        + (f" · {table.note}" if table.note else "")
+    )
+    if not table.slices:
+        print("no slice is worse than overall by enough for its support")
+        return
+    rows = [
+        (s.name, s.support, f"{s.share:.1%}", s.metric, f"{s.delta:+.4g}", _ci(s), s.score)
+        for s in table.slices
+    ]
+    print_rows(("slice", "support", "share", "metric", "delta", "95% ci", "score"), rows)
+
+
+def _ci(row: Any) -> str:
+    """`[low, high]` of a slice's 95 % interval."""
+    return f"[{row.ci_low:.3g}, {row.ci_high:.3g}]"
