@@ -25,20 +25,20 @@ SCOPE_TITLES: Mapping[str, str] = {
 
 @dataclass(frozen=True)
 class Action:
-    """One user action: id, what it does, default keys, where it is bound, what it runs."""
+    """One action: id, description, default keys, scope, handler, short footer label (if shown)."""
 
     id: str
     description: str
     keys: tuple[str, ...]
     scope: str
     handler: str
-    footer: bool = False
+    footer: str = ""
     palette: bool = True
 
 
 ACTIONS: tuple[Action, ...] = (
-    Action("quit", "Quit Vigil", ("q",), "app", "quit", footer=True),
-    Action("help", "Show keys and actions", ("?",), "app", "show_help", footer=True),
+    Action("quit", "Quit Vigil", ("q",), "app", "quit", footer="quit"),
+    Action("help", "Show keys and actions", ("?",), "app", "show_help", footer="help"),
     Action("palette", "Open the command palette", ("ctrl+p",), "app", "command_palette"),
     Action(
         "command",
@@ -46,9 +46,11 @@ ACTIONS: tuple[Action, ...] = (
         (":",),
         "app",
         "command_line",
-        footer=True,
+        footer="command",
     ),
-    Action("refresh", "Refresh the visible view now", ("r",), "app", "refresh_view", footer=True),
+    Action(
+        "refresh", "Refresh the visible view now", ("r",), "app", "refresh_view", footer="refresh"
+    ),
     Action(
         "overview.open",
         "Open the selected model",
@@ -57,11 +59,13 @@ ACTIONS: tuple[Action, ...] = (
         "open_selected",
         palette=False,
     ),
-    Action("overview.filter", "Filter models by name", ("/",), "overview", "filter", footer=True),
+    Action(
+        "overview.filter", "Filter models by name", ("/",), "overview", "filter", footer="filter"
+    ),
     Action(
         "overview.clear", "Clear the filter", ("escape",), "overview", "clear_filter", palette=False
     ),
-    Action("model.back", "Back to the overview", ("escape",), "model", "back", footer=True),
+    Action("model.back", "Back to the overview", ("escape",), "model", "back", footer="back"),
     Action("row.down", "Next row", ("j", "down"), "table", "cursor_down", palette=False),
     Action("row.up", "Previous row", ("k", "up"), "table", "cursor_up", palette=False),
     Action("row.top", "First row", ("g", "ctrl+home"), "table", "scroll_top", palette=False),
@@ -99,8 +103,9 @@ def bindings_for(scope: str) -> list[Binding]:
         Binding(
             ",".join(action.keys),
             action.handler,
-            action.description,
-            show=action.footer,
+            action.footer or action.description,
+            show=bool(action.footer),
+            tooltip=action.description,
             id=action.id,
         )
         for action in in_scope(scope)

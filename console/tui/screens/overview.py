@@ -107,10 +107,8 @@ class OverviewScreen(DataScreen):
         total = len(overview.rows)
         counted = f"{shown} of {total} models" if self.filter_text else f"{total} models"
         filtered = f" · filter: {self.filter_text}" if self.filter_text else ""
-        return (
-            f"{counted}{filtered} · ERR, P99: last {overview.window_minutes} min of data"
-            " · AGE: newest point · ~ stale · ✗ error"
-        )
+        window = overview.window_minutes
+        return f"{counted}{filtered} · ERR, P99: last {window} min of data · ~ stale ✗ error"
 
     def status_text(self, now: datetime) -> str:
         """Each backend's staleness, the first error, and how old the newest data is."""
