@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 from backends.contracts import Model, NotFoundError
 from backends.embedded.db import from_us
 from backends.embedded.files import component, read_parquet, write_parquet_atomic
-from backends.embedded.inference_log import REQUIRED, _parts
+from backends.embedded.inference_log import REQUIRED
+from backends.embedded.partitions import log_parts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -58,7 +59,7 @@ class FeaturesMixin:
         directory = self._root / "inference" / component(model, "model")
         features = {spec.name for spec in self.get_model(model).features}
         latest: dict[str, int] = {}
-        for path, _, last in _parts(directory):
+        for path, _, last in log_parts(directory):
             for name in self._schema(path).names:
                 if name in NOT_FEATURES or name.endswith("_ms"):
                     continue

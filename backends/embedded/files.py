@@ -17,6 +17,10 @@ _SAFE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+=-]*$")
 ROW_GROUP_ROWS = 65_536
 
 
+class Vanished(BackendError):
+    """A file disappeared while being read (compaction replaced it); the read is retried."""
+
+
 def component(value: str, what: str) -> str:
     """`value` if it is safe as one path component (no slash, no leading dot), else ValueError."""
     if not isinstance(value, str) or not _SAFE.match(value) or ".." in value:
@@ -45,5 +49,7 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pa.Table:
 
     try:
         return pq.read_table(path, columns=columns)
+    except FileNotFoundError as error:
+        raise Vanished(f"{path} vanished while being read") from error
     except (OSError, pa.ArrowException) as error:
         raise BackendError(f"cannot read {path}: {error}") from error

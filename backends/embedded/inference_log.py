@@ -9,27 +9,33 @@ request_id when a window includes `label`.
 from __future__ import annotations
 
 import itertools
-import re
+import logging
 import threading
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backends.contracts import BackendError, NotFoundError
 from backends.embedded.db import from_us, now_us, to_us
-from backends.embedded.files import component, read_parquet, write_parquet_atomic
+from backends.embedded.files import Vanished, component, read_parquet, write_parquet_atomic
+from backends.embedded.partitions import (
+    DAY_US,
+    compact_labels,
+    compact_log,
+    label_files,
+    log_parts,
+    retry_vanished,
+)
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
     import pyarrow as pa
 
-PART = re.compile(r"^part-(\d+)-(\d+)-[0-9a-f]+\.parquet$")
-LABELS = re.compile(r"^labels-(\d+)-[0-9a-f]+\.parquet$")
 REQUIRED = ("ts", "request_id", "version")
-DAY_US = 86_400 * 1_000_000
+log = logging.getLogger(__name__)
 EMPTY_COLUMNS = ("ts", "request_id", "version", "score", "prediction")
 
 
@@ -80,8 +86,10 @@ class InferenceLogMixin:
         for lo, hi in itertools.pairwise(bounds):
             name = f"part-{stamps[lo]}-{stamps[hi - 1]}-{uuid.uuid4().hex[:12]}.parquet"
             write_parquet_atomic(table.slice(lo, hi - lo), directory / name)
+        _quietly(compact_log, directory, {int(day) for day in np.unique(days)})
         return len(frame)
 
+    @retry_vanished
     def add_labels(self, model: str, labels: pd.DataFrame) -> int:
         """Attach late labels (request_id, label) to logged requests; returns how many matched."""
         import pyarrow as pa
@@ -102,8 +110,10 @@ class InferenceLogMixin:
         stamp = now_us()
         path = self._root / "labels" / model / f"labels-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
         write_parquet_atomic(pa.Table.from_pandas(matched, preserve_index=False), path)
+        _quietly(compact_labels, path.parent)
         return len(matched)
 
+    @retry_vanished
     def window(
         self,
         model: str,
@@ -119,7 +129,7 @@ class InferenceLogMixin:
 
         directory = self._log_dir(model, must_exist=True)
         lo, hi = to_us(start), to_us(end)
-        parts = _parts(directory)
+        parts = log_parts(directory)
         selected = [(path, first, last) for path, first, last in parts if first < hi and last >= lo]
         wanted = self._wanted_columns(model, columns, [p for p, _, _ in selected], parts)
         needed = list(dict.fromkeys([*wanted, "ts", *(["version"] if version else [])]))
@@ -151,13 +161,15 @@ class InferenceLogMixin:
                 frame[column] = float("nan")
         return frame[wanted].reset_index(drop=True)
 
+    @retry_vanished
     def time_range(self, model: str) -> tuple[datetime, datetime] | None:
         """First and last timestamp logged, from the file names alone."""
-        parts = _parts(self._log_dir(model, must_exist=True))
+        parts = log_parts(self._log_dir(model, must_exist=True))
         if not parts:
             return None
         return from_us(min(p[1] for p in parts)), from_us(max(p[2] for p in parts))
 
+    @retry_vanished
     def bin_counts(
         self,
         model: str,
@@ -200,6 +212,8 @@ class InferenceLogMixin:
         if cached is None:
             try:
                 cached = pq.read_schema(path)
+            except FileNotFoundError as error:
+                raise Vanished(f"{path} vanished while being read") from error
             except (OSError, pa.ArrowException) as error:
                 raise BackendError(f"cannot read {path}: {error}") from error
             with self._schema_lock:
@@ -246,7 +260,7 @@ class InferenceLogMixin:
 
         wanted = pa.array(candidates, type=pa.string())
         found: set[str] = set()
-        for path, _, _ in _parts(directory):
+        for path, _, _ in log_parts(directory):
             ids = read_parquet(path, ["request_id"]).column("request_id")
             hits = ids.filter(pc.is_in(ids, value_set=wanted))
             found.update(hits.to_pylist())
@@ -263,9 +277,7 @@ class InferenceLogMixin:
             else pd.Series(np.nan, index=frame.index, dtype="float64")
         )
         directory = self._root / "labels" / model
-        files = sorted(
-            (int(m.group(1)), p) for p in _listdir(directory) if (m := LABELS.match(p.name))
-        )
+        files = label_files(directory)
         if not files or frame.empty:
             return base
         late = pd.concat([read_parquet(p).to_pandas() for _, p in files], ignore_index=True)
@@ -274,24 +286,12 @@ class InferenceLogMixin:
         return filled.where(filled.notna(), base).astype("float64")
 
 
-def _listdir(directory: Path) -> list[Path]:
-    """Files of a directory, or none when it does not exist."""
+def _quietly(merge: Callable[..., object], *args: object) -> None:
+    """Run a compaction; a failure is logged, never failing the write that triggered it."""
     try:
-        return list(directory.iterdir())
-    except FileNotFoundError:
-        return []
-    except OSError as error:
-        raise BackendError(f"cannot list {directory}: {error}") from error
-
-
-def _parts(directory: Path) -> list[tuple[Path, int, int]]:
-    """(path, ts_min_us, ts_max_us) of each log file, oldest first."""
-    found = [
-        (p, int(m.group(1)), int(m.group(2)))
-        for p in _listdir(directory)
-        if (m := PART.match(p.name))
-    ]
-    return sorted(found, key=lambda item: (item[1], item[2], item[0].name))
+        merge(*args)
+    except (BackendError, OSError) as error:
+        log.warning("compaction of %s skipped: %s", args[0], error)
 
 
 def _utc_times(values: pd.Series) -> pd.Series:
