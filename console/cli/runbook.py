@@ -94,6 +94,7 @@ def environment(context: Context, *, assume_yes: bool) -> Environment:
         confirmer=TerminalConfirmer(),
         assume_yes=assume_yes,
         drift=_drift_function(context),
+        quality=_quality_function(context),
         out=lambda line: print(line, flush=True),
     )
 
@@ -123,16 +124,46 @@ def _backend_getter(context: Context) -> Any:
     return get
 
 
+def _log_end(context: Context, model: str) -> Any:
+    """The end of the data: now, or the last logged request when the log stops earlier."""
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    span = context.inference_log.time_range(model)
+    if span is None:
+        return now
+    return min(now, span[1] + timedelta(microseconds=1))
+
+
+def _quality_function(context: Context) -> Any:
+    """Accuracy of the logged predictions against their labels over the last window of data."""
+
+    def quality(model: str, metric: str, window_s: float) -> float | None:
+        from datetime import timedelta
+
+        if metric != "accuracy":
+            return None
+        end = _log_end(context, model)
+        start = end - timedelta(seconds=window_s)
+        rows = context.inference_log.window(model, start, end, columns=["prediction", "label"])
+        rows = rows.dropna(subset=["prediction", "label"])
+        if rows.empty:
+            return None
+        return float((rows["prediction"].astype(float) == rows["label"].astype(float)).mean())
+
+    return quality
+
+
 def _drift_function(context: Context) -> Any:
-    """PSI of a feature (or, for None, the prediction score) over the last window."""
+    """PSI of a feature (or, for None, the prediction score) over the last window of data."""
 
     def drift(model: str, feature: str | None, window_s: float) -> float | None:
-        from datetime import UTC, datetime, timedelta
+        from datetime import timedelta
 
         from console.analysis.drift import drift_table
 
         column = feature or "score"
-        end = datetime.now(UTC)
+        end = _log_end(context, model)
         start = end - timedelta(seconds=window_s)
         log = context.inference_log
         current = log.window(model, start, end, columns=[column])

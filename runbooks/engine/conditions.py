@@ -35,7 +35,7 @@ def evaluate(env: Environment, model: str, condition: Mapping[str, Any]) -> Meas
     """Measure one condition now; missing data or a backend error is inconclusive."""
     from backends.contracts import BackendError
 
-    name = str(condition.get("name") or _default_name(condition))
+    name = str(condition.get("name") or default_name(condition))
     threshold = _threshold_text(condition)
     try:
         value, detail = _value(env, model, condition)
@@ -122,7 +122,7 @@ def _points(
     return [value for _, value in sorted(points)]
 
 
-def _default_name(condition: Mapping[str, Any]) -> str:
+def default_name(condition: Mapping[str, Any]) -> str:
     """A readable name from what the condition measures."""
     if "drift" in condition:
         return f"psi({condition.get('feature') or 'prediction'})"
@@ -194,6 +194,8 @@ def _trigger_value(
         worst = max(known, key=lambda f: known[f])
         return known[worst], f"max PSI, on {worst}"
     current = _reduce(env, {"metric": metric}, {"model": model}, window)
+    if current is None and env.quality is not None:
+        current = env.quality(model, metric, window)
     if current is None:
         return None, f"no {metric} data in the window"
     champion = env.get("registry").get_model(model).alias("champion")

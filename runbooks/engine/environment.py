@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 DriftFn = Callable[[str, "str | None", float], "float | None"]
+QualityFn = Callable[[str, str, float], "float | None"]
 
 
 class RunbookRefused(Exception):
@@ -56,6 +57,7 @@ class Environment:
     confirmer: Confirmer = field(default_factory=NoHuman)
     assume_yes: bool = False
     drift: DriftFn | None = None
+    quality: QualityFn | None = None
     out: Callable[[str], None] = print
     sleep: Callable[[float], None] = time.sleep
     user: str = field(default_factory=lambda: _user())

@@ -61,7 +61,9 @@ def nonzero(split: Mapping[str, int]) -> dict[str, int]:
 
 def show(split: Mapping[str, int]) -> str:
     """`v2:95% v3:5%`, or `none`."""
-    shown = " ".join(f"v{k}:{v}%" for k, v in sorted(nonzero(split).items()))
+    shown = " ".join(
+        f"{'' if k.startswith('<') else 'v'}{k}:{v}%" for k, v in sorted(nonzero(split).items())
+    )
     return shown or "none"
 
 

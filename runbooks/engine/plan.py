@@ -61,7 +61,7 @@ def _describe(
     """The sentence for one step, updating the simulated split."""
     kind = step.type
     if kind == "set_weights":
-        target = target_weights(env, model, fields["weights"], start)
+        target = _planned_weights(env, model, fields["weights"], start)
         before = sim[model]
         sim[model] = live.complete(before, target)
         return f"{model}: weights {live.show(before)} → {live.show(sim[model])}"
@@ -75,7 +75,7 @@ def _describe(
             f"(tier {tier}: target < {ROLLBACK_TIERS[tier]:g} s)"
         )
     if kind == "promote":
-        version = live.resolve_version(env, model, fields["version"])
+        version = _maybe_version(env, model, fields["version"])
         alias = str(fields.get("alias", "champion"))
         holder = live.aliases(env, model).get(alias, "none")
         text = f"{model}: alias {alias} {holder} → {version}"
@@ -92,7 +92,9 @@ def _describe(
     if kind == "check":
         return _describe_check(env, model, fields)
     if kind == "analysis":
-        names = ", ".join(conditions._default_name(c) for c in fields["conditions"])
+        names = ", ".join(
+            str(c.get("name") or conditions.default_name(c)) for c in fields["conditions"]
+        )
         return (
             f"analysis of {model}: {int(fields.get('count', 3))} measurement(s) every "
             f"{parse_duration(fields.get('interval', '30s')):g} s, failure limit "
@@ -115,6 +117,15 @@ def _describe_check(env: Environment, model: str, fields: dict[str, Any]) -> str
         return "check triggers (any fires → go on): " + "; ".join(r.line() for r in results)
     measured = [conditions.evaluate(env, model, c) for c in fields["conditions"]]
     return "check (now): " + "; ".join(m.line() for m in measured)
+
+
+def _planned_weights(
+    env: Environment, model: str, spec: Any, start: dict[str, Any]
+) -> dict[str, int]:
+    """The split a set_weights step asks for; versions not known yet keep their placeholder."""
+    if isinstance(spec, dict):
+        return {_maybe_version(env, model, ref): int(weight) for ref, weight in spec.items()}
+    return target_weights(env, model, spec, start)
 
 
 def _maybe_version(env: Environment, model: str, ref: Any) -> str:
