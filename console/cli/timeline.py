@@ -1,0 +1,65 @@
+"""`vigil timeline`: one ordered incident timeline across layers, and which layer moved first."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from console.cli.common import emit_json
+from console.cli.drift import add_window_options, print_rows, translated_errors, workspace_window
+
+DEFAULT_WINDOW = "72h"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of `vigil timeline`."""
+    parser.add_argument(
+        "--metrics", metavar="A,B", help="metric names to scan for anomalies (default: all)"
+    )
+    parser.add_argument(
+        "--no-derived",
+        action="store_true",
+        help="skip accuracy and per-feature PSI computed from the inference log",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+    add_window_options(parser, default_window=DEFAULT_WINDOW)
+
+
+def build(args: argparse.Namespace) -> tuple[Any, Any, Any, tuple[Any, Any]]:
+    """The context, model, timeline and window the options ask for (shared with postmortem)."""
+    from console.analysis.workspace import model_timeline
+
+    context, model, window = workspace_window(args, DEFAULT_WINDOW)
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    with translated_errors(f"cannot build the timeline of {model.name}"):
+        timeline = model_timeline(
+            context, model, window[0], window[1], metrics=metrics, derived=not args.no_derived
+        )
+    return context, model, timeline, window
+
+
+def run(args: argparse.Namespace) -> int:
+    """Print the timeline, oldest first, with the layer that moved first."""
+    _, model, timeline, (start, end) = build(args)
+    source = f"{model.name} [{start.isoformat()}, {end.isoformat()})"
+    if args.json:
+        emit_json(timeline.to_dict() | {"model": model.name, "start": start, "end": end})
+        return 0
+    print(f"timeline  {source}")
+    rows = [
+        (
+            f"{e.at:%Y-%m-%d %H:%M}",
+            e.layer,
+            e.kind,
+            "*" if e is timeline.first_move else ("!" if e.signal else ""),
+            e.summary,
+        )
+        for e in timeline.events
+    ]
+    print_rows(("time (utc)", "layer", "kind", "", "what"), rows)
+    move = timeline.first_move
+    if move:
+        print(f"moved first (*): the {move.layer} layer — {move.summary}")
+    else:
+        print("nothing moved in this window")
+    return 0
