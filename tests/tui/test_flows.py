@@ -255,3 +255,30 @@ async def test_the_palette_offers_registry_actions_and_models() -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         assert type(app.screen).__name__ == "CommandPalette"
+
+
+async def test_a_superseded_slow_read_does_not_overwrite_a_newer_one() -> None:
+    source = FakeSource()
+    release = threading.Event()
+    models = source.backend.list_models
+    calls = []
+
+    def first_slow_and_partial():
+        calls.append(1)
+        if len(calls) == 1:
+            release.wait(10)
+            return models()[:1]
+        return models()
+
+    source.backend.list_models = first_slow_and_partial  # type: ignore[method-assign]
+    app = make_app(source)
+    async with app.run_test() as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("r")
+        await pilot.pause(0.3)
+        assert app.screen.query_one("#models", VigilTable).row_count == 3
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause(0.2)
+        assert len(calls) == 2
+        assert app.screen.query_one("#models", VigilTable).row_count == 3

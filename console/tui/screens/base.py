@@ -17,6 +17,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
+from textual.worker import get_current_worker
 
 from console.tui.settings import Settings
 from console.tui.widgets.breadcrumbs import Breadcrumbs
@@ -76,8 +77,10 @@ class DataScreen(Screen[None]):
         self.run_worker(self._load_and_post, thread=True, exclusive=True, group=type(self).__name__)
 
     def _load_and_post(self) -> None:
-        """Worker body: read, then post the result as a message (never touch widgets here)."""
-        self.post_message(self.load())
+        """Worker body: read, then post the result unless a newer read superseded this one."""
+        message = self.load()
+        if not get_current_worker().is_cancelled:
+            self.post_message(message)
 
     def load(self) -> Message:
         """Read the backends and wrap the result in a message (runs in a thread)."""
