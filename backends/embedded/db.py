@@ -75,8 +75,10 @@ class Database:
             )
             event.listen(self.engine, "connect", _on_connect)
             event.listen(self.engine, "begin", _on_begin)
-            with self._schema_lock:
-                SQLModel.metadata.create_all(self.engine)
+            with self._schema_lock, self.engine.connect() as raw:
+                conn = raw.execution_options(immediate=True)
+                with conn.begin():
+                    SQLModel.metadata.create_all(conn)
         except (OSError, SQLAlchemyError) as error:
             raise BackendError(
                 f"cannot open workspace database {path}: {_reason(error)}"

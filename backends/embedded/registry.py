@@ -140,16 +140,18 @@ class RegistryMixin:
                 _move_alias(conn, version.model, alias, version.version, created)
             return _version(conn, version.model, version.version)
 
-    def set_alias(self, model: str, alias: str, version: str) -> RegistryEvent:
-        """Point `alias` at `version`, taking it from any other version."""
+    def set_alias(
+        self, model: str, alias: str, version: str, *, at: datetime | None = None
+    ) -> RegistryEvent:
+        """Point `alias` at `version`, taking it from any other version (event stamped `at`)."""
         if not alias:
             raise ValueError("alias must not be empty")
-        at = now_us()
+        when = now_us() if at is None else to_us(at)
         with self._db.write() as conn:
             _require_model(conn, model)
             if _version_row(conn, model, version) is None:
                 raise NotFoundError(f"{model} has no version {version!r}")
-            return _move_alias(conn, model, alias, version, at)
+            return _move_alias(conn, model, alias, version, when)
 
 
 def _feature_json(spec: FeatureSpec) -> dict[str, str]:

@@ -71,3 +71,30 @@ def test_returned_times_are_utc_even_for_other_zones(tmp_path: Path) -> None:
     incident = backend.open_incident("fraud", "slow", "P2", tokyo)
     assert incident.opened_at == T0 and incident.opened_at.utcoffset() == timedelta(0)
     assert backend.incidents()[0].opened_at.tzinfo is not None
+
+
+def test_processes_opening_a_fresh_workspace_at_once_all_succeed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom backends.embedded import EmbeddedBackend\n"
+        "EmbeddedBackend(sys.argv[1]).append_audit({'user': sys.argv[2], 'action': 'open'})"
+    )
+    workers = [
+        subprocess.Popen([sys.executable, "-c", code, str(tmp_path / "fresh"), str(n)])
+        for n in range(3)
+    ]
+    assert [worker.wait(timeout=120) for worker in workers] == [0, 0, 0]
+    log = EmbeddedBackend(str(tmp_path / "fresh")).audit_log()
+    assert sorted(r.user for r in log) == ["0", "1", "2"] and verify(log) == []
+
+
+def test_an_alias_move_can_be_backdated(tmp_path: Path) -> None:
+    backend = EmbeddedBackend(str(tmp_path))
+    lineage = Lineage("c", "d", "k", "e")
+    backend.register_version(ModelVersion("fraud", "1", T0, "onnx", "a", lineage))
+    event = backend.set_alias("fraud", "champion", "1", at=T0 + timedelta(hours=2))
+    assert event.at == T0 + timedelta(hours=2)
+    (stored,) = backend.registry_events("fraud", T0 + timedelta(hours=1), T0 + timedelta(hours=3))
+    assert (stored.kind, stored.detail["alias"]) == ("alias_moved", "champion")
