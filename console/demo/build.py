@@ -103,7 +103,8 @@ def _build_into(workspace: Path, spec: DemoSpec, progress: Progress) -> dict[str
             progress.step(f"scoring and logging {n_rows:,} requests for {plan.name}")
             logged = request_log(plan, incident, minutes, n_rows, spec.seed, artifacts[plan.name])
             rows[plan.name] = backend.append(plan.name, logged.rows)
-            labelled[plan.name] = backend.add_labels(plan.name, logged.labels)
+            late = backend.add_labels(plan.name, logged.labels)
+            labelled[plan.name] = int(logged.rows["label"].notna().sum()) + late
         progress.step("recording the incident, its alerts and notes")
         opened = backend.open_incident(
             FRAUD.name,

@@ -1,4 +1,10 @@
-"""The sampled inference log of one model: features, real scores, stage timings, late labels."""
+"""The sampled inference log of one model: features, real scores, stage timings, late labels.
+
+Each label arrives some hours after its request. Labels that arrived more
+than a day before the end are already joined into the stored rows (as a
+nightly compaction would leave them); the last day's arrive through
+`add_labels`; requests whose label has not arrived yet keep NaN.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +22,12 @@ from console.demo.scoring import score
 from console.demo.synthetic import GENERATORS
 
 HOUR_S = 3600.0
+COMPACTED_BEFORE_END_S = 24 * HOUR_S
 
 
 @dataclass(frozen=True)
 class LoggedRequests:
-    """Rows to append (label still NaN) and the labels that have arrived by the end."""
+    """Rows to append (labels joined up to a day before the end) and the labels since then."""
 
     rows: pd.DataFrame
     labels: pd.DataFrame
@@ -64,13 +71,16 @@ def request_log(
     rows = pd.concat([rows, frame], axis=1)
     rows["score"] = scores
     rows["prediction"] = prediction
-    rows["label"] = np.nan
+    delay = plan.label_delay_h * HOUR_S * (0.5 + rng.exponential(1.0, n_rows))
+    arrival = ts + delay
+    end = incident.end.timestamp()
+    joined = arrival < end - COMPACTED_BEFORE_END_S
+    rows["label"] = np.where(joined, target, np.nan)
     pressure = incident.pressure(ts) if plan.host == FRAUD.host else np.zeros(n_rows)
     for stage in STAGES:
         rows[f"{stage}_ms"] = _stage_times(plan, names, chosen, stage, pressure, rng)
-    delay = plan.label_delay_h * HOUR_S * (0.5 + rng.exponential(1.0, n_rows))
-    arrived = ts + delay < incident.end.timestamp()
-    labels = pd.DataFrame({"request_id": rows["request_id"][arrived], "label": target[arrived]})
+    late = ~joined & (arrival < end)
+    labels = pd.DataFrame({"request_id": rows["request_id"][late], "label": target[late]})
     return LoggedRequests(rows, labels.reset_index(drop=True))
 
 

@@ -20,7 +20,7 @@ def score(plan: ModelPlan, artifact: Path, frame: pd.DataFrame) -> np.ndarray:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 2
+        options.intra_op_num_threads = 1
         session = ort.InferenceSession(
             str(artifact), sess_options=options, providers=["CPUExecutionProvider"]
         )
@@ -31,6 +31,7 @@ def score(plan: ModelPlan, artifact: Path, frame: pd.DataFrame) -> np.ndarray:
     else:
         import torch
 
+        torch.set_num_threads(1)
         module = torch.jit.load(str(artifact))
         with torch.no_grad():
             parts = [

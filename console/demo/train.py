@@ -90,7 +90,7 @@ def train_version(
     import torch
 
     torch.manual_seed(seed)
-    torch.set_num_threads(2)
+    torch.set_num_threads(1)
     x = encode(plan, features)
     y = target.astype(np.float32)
     n_train = int(len(x) * 0.8)
