@@ -1,4 +1,4 @@
-"""`vigil demo`: build (or reuse) the demo workspace with its planted incident, then open the console."""
+"""`vigil demo`: build (or reuse) the demo workspace with its planted incident, then open it."""
 
 from __future__ import annotations
 
