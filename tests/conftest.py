@@ -1,0 +1,18 @@
+"""Fixtures shared by every test package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full demo workspace (1M fraud-detector rows, planted incident), built once per session."""
+    from console.demo.build import build
+    from console.demo.spec import DemoSpec
+
+    path = tmp_path_factory.mktemp("demo")
+    build(path, DemoSpec(), quiet=True)
+    return path
