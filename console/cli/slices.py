@@ -8,7 +8,7 @@ from typing import Any
 from console.cli.common import UsageError, emit_json
 from console.cli.drift import add_window_options, print_rows, translated_errors, workspace_window
 
-METRIC_CHOICES = ("accuracy", "error_rate", "mean_score", "latency")
+METRIC_CHOICES = ("accuracy", "error_rate", "brier", "mean_score", "latency")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     files.add_argument("--label", default="label", metavar="COL", help="label column")
     files.add_argument(
         "--prediction", default="prediction", metavar="COL", help="prediction column"
+    )
+    files.add_argument(
+        "--baseline", metavar="FILE", help="rank slices by how much they worsened against this file"
     )
     parser.add_argument("--metric", choices=METRIC_CHOICES, default="accuracy")
     parser.add_argument(
@@ -30,6 +33,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--top", type=int, default=15, metavar="N", help="slices to show")
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     add_window_options(parser)
+    parser.add_argument(
+        "--baseline-window",
+        metavar="START/END",
+        help="rank slices by how much they worsened against this logged window",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -37,15 +45,20 @@ def run(args: argparse.Namespace) -> int:
     if args.min_support < 1 or args.top < 1:
         raise UsageError("--min-support and --top must be at least 1")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    baseline = None
     if args.data:
-        if args.model or args.start or args.window:
-            raise UsageError("--model/--start/--window are for workspace mode, not with --data")
-        frame, source = _read_file(args), str(args.data)
+        if args.model or args.start or args.window or args.baseline_window:
+            raise UsageError("--model/--start/--window/--baseline-window are for workspace mode")
+        frame, source = _read_file(args, args.data), str(args.data)
+        if args.baseline:
+            baseline = _read_file(args, args.baseline)
     else:
-        frame, source, model_columns = _read_workspace(args)
+        if args.baseline:
+            raise UsageError("--baseline FILE goes with --data FILE; use --baseline-window")
+        frame, source, model_columns, baseline = _read_workspace(args)
         columns = columns or model_columns
     with translated_errors(f"cannot slice {source}"):
-        table = _analyse(frame, args, columns)
+        table = _analyse(frame, args, columns, baseline)
     if args.json:
         emit_json(table.to_dict() | {"source": source})
     else:
@@ -53,30 +66,43 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_file(args: argparse.Namespace) -> Any:
-    """The data file, checked for the columns the metric needs."""
+def _read_file(args: argparse.Namespace, path: str) -> Any:
+    """A data file, checked for the columns the metric needs."""
     from console.analysis.inputs import read_table
 
     needed = [args.label, args.prediction] if args.metric in ("accuracy", "error_rate") else []
+    if args.metric == "brier":
+        needed = [args.label, args.metric_column or "score"]
     if args.metric_column:
         needed.append(args.metric_column)
     with translated_errors("cannot read the data"):
-        return read_table(args.data, needed)
+        return read_table(path, needed)
 
 
-def _read_workspace(args: argparse.Namespace) -> tuple[Any, str, list[str]]:
-    """A model's logged window, with its features (and the version) as candidate columns."""
+def _read_workspace(args: argparse.Namespace) -> tuple[Any, str, list[str], Any]:
+    """A model's logged window (and baseline window), with its features as candidate columns."""
+    from console.analysis.inputs import parse_interval
+
     context, model, (start, end) = workspace_window(args)
     features = [spec.name for spec in model.features]
+    baseline = None
     with translated_errors(f"cannot read the inference log of {model.name}"):
         frame = context.inference_log.window(model.name, start, end, version=args.version)
+        if args.baseline_window:
+            begin, stop = parse_interval(args.baseline_window)
+            baseline = context.inference_log.window(model.name, begin, stop, version=args.version)
     if frame.empty:
         raise UsageError(f"no requests logged for {model.name} in [{start}, {end})")
+    if baseline is not None and baseline.empty:
+        raise UsageError(f"no requests logged for {model.name} in {args.baseline_window}")
     candidates = features + (["version"] if "version" in frame and not args.version else [])
-    return frame, f"{model.name} [{start.isoformat()}, {end.isoformat()})", candidates
+    source = f"{model.name} [{start.isoformat()}, {end.isoformat()})"
+    if args.baseline_window:
+        source += f" vs {args.baseline_window}"
+    return frame, source, candidates, baseline
 
 
-def _analyse(frame: Any, args: argparse.Namespace, columns: list[str] | None) -> Any:
+def _analyse(frame: Any, args: argparse.Namespace, columns: list[str] | None, baseline: Any) -> Any:
     """The per-value table of --by, or the automatic worst slices."""
     from console.analysis.slices import metric_by_column, row_values, worst_slices
 
@@ -94,6 +120,7 @@ def _analyse(frame: Any, args: argparse.Namespace, columns: list[str] | None) ->
         max_predicates=args.max_predicates,
         min_support=args.min_support,
         top=args.top,
+        baseline=baseline,
     )
 
 
@@ -107,6 +134,13 @@ def _print(table: Any, source: str) -> None:
     )
     if not table.slices:
         print("no slice is worse than overall by enough for its support")
+        return
+    if table.slices[0].baseline_metric is not None:
+        rows = [
+            (s.name, s.support, f"{s.share:.1%}", s.metric, s.baseline_metric, _ci(s), s.score)
+            for s in table.slices
+        ]
+        print_rows(("slice", "support", "share", "metric", "baseline", "95% ci", "z"), rows)
         return
     rows = [
         (s.name, s.support, f"{s.share:.1%}", s.metric, f"{s.delta:+.4g}", _ci(s), s.score)

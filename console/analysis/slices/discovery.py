@@ -199,3 +199,120 @@ def find_slices(
         slice_row(c.predicates, c.size, c.total, c.squares, n, mean_error, proportion, c.score)
         for c in candidates[:top]
     )
+
+
+def welch_z(
+    mean_now: np.ndarray,
+    sq_now: np.ndarray,
+    n_now: np.ndarray,
+    mean_then: np.ndarray,
+    sq_then: np.ndarray,
+    n_then: np.ndarray,
+) -> np.ndarray:
+    """Welch's z of the change in a mean, from sums of squares; 0 where undefined."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var_now = np.maximum(sq_now / n_now - mean_now**2, 0.0)
+        var_then = np.maximum(sq_then / n_then - mean_then**2, 0.0)
+        spread = np.sqrt(var_now / n_now + var_then / n_then)
+        z = (mean_now - mean_then) / spread
+    return np.where(np.isfinite(z), z, 0.0)
+
+
+@dataclass(frozen=True)
+class ChangedSlice:
+    """A slice whose metric moved against its own baseline: now, then, and the z of the change."""
+
+    predicates: tuple[Predicate, ...]
+    support: int
+    baseline_support: int
+    metric: float
+    baseline_metric: float
+    z: float
+    sum_squares: float
+
+
+def find_changed_slices(
+    current: pd.DataFrame,
+    current_values: np.ndarray,
+    baseline: pd.DataFrame,
+    baseline_values: np.ndarray,
+    columns: Sequence[str],
+    *,
+    max_predicates: int = 2,
+    min_support: int = 30,
+    top: int = 20,
+    numeric_bins: int = 4,
+    two_sided: bool = False,
+) -> tuple[ChangedSlice, ...]:
+    """Slices whose metric rose most against the same slice in a baseline window.
+
+    Ranked by Welch's z of the change, which weighs the effect against the
+    support on both sides; `two_sided` ranks by |z| (for a score, where either
+    direction matters). Rows whose value is NaN are left out; a slice needs
+    `min_support` rows on each side, and a two-predicate slice must beat both
+    of its parents.
+    """
+    if max_predicates not in (1, 2):
+        raise ValueError(f"max_predicates must be 1 or 2, got {max_predicates}")
+    both = pd.concat([current, baseline], ignore_index=True)
+    values = np.concatenate((current_values, baseline_values)).astype(np.float64)
+    side = np.r_[np.ones(len(current), dtype=np.int64), np.zeros(len(baseline), dtype=np.int64)]
+    keep = ~np.isnan(values)
+    if not keep.all():
+        both, values, side = both.loc[keep].reset_index(drop=True), values[keep], side[keep]
+    if not (side == 1).any() or not (side == 0).any():
+        return ()
+    encoded = [e for e in (encode(both[c], c, numeric_bins) for c in columns) if e is not None]
+    squares = values * values
+
+    def stats(codes: np.ndarray, length: int) -> tuple[np.ndarray, ...]:
+        """n, mean and sum of squares per code, now (side 1) and then (side 0)."""
+        key = codes * 2 + side
+        n = np.bincount(key, minlength=2 * length)
+        total = np.bincount(key, weights=values, minlength=2 * length)
+        sq = np.bincount(key, weights=squares, minlength=2 * length)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mean = total / n
+        return n[1::2], mean[1::2], sq[1::2], n[0::2], mean[0::2], sq[0::2]
+
+    def rank(z: np.ndarray) -> np.ndarray:
+        """The ranking key: z, or |z| when both directions matter."""
+        return np.abs(z) if two_sided else z
+
+    found: list[ChangedSlice] = []
+    parent: dict[tuple[str, int], float] = {}
+
+    def collect(
+        index: int, preds: tuple[Predicate, ...], s: tuple[np.ndarray, ...], z: np.ndarray
+    ) -> None:
+        """Add one slice to the results."""
+        found.append(
+            ChangedSlice(
+                predicates=preds,
+                support=int(s[0][index]),
+                baseline_support=int(s[3][index]),
+                metric=float(s[1][index]),
+                baseline_metric=float(s[4][index]),
+                z=float(z[index]),
+                sum_squares=float(s[2][index]),
+            )
+        )
+
+    for enc in encoded:
+        s = stats(enc.codes, enc.levels)
+        z = welch_z(s[1], s[2], s[0], s[4], s[5], s[3])
+        for level in range(enc.levels):
+            parent[(enc.column, level)] = float(rank(z)[level])
+            if min(s[0][level], s[3][level]) >= min_support and rank(z)[level] > 0:
+                collect(level, (enc.predicates[level],), s, z)
+    if max_predicates == 2:
+        for left, right in itertools.combinations(encoded, 2):
+            s = stats(left.codes * right.levels + right.codes, left.levels * right.levels)
+            z = welch_z(s[1], s[2], s[0], s[4], s[5], s[3])
+            eligible = (np.minimum(s[0], s[3]) >= min_support) & (rank(z) > 0)
+            for flat in np.flatnonzero(eligible):
+                i, j = divmod(int(flat), right.levels)
+                if rank(z)[flat] > max(parent[(left.column, i)], parent[(right.column, j)]):
+                    collect(int(flat), (left.predicates[i], right.predicates[j]), s, z)
+    found.sort(key=lambda c: (-(abs(c.z) if two_sided else c.z), -c.support))
+    return tuple(found[:top])

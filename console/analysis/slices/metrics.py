@@ -14,6 +14,7 @@ METRICS: dict[str, str] = {
     "accuracy": "share of rows where prediction == label (higher is better)",
     "error_rate": "share of rows where prediction != label (higher is worse)",
     "mean_score": "mean model score",
+    "brier": "mean (score − label)², calibration and accuracy together (higher is worse)",
     "latency": "mean latency in ms of the chosen column",
 }
 PROPORTIONS = ("accuracy", "error_rate")
@@ -44,6 +45,13 @@ class SliceMetric:
     ci_low: float
     ci_high: float
     score: float | None = None
+    baseline_metric: float | None = None
+    baseline_support: int | None = None
+
+    @property
+    def change(self) -> float | None:
+        """The slice's metric now minus in the baseline window (when compared to one)."""
+        return None if self.baseline_metric is None else self.metric - self.baseline_metric
 
     @property
     def name(self) -> str:
@@ -55,6 +63,7 @@ class SliceMetric:
         document = asdict(self)
         document["predicates"] = [asdict(p) for p in self.predicates]
         document["name"] = self.name
+        document["change"] = self.change
         return document
 
 
@@ -120,6 +129,14 @@ def row_values(
         same = (frame[label] == frame[prediction]).to_numpy(dtype=np.float64)
         values = same if metric == "accuracy" else 1.0 - same
         return np.where(labelled, values, np.nan)
+    if metric == "brier":
+        for name in (label, column or "score"):
+            if name not in frame:
+                raise ValueError(f"metric brier needs column {name!r}")
+        score = pd.to_numeric(frame[column or "score"], errors="coerce").to_numpy(np.float64)
+        truth = pd.to_numeric(frame[label], errors="coerce").to_numpy(np.float64)
+        result: np.ndarray = (score - truth) ** 2
+        return result
     name = column or ("score" if metric == "mean_score" else "")
     if not name or name not in frame:
         raise ValueError(f"metric {metric} needs a column (got {name!r})")
