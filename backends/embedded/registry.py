@@ -153,6 +153,19 @@ class RegistryMixin:
                 raise NotFoundError(f"{model} has no version {version!r}")
             return _move_alias(conn, model, alias, version, when)
 
+    def remove_alias(self, model: str, alias: str) -> RegistryEvent:
+        """Take `alias` off whichever version holds it; NotFoundError when none does."""
+        at = now_us()
+        with self._db.write() as conn:
+            _require_model(conn, model)
+            holder = conn.execute(
+                select(ALIAS.c.version).where(ALIAS.c.model == model, ALIAS.c.alias == alias)
+            ).scalar()
+            if holder is None:
+                raise NotFoundError(f"no version of {model} holds alias {alias!r}")
+            conn.execute(delete(ALIAS).where(ALIAS.c.model == model, ALIAS.c.alias == alias))
+            return _add_event(conn, at, model, "alias_removed", holder, {"alias": alias})
+
 
 def _feature_json(spec: FeatureSpec) -> dict[str, str]:
     """A feature spec as stored JSON, checking its kind."""

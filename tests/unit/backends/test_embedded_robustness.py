@@ -98,3 +98,14 @@ def test_an_alias_move_can_be_backdated(tmp_path: Path) -> None:
     assert event.at == T0 + timedelta(hours=2)
     (stored,) = backend.registry_events("fraud", T0 + timedelta(hours=1), T0 + timedelta(hours=3))
     assert (stored.kind, stored.detail["alias"]) == ("alias_moved", "champion")
+
+
+def test_removing_an_alias_records_the_event(tmp_path: Path) -> None:
+    backend = EmbeddedBackend(str(tmp_path))
+    lineage = Lineage("c", "d", "k", "e")
+    backend.register_version(ModelVersion("fraud", "1", T0, "onnx", "a", lineage, ("canary",)))
+    event = backend.remove_alias("fraud", "canary")
+    assert (event.kind, event.version) == ("alias_removed", "1")
+    assert backend.get_model("fraud").alias("canary") is None
+    with pytest.raises(NotFoundError, match="canary"):
+        backend.remove_alias("fraud", "canary")
