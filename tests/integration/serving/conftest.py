@@ -10,9 +10,9 @@ import pytest
 from .helpers import Running, build_workspace, start_server, stop_server
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh workspace per test module."""
+    """One workspace for the session (building Torch programs is slow); servers are per module."""
     return build_workspace(tmp_path_factory.mktemp("serving"))
 
 

@@ -45,6 +45,7 @@ class Running:
     url: str
     workspace: Path
     process: subprocess.Popen[bytes]
+    http: httpx.Client
     token: str = TOKEN
 
     @property
@@ -73,11 +74,11 @@ def start_server(workspace: Path, *extra: str, timeout_s: float = 90.0) -> Runni
             raise RuntimeError(f"server exited: {(workspace / 'server.log').read_text()[-2000:]}")
         try:
             info = json.loads(serving.read_text())
-            if (
-                info["pid"] == process.pid
-                and httpx.get(info["url"] + "/v2/health/ready").is_success
-            ):
-                return Running(info["url"], workspace, process)
+            if info["pid"] == process.pid:
+                client = httpx.Client(base_url=info["url"], timeout=30)
+                if client.get("/v2/health/ready").is_success:
+                    return Running(info["url"], workspace, process, client)
+                client.close()
         except (OSError, ValueError, KeyError, httpx.HTTPError):
             pass
         time.sleep(0.1)
@@ -87,6 +88,7 @@ def start_server(workspace: Path, *extra: str, timeout_s: float = 90.0) -> Runni
 
 def stop_server(running: Running, timeout_s: float = 30.0) -> int:
     """SIGTERM (a graceful drain), then wait; returns the exit code."""
+    running.http.close()
     if running.process.poll() is None:
         running.process.send_signal(signal.SIGTERM)
     try:
