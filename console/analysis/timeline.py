@@ -21,7 +21,17 @@ import numpy as np
 
 LAYERS = ("infrastructure", "data", "model", "business")
 SIGNAL_KINDS = frozenset(
-    {"anomaly", "drop", "spike", "alert", "threshold_breach", "breach", "drift", "slo_breach"}
+    {
+        "anomaly",
+        "drop",
+        "spike",
+        "shift",
+        "alert",
+        "threshold_breach",
+        "breach",
+        "drift",
+        "slo_breach",
+    }
 )
 CHANGE_KINDS = frozenset({"deploy", "alias_moved", "traffic_change"})
 _LAYER_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -233,6 +243,67 @@ def threshold_breaches(
         detail = {"metric": one.name, "labels": dict(one.labels), "value": float(values[index])}
         result.append(
             Event(at, "threshold_breach", metric_layer(one.name), summary, "metrics", True, detail)
+        )
+    return result
+
+
+CHANGE_T = 4.0
+
+
+def change_point(values: np.ndarray, min_side: int = 50) -> tuple[int, float] | None:
+    """The single most likely step change in a sequence: (index, Welch-like t) or None.
+
+    A scan over every split of the cumulative sums, O(n): the split where the
+    means before and after differ most in units of their standard error.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    n = values.size
+    spread = float(values.std()) if n else 0.0
+    if n < 2 * min_side or spread == 0.0:
+        return None
+    sums = np.cumsum(values)
+    split = np.arange(min_side, n - min_side)
+    before = sums[split - 1] / split
+    after = (sums[-1] - sums[split - 1]) / (n - split)
+    t = (after - before) / (spread * np.sqrt(1.0 / split + 1.0 / (n - split)))
+    best = int(np.argmax(np.abs(t)))
+    return int(split[best]), float(t[best])
+
+
+def row_changes(
+    stamps: np.ndarray,
+    columns: dict[str, np.ndarray],
+    layers: dict[str, str],
+    *,
+    threshold: float = CHANGE_T,
+    ranks: bool = True,
+) -> list[Event]:
+    """A step change in each per-request column (time-ordered), as a signal where |t| ≥ threshold.
+
+    With `ranks`, values are replaced by their ranks first, so a change in
+    any part of the distribution counts and outliers do not.
+    """
+    order = np.argsort(stamps, kind="stable")
+    result = []
+    for name, raw in columns.items():
+        values = np.asarray(raw, dtype=np.float64)[order]
+        times = stamps[order]
+        keep = np.isfinite(values)
+        values, times = values[keep], times[keep]
+        scored = (
+            values.argsort(kind="stable").argsort() / max(values.size - 1, 1) if ranks else values
+        )
+        found = change_point(scored)
+        if found is None or abs(found[1]) < threshold:
+            continue
+        index, t = found
+        before, after = float(values[:index].mean()), float(values[index:].mean())
+        kind = "drop" if t < 0 and name == "accuracy" else "shift"
+        at = datetime.fromtimestamp(float(times[index]), tz=UTC)
+        summary = f"{name} changed: mean {before:.4g} → {after:.4g} (t={t:+.1f})"
+        detail = {"column": name, "before": before, "after": after, "t": t}
+        result.append(
+            Event(at, kind, layers.get(name, "data"), summary, "inference_log", True, detail)
         )
     return result
 

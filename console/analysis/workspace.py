@@ -29,6 +29,7 @@ from console.analysis.timeline import (
     from_audit,
     from_incident_store,
     from_registry,
+    row_changes,
 )
 
 STAGE_SUFFIX = "_ms"
@@ -180,27 +181,6 @@ def _epoch(frame: pd.DataFrame) -> np.ndarray:
     return (stamps - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=np.float64)
 
 
-def accuracy_series(
-    frame: pd.DataFrame, start: datetime, step_s: float, min_rows: int = 30
-) -> SeriesPoints | None:
-    """Accuracy per time bucket from labelled rows (buckets with too few labels are NaN)."""
-    if not {"ts", "label", "prediction"} <= set(frame) or frame.empty:
-        return None
-    labelled = frame[frame["label"].notna()]
-    if labelled.empty:
-        return None
-    ts = _epoch(labelled)
-    cell = np.floor((ts - start.timestamp()) / step_s).astype(np.int64)
-    cells = int(cell.max()) + 1
-    right = (labelled["label"] == labelled["prediction"]).to_numpy(dtype=np.float64)
-    total = np.bincount(cell, minlength=cells)
-    hits = np.bincount(cell, weights=right, minlength=cells)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = np.where(total >= min_rows, hits / np.maximum(total, 1), np.nan)
-    stamps = start.timestamp() + step_s * np.arange(cells)
-    return SeriesPoints("accuracy", {"source": "inference_log"}, stamps, values)
-
-
 def psi_series(
     fit: FeatureFit, frame: pd.DataFrame, start: datetime, step_s: float, min_rows: int = 30
 ) -> SeriesPoints | None:
@@ -236,7 +216,8 @@ def model_timeline(
 
     Anomalies come from the metric store (series of this model, and series
     without a model label such as host metrics) and, with `derived`, from the
-    inference log: accuracy and per-feature PSI per time bucket.
+    inference log: step changes in the score, the accuracy and each numeric
+    feature, found per request.
     """
     step = step_for(start, end)
     events: list[list[Event]] = [
@@ -253,36 +234,38 @@ def model_timeline(
             owner = dict(one.labels).get("model")
             if owner in (None, model.name) and dict(one.labels).get("quantile", "0.99") == "0.99":
                 series.append(one)
-    if derived:
-        series.extend(_derived_series(context, model, start, end, step))
     events.append(anomalies(series))
+    if derived:
+        events.append(_derived_changes(context, model, start, end))
     return build_timeline(*events)
 
 
-def _derived_series(
-    context: Any, model: Any, start: datetime, end: datetime, step: float
-) -> list[SeriesPoints]:
-    """Accuracy and per-feature PSI per bucket, computed from the inference log."""
+def _derived_changes(context: Any, model: Any, start: datetime, end: datetime) -> list[Event]:
+    """Step changes in the log: score (model), accuracy (model), numeric features (data).
+
+    Found per request, not per bucket, so a change in a small share of
+    traffic still adds up over the window.
+    """
     kinds = feature_kinds(model)
-    columns = ["ts", "label", "prediction", *kinds]
-    frame = context.inference_log.window(model.name, start, end, columns=columns)
-    result: list[SeriesPoints] = []
-    accuracy = accuracy_series(frame, start, step)
-    if accuracy is not None:
-        result.append(accuracy)
-    version = serving_version(model)
-    if kinds and not frame.empty:
-        fitted = REFERENCE_CACHE.get(
-            (model.name, version, DEFAULT_BINS, tuple(kinds)),
-            lambda: fit_reference(
-                context.features.reference(model.name, version), list(kinds), kinds=kinds
-            ),
-        )
-        for name in kinds:
-            points = psi_series(fitted[name], frame, start, step)
-            if points is not None:
-                result.append(points)
-    return result
+    numeric = [name for name, kind in kinds.items() if kind == "numeric"]
+    frame = context.inference_log.window(
+        model.name, start, end, columns=["ts", "score", "label", "prediction", *numeric]
+    )
+    if frame.empty or "ts" not in frame:
+        return []
+    stamps = _epoch(frame)
+    columns = {
+        c: frame[c].to_numpy(dtype=np.float64, na_value=np.nan)
+        for c in ["score", *numeric]
+        if c in frame
+    }
+    layers = {c: "data" for c in numeric} | {"score": "model", "accuracy": "model"}
+    events = row_changes(stamps, columns, layers)
+    if {"label", "prediction"} <= set(frame):
+        labelled = frame["label"].notna().to_numpy()
+        right = (frame["label"] == frame["prediction"]).to_numpy(dtype=np.float64)
+        events += row_changes(stamps[labelled], {"accuracy": right[labelled]}, layers, ranks=False)
+    return events
 
 
 def _audit_in(record: Any, model: str, start: datetime, end: datetime) -> bool:
