@@ -60,7 +60,9 @@ def suggest_severity(
         return replace(SEVERITIES["P2"], reason=f"a feature has PSI {max_psi:.3f} > 0.3")
     parts = []
     if accuracy_drop is not None:
-        parts.append(f"accuracy down {accuracy_drop:.1%}")
+        parts.append(
+            f"accuracy down {accuracy_drop:.1%}" if accuracy_drop > 0 else "accuracy not down"
+        )
     if max_psi is not None:
         parts.append(f"max PSI {max_psi:.3f}")
     return replace(SEVERITIES["P3"], reason=", ".join(parts) or "nothing over the P2 line")

@@ -43,51 +43,61 @@ def run(args: argparse.Namespace) -> int:
 def _postmortem(
     context: Any, model: Any, timeline: Any, start: Any, end: Any, title: str | None
 ) -> Any:
-    """Impact window from the first drop (or signal), then drift, slices, latency, severity."""
+    """Impact from the first model- or data-layer signal; then drift, slices and severity.
+
+    The slices are those whose mean score moved most against the same slice
+    before the onset; the root-cause layer follows the triage order (data
+    first) when the data layer moved in the impact window.
+    """
     from console.analysis.incidents import relative_drop, suggest_severity
     from console.analysis.postmortem import Impact, build_postmortem
     from console.analysis.slices import worst_slices
     from console.analysis.workspace import model_drift
 
-    drops = [e for e in timeline.events if e.kind == "drop" and e.layer == "model"]
-    onset = drops[0] if drops else timeline.first_signal
+    impacts = [e for e in timeline.events if e.signal and e.layer in ("model", "data")]
+    onset = impacts[0] if impacts else timeline.first_signal
     impact_start = onset.at if onset else start
     drift = model_drift(context, model, impact_start, end, exact=False)
     frame = context.inference_log.window(model.name, start, end)
     during = frame[frame["ts"] >= impact_start] if "ts" in frame else frame
     before = frame[frame["ts"] < impact_start] if "ts" in frame else frame.iloc[:0]
     features = [spec.name for spec in model.features]
-    slices = worst_slices(during, columns=features, min_support=30) if len(during) else None
-    accuracy_before = _accuracy(before)
-    accuracy_during = _accuracy(during)
-    drop = (
-        relative_drop(accuracy_before, accuracy_during)
-        if accuracy_before and accuracy_during is not None
-        else None
-    )
+    moved = None
+    if len(during) and len(before) and "score" in frame:
+        options: dict[str, Any] = {"columns": features, "metric": "mean_score", "baseline": before}
+        moved = worst_slices(during, min_support=30, **options)
+    accuracy_before, accuracy_during = _accuracy(before), _accuracy(during)
+    drop = None
+    if accuracy_before and accuracy_during is not None:
+        drop = relative_drop(accuracy_before, accuracy_during)
     worst = drift.worst
     severity = suggest_severity(accuracy_drop=drop, max_psi=worst.psi if worst else None)
-    top_slice = slices.slices[0] if slices and slices.slices else None
+    top = moved.slices[0] if moved and moved.slices else None
     findings = []
-    if worst is not None and worst.status != "stable":
-        findings.append(f"drift: {worst.feature} PSI {worst.psi:.3f} ({worst.status})")
-    if top_slice is not None:
+    if worst is not None:
+        findings.append(f"drift: {worst.feature} PSI {worst.psi:.3f} ({worst.status}) since onset")
+    if top is not None and top.baseline_metric is not None:
         findings.append(
-            f"slice: {top_slice.name} accuracy {top_slice.metric:.3f} "
-            f"({top_slice.delta:+.3f} vs overall) on {top_slice.share:.1%} of traffic"
+            f"slice: {top.name} mean score {top.baseline_metric:.3f} → {top.metric:.3f} "
+            f"(z={top.score:.1f}) on {top.share:.1%} of traffic"
         )
     if accuracy_before is not None and accuracy_during is not None:
         findings.append(f"accuracy {accuracy_before:.3f} before → {accuracy_during:.3f} during")
-    layer = "data" if drift.over("act") else None
+    recorded = [i for i in context.incidents.incidents(model.name) if i.opened_at < end]
+    if recorded:
+        findings.append(f"recorded incident {recorded[0].incident_id} ({recorded[0].severity})")
+    data_moved = any(e.layer == "data" for e in impacts) or bool(drift.over("investigate"))
     impact = Impact(
-        share_of_traffic=top_slice.share if top_slice else 1.0,
+        share_of_traffic=top.share if top else 1.0,
         start=impact_start,
         end=end,
         requests=len(during),
-        detail=f"the slice {top_slice.name}" if top_slice else "",
+        detail=f"mostly the slice {top.name}" if top else "",
     )
-    options: dict[str, Any] = {"title": title, "findings": findings, "root_cause_layer": layer}
-    return build_postmortem(model.name, timeline, severity, impact, **options)
+    heading = title or (recorded[0].title if recorded else None)
+    extra: dict[str, Any] = {"title": heading, "findings": findings}
+    extra["root_cause_layer"] = "data" if data_moved else None
+    return build_postmortem(model.name, timeline, severity, impact, **extra)
 
 
 def _accuracy(frame: Any) -> float | None:
