@@ -40,6 +40,7 @@ class StepCall:
     model: str
     fields: dict[str, Any]
     snapshot: dict[str, Any]
+    started_at: str | None = None
 
 
 def _model_weights(call: StepCall) -> dict[str, int]:
@@ -171,10 +172,14 @@ def _load_or_unload(call: StepCall, action: str) -> Outcome:
 
 
 def do_wait(call: StepCall) -> Outcome:
-    """Pause for a while (let traffic build up, let a cache warm)."""
+    """Pause for a while; a resumed wait only waits what is left of it."""
     seconds = parse_duration(call.fields["duration"])
-    call.env.sleep(seconds)
-    return Outcome("ok", f"waited {seconds:g} s")
+    elapsed = 0.0
+    if call.started_at:
+        elapsed = (datetime.now(UTC) - datetime.fromisoformat(call.started_at)).total_seconds()
+    left = max(0.0, seconds - max(0.0, elapsed))
+    call.env.sleep(left)
+    return Outcome("ok", f"waited {seconds:g} s ({left:.1f} s in this attempt)")
 
 
 def do_check(call: StepCall) -> Outcome:

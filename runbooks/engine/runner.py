@@ -213,7 +213,7 @@ class Runner:
         from backends.contracts import BackendError
 
         record.status = "running"
-        record.started_at = store.now_iso()
+        record.started_at = record.started_at or store.now_iso()
         store.save(self.env.state_dir, state)
         self.env.out(f"  [{step.name}] {step.type}")
         started = time.perf_counter()
@@ -229,7 +229,14 @@ class Runner:
             fields = substitute(dict(step.fields), values)
             model = str(fields.get("model") or state.params.get("model") or "")
             call = StepCall(
-                self.env, step.name, runbook.name, state.run_id, model, fields, state.snapshot
+                self.env,
+                step.name,
+                runbook.name,
+                state.run_id,
+                model,
+                fields,
+                state.snapshot,
+                record.started_at,
             )
             outcome = ACTIONS[step.type](call)
         except KeyboardInterrupt:
