@@ -9,7 +9,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The full demo workspace (1M fraud-detector rows, planted incident), built once per session."""
+    """The full demo workspace (1M fraud-detector rows, the incident), built once per session."""
     from console.demo.build import build
     from console.demo.spec import DemoSpec
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,9 @@ def score(plan: ModelPlan, artifact: Path, frame: pd.DataFrame) -> np.ndarray:
         import torch
 
         torch.set_num_threads(1)
-        module = torch.jit.load(str(artifact))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            module = torch.jit.load(str(artifact))
         with torch.no_grad():
             parts = [
                 module(torch.from_numpy(x[i : i + CHUNK])).numpy()[:, 0]

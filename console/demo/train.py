@@ -211,15 +211,14 @@ def _export(net: Any, plan: ModelPlan, out_dir: Path, width: int, output: str) -
     import torch
 
     example = torch.zeros(2, width)
-    if plan.runtime == "torch":
-        path = out_dir / "model.pt"
-        with torch.no_grad():
-            traced = torch.jit.trace(net, example)
-        torch.jit.save(traced, str(path))
-        return path
-    path = out_dir / "model.onnx"
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if plan.runtime == "torch":
+            path = out_dir / "model.pt"
+            with torch.no_grad():
+                torch.jit.save(torch.jit.trace(net, example), str(path))
+            return path
+        path = out_dir / "model.onnx"
         torch.onnx.export(
             net,
             (example,),
