@@ -71,7 +71,7 @@ def build_state(workspace: Workspace, options: ServeOptions, tokens: Tokens) -> 
 def bind(host: str, port: int) -> socket.socket:
     """A listening-ready socket; OSError (port in use, bad host) goes to the caller."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
