@@ -51,6 +51,13 @@ def fraud_log(backend: EmbeddedBackend) -> pd.DataFrame:
     return backend.window("fraud-detector", start, end)
 
 
+def _span(backend: EmbeddedBackend, model: str) -> tuple[datetime, datetime]:
+    """The logged time range of a model, which must exist."""
+    span = backend.time_range(model)
+    assert span is not None
+    return span
+
+
 def test_three_models_with_versions_lineage_aliases_and_traffic(backend: EmbeddedBackend) -> None:
     from console.demo.train import code_hash, environment
 
@@ -77,7 +84,8 @@ def test_three_models_with_versions_lineage_aliases_and_traffic(backend: Embedde
         assert sum(weights.values()) == 100
     assert runtimes == {"onnx", "torch"}
     fraud = models["fraud-detector"]
-    assert fraud.alias("challenger").version == "3"
+    challenger = fraud.alias("challenger")
+    assert challenger is not None and challenger.version == "3"
     assert backend.stored_traffic("fraud-detector") == {"2": 90, "3": 10}
     assert {f.name: f.kind for f in fraud.features}["device_type"] == "categorical"
 
@@ -86,7 +94,7 @@ def test_fraud_log_has_a_million_rows_over_fourteen_days(
     backend: EmbeddedBackend, fraud_log: pd.DataFrame
 ) -> None:
     assert len(fraud_log) >= 1_000_000
-    first, last = backend.time_range("fraud-detector")
+    first, last = _span(backend, "fraud-detector")
     assert last - first > timedelta(days=13, hours=23)
     assert {"ts", "request_id", "version", "score", "prediction", "label"} <= set(fraud_log)
     assert {f"{stage}_ms" for stage in STAGES} <= set(fraud_log)
@@ -163,7 +171,7 @@ def test_artifacts_load_and_reproduce_the_logged_scores(
     import onnxruntime as ort
     import torch
 
-    first, last = backend.time_range(model)
+    first, last = _span(backend, model)
     found = backend.get_model(model)
     log = backend.window(model, first, last + timedelta(seconds=1))
     served = set(log["version"].unique())
@@ -222,7 +230,9 @@ def test_ground_truth_matches_the_data(
     ref_start, ref_end = (at(truth["reference_window"][k]) for k in ("start", "end"))
     inc_start, inc_end = (at(truth["incident_window"][k]) for k in ("start", "end"))
     assert ref_end <= deploy < drop == inc_start < inc_end
-    feature, column, value = truth["shifted_feature"], *truth["slice"].values()
+    feature: str = truth["shifted_feature"]
+    column: str = truth["slice"]["column"]
+    value: str = truth["slice"]["value"]
     ts = fraud_log["ts"]
     on_slice = fraud_log[column].astype(str) == value
     before = fraud_log[(ts < pd.Timestamp(drop)) & (ts >= pd.Timestamp(ref_start))]
@@ -241,7 +251,7 @@ def test_ground_truth_matches_the_data(
         name: accuracy(after[after[column].astype(str) == name])
         for name in after[column].astype(str).unique()
     }
-    assert min(slices, key=slices.get) == value
+    assert min(slices, key=lambda name: slices[name]) == value
 
     versions_before = set(fraud_log.loc[ts < pd.Timestamp(deploy), "version"])
     assert versions_before == {"2"}
@@ -259,7 +269,7 @@ def test_ground_truth_matches_the_data(
         f.name: _psi(reference[f.name], after[f.name])
         for f in backend.get_model("fraud-detector").features
     }
-    assert max(psi, key=psi.get) == feature
+    assert max(psi, key=lambda name: psi[name]) == feature
 
 
 def test_stage_over_budget_and_infra_pressure(backend: EmbeddedBackend, truth: dict) -> None:
@@ -331,7 +341,7 @@ def _fingerprint(path: Path) -> dict:
     models = backend.list_models()
     logs = {}
     for model in models:
-        first, last = backend.time_range(model.name)
+        first, last = _span(backend, model.name)
         frame = backend.window(model.name, first, last + timedelta(seconds=1))
         logs[model.name] = int(pd.util.hash_pandas_object(frame, index=False).sum())
     artifacts = {
