@@ -2,8 +2,9 @@
 
 Files are named `part-<ts_min_us>-<ts_max_us>-<id>.parquet`, so a window
 opens only the files whose time span overlaps it and reads only the columns
-asked for. Late labels live in `W/labels/<model>/` and are joined by
-request_id when a window includes `label`.
+asked for. Late labels live in `W/labels/<model>/<YYYY-MM-DD>/` (the UTC day
+the request was logged) and are joined by request_id when a window includes
+`label`, reading only the days the window covers.
 """
 
 from __future__ import annotations
@@ -93,6 +94,7 @@ class InferenceLogMixin:
     def add_labels(self, model: str, labels: pd.DataFrame) -> int:
         """Attach late labels (request_id, label) to logged requests; returns how many matched."""
         import pyarrow as pa
+        import pyarrow.compute as pc
 
         directory = self._log_dir(model)
         if not {"request_id", "label"} <= set(labels.columns):
@@ -103,15 +105,21 @@ class InferenceLogMixin:
             frame["label"] = frame["label"].astype("float64")
         except (TypeError, ValueError) as error:
             raise ValueError(f"labels must be numeric: {error}") from error
-        logged = self._logged(directory, frame["request_id"].unique().tolist())
-        matched = frame[frame["request_id"].isin(logged)].drop_duplicates("request_id", keep="last")
-        if matched.empty:
-            return 0
-        stamp = now_us()
-        path = self._root / "labels" / model / f"labels-{stamp}-{uuid.uuid4().hex[:12]}.parquet"
-        write_parquet_atomic(pa.Table.from_pandas(matched, preserve_index=False), path)
-        _quietly(compact_labels, path.parent)
-        return len(matched)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        ids = table.column("request_id")
+        hit_ids, hit_days = self._logged(directory, pc.unique(ids))
+        where = pc.index_in(ids, value_set=hit_ids)
+        logged = pc.is_valid(where)
+        rows = table.filter(logged).to_pandas()
+        rows["day"] = hit_days[where.filter(logged).to_numpy(zero_copy_only=False)]
+        rows = rows.drop_duplicates("request_id", keep="last")
+        for day, group in rows.groupby("day", sort=True):
+            folder = self._root / "labels" / model / _day_name(int(day))
+            name = f"labels-{now_us()}-{uuid.uuid4().hex[:12]}.parquet"
+            batch = pa.Table.from_pandas(group[["request_id", "label"]], preserve_index=False)
+            write_parquet_atomic(batch, folder / name)
+            _quietly(compact_labels, folder)
+        return len(rows)
 
     @retry_vanished
     def window(
@@ -148,14 +156,18 @@ class InferenceLogMixin:
             tables.append(table)
         if tables:
             try:
-                merged = pa.concat_tables(tables, promote_options="default").sort_by("ts")
+                merged = pa.concat_tables(tables, promote_options="default")
             except pa.ArrowException as error:
                 raise BackendError(f"inference log of {model}: files disagree: {error}") from error
+            if len(tables) > 1:
+                merged = merged.sort_by("ts")
+            if "label" in wanted:
+                labels = self._joined_labels(model, merged)
+                merged = merged.drop_columns([c for c in ("label",) if c in merged.column_names])
+                merged = merged.append_column("label", labels)
             frame = merged.to_pandas()
         else:
             frame = pd.DataFrame({c: pd.Series(dtype=_empty_dtype(c)) for c in needed})
-        if "label" in wanted:
-            frame["label"] = self._joined_labels(model, frame)
         for column in wanted:
             if column not in frame.columns:
                 frame[column] = float("nan")
@@ -253,37 +265,62 @@ class InferenceLogMixin:
             names.update(dict.fromkeys(self._schema(path).names))
         return list(names)
 
-    def _logged(self, directory: Path, candidates: list[str]) -> set[str]:
-        """Which of `candidates` appear as request ids in the model's log."""
+    def _logged(self, directory: Path, candidates: pa.Array) -> tuple[pa.Array, np.ndarray]:
+        """The `candidates` logged for the model, with the UTC day of the file holding each."""
+        import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        wanted = pa.array(candidates, type=pa.string())
-        found: set[str] = set()
-        for path, _, _ in log_parts(directory):
-            ids = read_parquet(path, ["request_id"]).column("request_id")
-            hits = ids.filter(pc.is_in(ids, value_set=wanted))
-            found.update(hits.to_pylist())
-        return found
+        chunks: list[pa.Array] = [pa.array([], type=pa.string())]
+        days = [np.zeros(0, dtype=np.int64)]
+        for path, first, _ in log_parts(directory):
+            ids = read_parquet(path, ["request_id"]).column("request_id").cast(pa.string())
+            chunks.extend(ids.chunks)
+            days.append(np.full(len(ids), first // DAY_US, dtype=np.int64))
+        every = pa.chunked_array(chunks, type=pa.string())
+        mask = pc.is_in(every, value_set=candidates)
+        hits = every.filter(mask).combine_chunks()
+        return hits, np.concatenate(days)[mask.to_numpy(zero_copy_only=False)]
 
-    def _joined_labels(self, model: str, frame: pd.DataFrame) -> pd.Series:
-        """The label column with late labels (latest wins) filled in by request_id."""
+    def _joined_labels(self, model: str, table: pa.Table) -> pa.ChunkedArray:
+        """The label column with late labels (the latest wins) filled in by request_id.
+
+        Only the label files of the UTC days the window's rows were logged on are read.
+        """
         import numpy as np
-        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
-        base = (
-            frame["label"].astype("float64")
-            if "label" in frame.columns
-            else pd.Series(np.nan, index=frame.index, dtype="float64")
-        )
-        directory = self._root / "labels" / model
-        files = label_files(directory)
-        if not files or frame.empty:
+        if "label" in table.column_names:
+            base = table.column("label").cast(pa.float64())
+        else:
+            base = pa.chunked_array([pa.nulls(table.num_rows, type=pa.float64())])
+        if table.num_rows == 0:
             return base
-        late = pd.concat([read_parquet(p).to_pandas() for _, p in files], ignore_index=True)
-        late = late.drop_duplicates("request_id", keep="last").set_index("request_id")["label"]
-        filled = frame["request_id"].map(late)
-        return filled.where(filled.notna(), base).astype("float64")
+        stamps = table.column("ts").cast(pa.int64())
+        first = pc.min(stamps).as_py() // DAY_US
+        last = pc.max(stamps).as_py() // DAY_US
+        root = self._root / "labels" / model
+        files = [
+            path for day in range(first, last + 1) for _, path in label_files(root / _day_name(day))
+        ]
+        if not files:
+            return base
+        late = pa.concat_tables(
+            [read_parquet(path, ["request_id", "label"]) for path in files],
+            promote_options="default",
+        )
+        ids = table.column("request_id")
+        late = late.filter(pc.is_in(late.column("request_id"), value_set=pc.unique(ids)))
+        newest_first = late.take(pa.array(np.arange(late.num_rows - 1, -1, -1)))
+        where = pc.index_in(ids, value_set=newest_first.column("request_id"))
+        found = newest_first.column("label").cast(pa.float64()).take(where)
+        return pc.coalesce(found, base)
+
+
+def _day_name(day: int) -> str:
+    """A UTC day number as the `YYYY-MM-DD` folder its labels live in."""
+    return from_us(day * DAY_US).strftime("%Y-%m-%d")
 
 
 def _quietly(merge: Callable[..., object], *args: object) -> None:

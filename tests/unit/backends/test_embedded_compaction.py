@@ -72,7 +72,7 @@ def test_many_label_posts_are_merged_and_the_latest_wins(backend, tmp_path: Path
     for i in range(COMPACT_AT + 3):
         backend.add_labels("fraud", pd.DataFrame({"request_id": ["r0a"], "label": [i % 2]}))
     backend.add_labels("fraud", pd.DataFrame({"request_id": ["r0b"], "label": [1]}))
-    files = list((tmp_path / "labels" / "fraud").glob("labels-*.parquet"))
+    files = list((tmp_path / "labels" / "fraud" / "2026-11-01").glob("labels-*.parquet"))
     assert len(files) < COMPACT_AT
     window = backend.window("fraud", T0, T0 + timedelta(days=1), columns=["request_id", "label"])
     labels = dict(zip(window["request_id"], window["label"], strict=True))
