@@ -173,7 +173,6 @@ class InferenceLogMixin:
                 frame[column] = float("nan")
         return frame[wanted].reset_index(drop=True)
 
-    @retry_vanished
     def time_range(self, model: str) -> tuple[datetime, datetime] | None:
         """First and last timestamp logged, from the file names alone."""
         parts = log_parts(self._log_dir(model, must_exist=True))
@@ -190,8 +189,7 @@ class InferenceLogMixin:
         start: datetime,
         end: datetime,
     ) -> np.ndarray:
-        """Counts per bin: numeric edges give len(edges)+1 open bins; categories one bin each
-        plus an unseen bin; the last bin counts missing values."""
+        """Counts per open numeric bin (or per category, then unseen), then missing values."""
         import numpy as np
 
         values = self.window(model, start, end, columns=[feature])[feature]
@@ -239,10 +237,7 @@ class InferenceLogMixin:
         selected: list[Path],
         parts: list[tuple[Path, int, int]],
     ) -> list[str]:
-        """The window's columns; a name no log file holds is a NotFoundError.
-
-        Only the window's own files are opened unless a column is missing from them.
-        """
+        """The window's columns, checking other files only for a name its own lack."""
         known = self._known_columns(selected)
         if columns is None:
             known = known or self._known_columns([p for p, _, _ in parts]) or list(EMPTY_COLUMNS)
@@ -283,10 +278,7 @@ class InferenceLogMixin:
         return hits, np.concatenate(days)[mask.to_numpy(zero_copy_only=False)]
 
     def _joined_labels(self, model: str, table: pa.Table) -> pa.ChunkedArray:
-        """The label column with late labels (the latest wins) filled in by request_id.
-
-        Only the label files of the UTC days the window's rows were logged on are read.
-        """
+        """The label column, late labels (latest wins) filled in from the window's days."""
         import numpy as np
         import pyarrow as pa
         import pyarrow.compute as pc

@@ -69,8 +69,7 @@ class SeriesRow(SQLModel, table=True):
 
 
 class PointBlockRow(SQLModel, table=True):
-    """A block of one series' points (float64 arrays of epoch seconds and values), one UTC day
-    at most: bulk writes of millions of points become a few thousand rows."""
+    """Up to one UTC day of one series' points as float64 arrays, so bulk writes stay fast."""
 
     __tablename__ = "point_block"
     __table_args__ = (Index("ix_point_block_series_ts", "series_id", "ts_min", "ts_max"),)
