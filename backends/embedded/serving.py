@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, literal_column, select
 
 from backends.contracts import (
     BackendError,
@@ -84,7 +84,7 @@ class ServingMixin:
             rows = conn.execute(
                 select(TRAFFIC.c.version, TRAFFIC.c.weight)
                 .where(TRAFFIC.c.model == model)
-                .order_by(TRAFFIC.c.version)
+                .order_by(literal_column("rowid"))
             ).all()
         if rows:
             return {version: int(weight) for version, weight in rows}
