@@ -103,8 +103,7 @@ def _build_into(workspace: Path, spec: DemoSpec, progress: Progress) -> dict[str
             progress.step(f"scoring and logging {n_rows:,} requests for {plan.name}")
             logged = request_log(plan, incident, minutes, n_rows, spec.seed, artifacts[plan.name])
             rows[plan.name] = backend.append(plan.name, logged.rows)
-            late = backend.add_labels(plan.name, logged.labels)
-            labelled[plan.name] = int(logged.rows["label"].notna().sum()) + late
+            labelled[plan.name] = backend.add_labels(plan.name, logged.labels)
         progress.step("recording the incident, its alerts and notes")
         opened = backend.open_incident(
             FRAUD.name,
@@ -183,13 +182,17 @@ def _register_model(
                     trained.config_hash,
                     trained.environment_hash,
                 ),
-                aliases=version.aliases,
+                aliases=() if version.promoted_before_end else version.aliases,
                 metrics=trained.metrics,
                 description=f"MLP hidden={version.hidden}, lr={version.lr}, "
                 f"{spec.train_rows:,} synthetic rows",
             ),
             model_task=plan.task,
         )
+        if version.promoted_before_end is not None:
+            for alias in version.aliases:
+                at = spec.end - version.promoted_before_end
+                backend.set_alias(plan.name, alias, version.version, at=at)
         reference = frame.head(spec.reference_rows).copy()
         reference["label"] = target[: spec.reference_rows]
         backend.write_reference(plan.name, version.version, reference)

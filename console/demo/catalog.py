@@ -29,7 +29,10 @@ class Categorical:
 
 @dataclass(frozen=True)
 class VersionPlan:
-    """One version to train: its hyper-parameters and when it was registered."""
+    """One version to train: its hyper-parameters, when it was registered and aliased.
+
+    Aliases are set at registration, or at `promoted_before_end` (a later deploy) when given.
+    """
 
     version: str
     registered_before_end: timedelta
@@ -37,6 +40,7 @@ class VersionPlan:
     lr: float
     aliases: tuple[str, ...] = ()
     data_seed: int = 0
+    promoted_before_end: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -113,7 +117,13 @@ FRAUD = ModelPlan(
             "2", timedelta(days=33), hidden=32, lr=0.01, aliases=("champion",), data_seed=2
         ),
         VersionPlan(
-            "3", timedelta(hours=40), hidden=48, lr=0.008, aliases=("challenger",), data_seed=3
+            "3",
+            timedelta(hours=43),
+            hidden=48,
+            lr=0.008,
+            aliases=("challenger",),
+            data_seed=3,
+            promoted_before_end=timedelta(hours=40),
         ),
     ),
     traffic={"2": 90, "3": 10},

@@ -46,7 +46,10 @@ class IncidentPlan:
     @classmethod
     def for_spec(cls, spec: DemoSpec) -> IncidentPlan:
         """Place the incident in the last two days of the spec's history."""
-        deploy_at = spec.end - FRAUD.version(CANARY_VERSION).registered_before_end
+        promoted = FRAUD.version(CANARY_VERSION).promoted_before_end
+        if promoted is None:
+            raise ValueError("the canary version needs a promotion time")
+        deploy_at = spec.end - promoted
         return cls(
             start=spec.start,
             end=spec.end,

@@ -1,9 +1,8 @@
 """The sampled inference log of one model: features, real scores, stage timings, late labels.
 
-Each label arrives some hours after its request. Labels that arrived more
-than a day before the end are already joined into the stored rows (as a
-nightly compaction would leave them); the last day's arrive through
-`add_labels`; requests whose label has not arrived yet keep NaN.
+Rows are logged without a label; each label arrives some hours after its
+request and is attached with `add_labels`, so requests of the last hours
+still have none.
 """
 
 from __future__ import annotations
@@ -22,12 +21,11 @@ from console.demo.scoring import score
 from console.demo.synthetic import GENERATORS
 
 HOUR_S = 3600.0
-COMPACTED_BEFORE_END_S = 24 * HOUR_S
 
 
 @dataclass(frozen=True)
 class LoggedRequests:
-    """Rows to append (labels joined up to a day before the end) and the labels since then."""
+    """Rows to append (label NaN) and the labels that have arrived by the end."""
 
     rows: pd.DataFrame
     labels: pd.DataFrame
@@ -71,16 +69,13 @@ def request_log(
     rows = pd.concat([rows, frame], axis=1)
     rows["score"] = scores
     rows["prediction"] = prediction
+    rows["label"] = np.nan
     delay = plan.label_delay_h * HOUR_S * (0.5 + rng.exponential(1.0, n_rows))
-    arrival = ts + delay
-    end = incident.end.timestamp()
-    joined = arrival < end - COMPACTED_BEFORE_END_S
-    rows["label"] = np.where(joined, target, np.nan)
+    arrived = ts + delay < incident.end.timestamp()
     pressure = incident.pressure(ts) if plan.host == FRAUD.host else np.zeros(n_rows)
     for stage in STAGES:
         rows[f"{stage}_ms"] = _stage_times(plan, names, chosen, stage, pressure, rng)
-    late = ~joined & (arrival < end)
-    labels = pd.DataFrame({"request_id": rows["request_id"][late], "label": target[late]})
+    labels = pd.DataFrame({"request_id": rows["request_id"][arrived], "label": target[arrived]})
     return LoggedRequests(rows, labels.reset_index(drop=True))
 
 
