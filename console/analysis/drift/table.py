@@ -197,11 +197,11 @@ def _quantile_row(
     extra: dict[str, Any] = {"infinite_current": binned.infinite}
     if exact and fit.kind == NUMERIC and fit.sample is not None and row.psi is not None:
         values = as_float(current)
-        ks = stats.ks_test(fit.sample, values)
+        ks = stats.ks_sorted(fit.sample, values)
         extra |= {
             "ks": ks.statistic,
             "ks_pvalue": ks.pvalue,
-            "wasserstein": stats.wasserstein_normed(fit.sample, values),
+            "wasserstein": stats.wasserstein_sorted(fit.sample, values),
         }
         if extra["wasserstein"] is None and fit.sample.size:
             extra["note"] = "; ".join(

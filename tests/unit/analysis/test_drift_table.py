@@ -155,3 +155,20 @@ def test_bins_option_changes_the_bin_count(frames) -> None:
     reference, current = frames
     row = drift_table(reference, current, ["age"], bins=20).features[0]
     assert row.bins == 20 and len(row.labels) == 21
+
+
+@pytest.mark.parametrize(("n", "m"), [(20_000, 15_000), (3000, 20), (50, 60)])
+def test_fast_ks_and_wasserstein_match_scipy(n: int, m: int) -> None:
+    from scipy import stats as scipy_stats
+
+    from console.analysis.drift.stats import ks_sorted, wasserstein_sorted
+
+    rng = np.random.default_rng(n)
+    reference = np.sort(rng.normal(size=n))
+    current = rng.normal(0.05, 1.1, m)
+    expected = scipy_stats.ks_2samp(reference, current)
+    result = ks_sorted(reference, current)
+    assert result.statistic == pytest.approx(expected.statistic, abs=1e-15)
+    assert result.pvalue == pytest.approx(expected.pvalue, rel=1e-9)
+    distance = scipy_stats.wasserstein_distance(reference, current) / reference.std()
+    assert wasserstein_sorted(reference, current) == pytest.approx(distance, rel=1e-12)
