@@ -94,6 +94,14 @@ class Runner:
         refused = self._gate(runbook, state, model, "run")
         if refused is not None:
             return refused
+        busy = self._busy(model)
+        if busy:
+            self._audit(
+                state, "gate", "run", params, {}, {}, f"refused: {busy}", time.perf_counter()
+            )
+            state.status, state.reason = "refused", busy
+            store.save(self.env.state_dir, state)
+            return RunResult(state.run_id, "refused", busy, 1)
         state.snapshot = self._snapshot(runbook, params)
         store.save(self.env.state_dir, state)
         self.env.out(f"run {state.run_id}: {runbook.name} on {self.env.context}")
@@ -410,6 +418,22 @@ class Runner:
             raise ParameterError(
                 f"no readable run {run_id!r} in {self.env.state_dir}: {error}"
             ) from None
+
+    def _busy(self, model: str) -> str:
+        """Why a new run must wait: another live run on this host is changing the same model."""
+        for other in store.list_runs(self.env.state_dir):
+            if (
+                other.status == "running"
+                and other.host == self.env.host
+                and other.pid != os.getpid()
+                and store.process_alive(other.pid)
+                and str(other.params.get("model", "")) == model
+            ):
+                return (
+                    f"run {other.run_id} ({other.runbook}, pid {other.pid}) is changing "
+                    f"{model or 'this context'} right now; wait for it or stop it first"
+                )
+        return ""
 
     def _not_running_elsewhere(self, state: RunState) -> None:
         """Refuse to touch a run whose process is still alive."""

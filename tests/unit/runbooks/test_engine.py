@@ -270,3 +270,33 @@ def test_unknown_or_missing_parameters_are_rejected(tmp_path: Path) -> None:
         Runner(env).run(book("rollback"), {"modle": MODEL})
     with pytest.raises(ParameterError, match="no version or alias 'v9'"):
         Runner(env).run(book("rollback"), {"model": MODEL, "to": "v9"})
+
+
+def test_a_second_run_on_the_same_model_waits_for_the_first(tmp_path: Path) -> None:
+    import subprocess
+
+    from runbooks.engine import state as store
+
+    system = FakeSystem(weights={"1": 50, "2": 50})
+    env, _ = environment(system, tmp_path)
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        running = store.RunState(
+            run_id="other-run",
+            runbook="canary",
+            source="",
+            text="",
+            context="staging",
+            params={"model": MODEL},
+            user="someone",
+            host=env.host,
+            pid=other.pid,
+        )
+        store.save(tmp_path, running)
+        result = Runner(env).run(book("rollback"), {"model": MODEL})
+        assert result.status == "refused" and "other-run" in result.reason
+        assert system.calls == [] and system.weights == {"1": 50, "2": 50}
+    finally:
+        other.kill()
+        other.wait()
+    assert Runner(env).run(book("rollback"), {"model": MODEL}).status == "succeeded"
