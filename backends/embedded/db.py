@@ -28,7 +28,7 @@ BUSY_TIMEOUT_S = 30.0
 def to_us(at: datetime) -> int:
     """A datetime as integer microseconds since the epoch; naive means UTC."""
     if not isinstance(at, datetime):
-        raise BackendError(f"expected a datetime, got {type(at).__name__}")
+        raise ValueError(f"expected a datetime, got {type(at).__name__}")
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
     delta = at - datetime(1970, 1, 1, tzinfo=UTC)

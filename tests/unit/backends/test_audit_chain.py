@@ -9,6 +9,9 @@ import textwrap
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from backends.audit_chain import GENESIS, canonical, compute_hash, verify
 from backends.embedded import EmbeddedBackend
 
@@ -97,3 +100,24 @@ def test_two_processes_appending_keep_one_chain(tmp_path: Path) -> None:
     assert [r.seq for r in log] == list(range(1, 51))
     assert sorted(r.user for r in log).count("alice") == 25
     assert verify(log) == []
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    outcomes=st.lists(st.text(max_size=12), min_size=2, max_size=6),
+    victim=st.integers(min_value=0, max_value=5),
+    forged=st.text(min_size=1, max_size=12),
+)
+def test_any_edited_outcome_is_reported_at_its_seq(outcomes, victim, forged) -> None:
+    chain: list[dict[str, object]] = []
+    previous = GENESIS
+    for seq, outcome in enumerate(outcomes, start=1):
+        record: dict[str, object] = {**_fields(seq=seq, outcome=outcome), "prev_hash": previous}
+        record["record_hash"] = previous = compute_hash(previous, record)
+        chain.append(record)
+    assert verify(chain) == []
+    index = victim % len(chain)
+    if chain[index]["outcome"] == forged:
+        forged += "!"
+    chain[index] = {**chain[index], "outcome": forged}
+    assert verify(chain) == [f"seq {index + 1}: record_hash does not match its contents"]
