@@ -36,6 +36,10 @@ def read_token(token_file: str) -> str:
     raise BackendError(f"token file {token_file} holds no token")
 
 
+class RefusedChange(BackendError, ValueError):
+    """The server refused a change as invalid (HTTP 400): the message says why."""
+
+
 class KServeV2Serving:
     """A KServe V2 server (local_serving, Triton, MLServer) as a ServingControl backend."""
 
@@ -118,6 +122,8 @@ class KServeV2Serving:
             raise BackendError(f"{self.url}: admin API refused the token (401)")
         if answer.status_code == 404:
             raise NotFoundError(f"{self.url}{path}: {reason}")
+        if answer.status_code in (400, 409):
+            raise RefusedChange(f"{self.url}{path}: {reason}")
         raise BackendError(f"{self.url}{path}: HTTP {answer.status_code}: {reason}")
 
     def endpoints(self) -> list[EndpointStatus]:
@@ -161,7 +167,7 @@ class KServeV2Serving:
             )
             for v in doc.get("versions", [])
         )
-        weights = {str(k): int(w) for k, w in (doc.get("weights") or {}).items()}
+        weights = {str(k): int(w) for k, w in (doc.get("weights") or {}).items() if int(w) > 0}
         return EndpointStatus(
             model=str(doc["model"]),
             versions=versions,
@@ -171,7 +177,7 @@ class KServeV2Serving:
         )
 
     def set_weights(self, model: str, weights: Mapping[str, int]) -> EndpointStatus:
-        """Set the split atomically (the server refuses a bad one with its reason)."""
+        """Set the split atomically; a bad split raises RefusedChange (a ValueError) saying why."""
         body = {"weights": {str(k): v for k, v in weights.items()}}
         _, doc = self._call("PUT", _path("admin", model, None, "traffic"), admin=True, body=body)
         return self._from_admin(doc)

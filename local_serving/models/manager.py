@@ -138,24 +138,40 @@ class ModelManager:
         return self._locks.setdefault(model, asyncio.Lock())
 
     def known_versions(self, served: ServedModel) -> list[str]:
-        """Registered version names from the start-up snapshot."""
+        """Registered version names (the snapshot refreshed on load and unknown weights)."""
         return [v.version for v in served.entry.versions]
 
     async def set_weights(self, model: str, weights: object) -> dict[str, int]:
         """Validate, swap atomically, wait for older routes to finish; returns the split."""
         served = self.served(model)
         async with self._lock(model):
+            if isinstance(weights, dict) and not set(weights) <= set(self.known_versions(served)):
+                fresh = await asyncio.to_thread(self.workspace.model, model)
+                served.entry = fresh or served.entry
             try:
-                clean = validate_weights(weights, served.ready_versions())
+                registered = self.known_versions(served)
+                clean = validate_weights(weights, served.ready_versions(), registered)
             except WeightsError as error:
                 raise AdminError(400, str(error)) from error
             self._swap(served, clean)
             await self._drain(lambda: served.routed_before(served.table.generation) == 0)
             return clean
 
+    async def _served_or_new(self, model: str) -> ServedModel:
+        """A served model, or one registered since start-up (served from now on)."""
+        if model not in self.models:
+            fresh = await asyncio.to_thread(self.workspace.model, model)
+            if fresh is not None and model not in self.models:
+                self.models[model] = ServedModel(fresh)
+        return self.served(model)
+
     async def load(self, model: str, version: str) -> LoadedVersion:
-        """Load and warm up a version in a worker thread; it takes no traffic until weighted."""
-        served = self.served(model)
+        """Load and warm up a version in a worker thread; it takes no traffic until weighted.
+
+        The first version loaded for a model with no traffic gets it all (the champion's
+        if it is loaded, else the newest loaded).
+        """
+        served = await self._served_or_new(model)
         async with self._lock(model):
             current = served.versions.get(version)
             if current is not None and current.state == "ready":
@@ -168,9 +184,13 @@ class ModelManager:
             if fresh is not None:
                 served.entry = fresh
             loaded = await asyncio.to_thread(self._load_sync, served, entry)
-            self.metrics.weight.gauge(model, version).set(served.table.weights.get(version, 0))
             if loaded.state == "failed":
                 raise AdminError(500, f"version {version!r} failed to load: {loaded.error}")
+            if not served.table.versions:
+                ready = set(served.ready_versions())
+                weights = initial_weights(served.entry)
+                self._swap(served, weights if set(weights) <= ready else {version: 100})
+            self.metrics.weight.gauge(model, version).set(served.table.weights.get(version, 0))
             return loaded
 
     async def unload(self, model: str, version: str) -> None:

@@ -21,7 +21,9 @@ class WeightsError(ValueError):
     """A traffic split that is not integers in [0, 100] summing to 100 over loaded versions."""
 
 
-def validate_weights(weights: object, loaded: Collection[str]) -> dict[str, int]:
+def validate_weights(
+    weights: object, loaded: Collection[str], registered: Collection[str] = ()
+) -> dict[str, int]:
     """Check a split from a client; versions left out get 0."""
     if not isinstance(weights, dict) or not weights:
         raise WeightsError("'weights' must be a non-empty object of version -> integer percent")
@@ -30,7 +32,10 @@ def validate_weights(weights: object, loaded: Collection[str]) -> dict[str, int]
         if not isinstance(weight, int) or isinstance(weight, bool):
             raise WeightsError(f"weight of version {version!r} must be an integer, got {weight!r}")
         if not 0 <= weight <= 100:
-            raise WeightsError(f"weight of version {version!r} must be in [0, 100], got {weight}")
+            raise WeightsError(f"weight of version {version!r} must be within 0..100, got {weight}")
+        if registered and version not in registered and version not in loaded:
+            known = ", ".join(sorted(registered))
+            raise WeightsError(f"unknown version {version!r} (registered: {known})")
         if weight > 0 and version not in loaded:
             known = ", ".join(sorted(loaded)) or "none"
             raise WeightsError(f"version {version!r} is not loaded (loaded: {known})")

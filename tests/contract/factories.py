@@ -54,7 +54,22 @@ EVERYTHING = frozenset(
     }
 )
 
-BACKEND_FACTORIES: list[Factory] = [Factory("embedded", _embedded, EVERYTHING)]
+
+def _live_local_serving(path: Path) -> Any:
+    """KServeV2Serving against a live local_serving (tests/integration/serving/live_backend.py)."""
+    from tests.integration.serving.live_backend import live_local_serving
+
+    return live_local_serving(path)
+
+
+BACKEND_FACTORIES: list[Factory] = [
+    Factory("embedded", _embedded, EVERYTHING),
+    Factory(
+        "kserve_v2+local_serving",
+        _live_local_serving,
+        frozenset({ServingControl, SupportsTrafficSplit, SupportsRollback, SupportsRegister}),
+    ),
+]
 
 
 def factories_for(*contracts: type) -> list[Any]:

@@ -15,7 +15,7 @@ from local_serving.routing import TrafficTable, WeightsError, validate_weights
         ({"1": 50, "2": 40}, "sum to 100, got 90"),
         ({"1": 50.0, "2": 50}, "must be an integer"),
         ({"1": True, "2": 99}, "must be an integer"),
-        ({"1": 101, "2": -1}, "in [0, 100]"),
+        ({"1": 101, "2": -1}, "within 0..100"),
         ({"1": 50, "3": 50}, "version '3' is not loaded"),
         ({}, "non-empty"),
         ([50, 50], "non-empty object"),
@@ -24,6 +24,13 @@ from local_serving.routing import TrafficTable, WeightsError, validate_weights
 def test_bad_weights_are_refused_with_the_reason(weights, message):
     with pytest.raises(WeightsError, match=message.replace("[", r"\[").replace("]", r"\]")):
         validate_weights(weights, ["1", "2"])
+
+
+def test_unregistered_versions_are_unknown_and_registered_ones_not_loaded():
+    with pytest.raises(WeightsError, match="unknown version '7'"):
+        validate_weights({"1": 50, "7": 50}, ["1"], ["1", "2"])
+    with pytest.raises(WeightsError, match="version '2' is not loaded"):
+        validate_weights({"1": 50, "2": 50}, ["1"], ["1", "2"])
 
 
 def test_versions_left_out_get_zero_and_unloaded_zero_weights_pass():
