@@ -52,7 +52,7 @@ class MetricsMixin:
         if frame.empty:
             return 0
         try:
-            ts = pd.to_numeric(frame["ts"]).to_numpy(dtype=np.float64)
+            ts = _epoch_seconds(frame["ts"])
             values = pd.to_numeric(frame["value"]).to_numpy(dtype=np.float64)
         except (TypeError, ValueError) as error:
             raise ValueError(f"write_points: ts and value must be numeric: {error}") from error
@@ -123,6 +123,17 @@ class MetricsMixin:
             raise ValueError(f"quantile must be within [0, 1], got {quantile}")
         matcher = {**labels, "quantile": quantile_label(quantile)}
         return self.query_range(histogram, matcher, start, end, step_s)
+
+
+def _epoch_seconds(column: pd.Series) -> np.ndarray:
+    """Epoch seconds from numbers or datetimes (naive datetimes are UTC)."""
+    import numpy as np
+    import pandas as pd
+
+    if pd.api.types.is_datetime64_any_dtype(column):
+        since = pd.to_datetime(column, utc=True) - pd.Timestamp(0, tz="UTC")
+        return (since / pd.Timedelta(seconds=1)).to_numpy(dtype=np.float64)
+    return pd.to_numeric(column).to_numpy(dtype=np.float64)
 
 
 def quantile_label(quantile: float) -> str:

@@ -95,3 +95,11 @@ def test_a_bad_step_or_quantile_is_refused(backend) -> None:
         backend.query_range("x", {}, T0, T0 + HOUR, step_s=0)
     with pytest.raises(ValueError, match="quantile"):
         backend.quantile_range("x", 99, {}, T0, T0 + HOUR)
+
+
+def test_datetime_timestamps_are_read_as_epoch_seconds(backend) -> None:
+    stamps = pd.to_datetime([T0, T0 + timedelta(minutes=1)], utc=True)
+    frame = pd.DataFrame({"name": "x", "labels": [{}] * 2, "ts": stamps, "value": [1.0, 2.0]})
+    backend.write_points(frame)
+    (series,) = backend.query_range("x", {}, T0, T0 + HOUR)
+    np.testing.assert_array_equal(series.timestamps, [T0.timestamp(), T0.timestamp() + 60])
