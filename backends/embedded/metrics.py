@@ -28,6 +28,12 @@ SERIES = SeriesRow.__table__  # type: ignore[attr-defined]
 RAW_STEP_S = 60
 REQUIRED = ("name", "labels", "ts", "value")
 DAY_S = 86_400
+MERGE_AT = 60
+MERGE_BELOW = 1440
+INSERT_BLOCK = (
+    "INSERT INTO point_block (series_id, ts_min, ts_max, count, ts_blob, value_blob) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 class MetricsMixin:
@@ -71,11 +77,11 @@ class MetricsMixin:
         with self._db.write() as conn:
             ids = _series_ids(conn, keys)
             series_ids = np.asarray(ids, dtype=np.int64)[combo_codes]
-            conn.exec_driver_sql(
-                "INSERT INTO point_block (series_id, ts_min, ts_max, count, ts_blob, value_blob) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                _blocks(series_ids, ts, values),
-            )
+            blocks = _blocks(series_ids, ts, values)
+            conn.exec_driver_sql(INSERT_BLOCK, blocks)
+            small = {(b[0], math.floor(b[1] / DAY_S)) for b in blocks if b[3] < MERGE_BELOW}
+            for series_id, day in sorted(small):
+                _merge_day(conn, series_id, day)
         return len(frame)
 
     def query_range(
@@ -196,6 +202,26 @@ def _blocks(
         )
         for lo, hi in itertools.pairwise(bounds)
     ]
+
+
+def _merge_day(conn: Connection, series_id: int, day: int) -> None:
+    """Merge a series-day's blocks into one once MERGE_AT of them (per-minute rollups) exist."""
+    import numpy as np
+
+    rows = conn.exec_driver_sql(
+        "SELECT id, ts_blob, value_blob FROM point_block "
+        "WHERE series_id = ? AND ts_min >= ? AND ts_min < ? ORDER BY ts_min",
+        (series_id, day * DAY_S, (day + 1) * DAY_S),
+    ).all()
+    if len(rows) < MERGE_AT:
+        return
+    ts = np.concatenate([np.frombuffer(row[1], dtype=np.float64) for row in rows])
+    values = np.concatenate([np.frombuffer(row[2], dtype=np.float64) for row in rows])
+    marks = ", ".join("?" for _ in rows)
+    conn.exec_driver_sql(
+        f"DELETE FROM point_block WHERE id IN ({marks})", tuple(r[0] for r in rows)
+    )
+    conn.exec_driver_sql(INSERT_BLOCK, _blocks(np.full(len(ts), series_id), ts, values))
 
 
 def _points(

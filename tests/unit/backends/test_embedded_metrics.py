@@ -103,3 +103,24 @@ def test_datetime_timestamps_are_read_as_epoch_seconds(backend) -> None:
     backend.write_points(frame)
     (series,) = backend.query_range("x", {}, T0, T0 + HOUR)
     np.testing.assert_array_equal(series.timestamps, [T0.timestamp(), T0.timestamp() + 60])
+
+
+def test_per_minute_rollups_are_merged_into_one_block(backend, tmp_path: Path) -> None:
+    base = T0.timestamp()
+    for minute in range(150):
+        labels = [{"model": "fraud", "quantile": "0.99"}, {"model": "churn", "quantile": "0.99"}]
+        frame = pd.DataFrame(
+            {
+                "name": "p99",
+                "labels": labels,
+                "ts": base + 60.0 * minute,
+                "value": [minute, -minute],
+            }
+        )
+        backend.write_points(frame)
+    with sqlite3.connect(tmp_path / "vigil.db") as conn:
+        blocks = conn.execute("SELECT COUNT(*) FROM point_block").fetchone()[0]
+    assert blocks < 2 * 60
+    (fraud,) = backend.quantile_range("p99", 0.99, {"model": "fraud"}, T0, T0 + 3 * HOUR)
+    np.testing.assert_array_equal(fraud.values, np.arange(150, dtype=float))
+    np.testing.assert_array_equal(fraud.timestamps, base + 60.0 * np.arange(150))
