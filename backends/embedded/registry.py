@@ -175,13 +175,17 @@ def _feature_json(spec: FeatureSpec) -> dict[str, str]:
 
 
 def _move_alias(conn: Connection, model: str, alias: str, version: str, at: int) -> RegistryEvent:
-    """Move `alias` to `version` (one holder only) and record the event."""
+    """Move `alias` to `version` (one holder only) and record the event; a no-op records none."""
     previous = conn.execute(
         select(ALIAS.c.version).where(ALIAS.c.model == model, ALIAS.c.alias == alias)
     ).scalar()
+    detail = {"alias": alias, "from": previous}
+    if previous == version:
+        return RegistryEvent(
+            at=from_us(at), model=model, kind="alias_moved", version=version, detail=detail
+        )
     conn.execute(delete(ALIAS).where(ALIAS.c.model == model, ALIAS.c.alias == alias))
     conn.execute(insert(ALIAS).values(model=model, alias=alias, version=version))
-    detail = {"alias": alias, "from": previous}
     return _add_event(conn, at, model, "alias_moved", version, detail)
 
 

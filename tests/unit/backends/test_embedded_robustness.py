@@ -109,3 +109,12 @@ def test_removing_an_alias_records_the_event(tmp_path: Path) -> None:
     assert backend.get_model("fraud").alias("canary") is None
     with pytest.raises(NotFoundError, match="canary"):
         backend.remove_alias("fraud", "canary")
+
+
+def test_moving_an_alias_to_its_holder_records_nothing(tmp_path: Path) -> None:
+    backend = EmbeddedBackend(str(tmp_path))
+    lineage = Lineage("c", "d", "k", "e")
+    backend.register_version(ModelVersion("fraud", "1", T0, "onnx", "a", lineage, ("champion",)))
+    backend.set_alias("fraud", "champion", "1", at=T0 + timedelta(hours=1))
+    kinds = [e.kind for e in backend.registry_events("fraud", T0, T0 + timedelta(days=1))]
+    assert kinds == ["version_registered", "alias_moved"]
