@@ -1,0 +1,72 @@
+"""Gathering through a context: the reference cache, PSI over time, latency fallbacks, models."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import numpy as np
+import pytest
+
+from backends.contracts import STAGES, Series
+from console.analysis.drift import REFERENCE_CACHE, drift_table, fit_reference
+from console.analysis.inputs import InputError, parse_duration, parse_interval, resolve_window
+from console.analysis.workspace import model_drift, model_latency, pick_model, psi_series
+from tests.unit.analysis.fake_context import DROP, END, FakeContext
+
+
+def test_model_drift_fits_the_reference_once_per_version() -> None:
+    context = FakeContext()
+    REFERENCE_CACHE.clear()
+    misses = REFERENCE_CACHE.misses
+    first = model_drift(context, context.model(), DROP, END)
+    second = model_drift(context, context.model(), DROP, END)
+    assert REFERENCE_CACHE.misses == misses + 1
+    assert [r.psi for r in first.features] == [r.psi for r in second.features]
+    assert first.features[0].feature == "amount"
+    with pytest.raises(InputError, match="unknown feature"):
+        model_drift(context, context.model(), DROP, END, columns=["nope"])
+
+
+def test_psi_over_time_rises_after_the_shift() -> None:
+    context = FakeContext()
+    fit = fit_reference(context.reference("fraud"), ["amount"])["amount"]
+    start = END - timedelta(days=4)
+    points = psi_series(fit, context.log, start, 6 * 3600.0)
+    assert points is not None
+    before = points.values[points.timestamps < DROP.timestamp()]
+    after = points.values[points.timestamps >= DROP.timestamp()]
+    assert np.nanmean(after) > 1.5 * np.nanmean(before)
+    last = context.log[context.log["ts"] >= END - timedelta(hours=6)]
+    expected = drift_table(context.reference("fraud"), last, ["amount"]).features[0].psi
+    assert points.values[-1] == pytest.approx(expected, rel=1e-12)
+
+
+def test_latency_falls_back_to_metric_p99s() -> None:
+    class NoTimings(FakeContext):
+        def window(self, model, start, end, columns=None, version=None):
+            return super().window(model, start, end, ["amount"], version)
+
+        def quantile_range(self, histogram, quantile, labels, start, end, step_s=60):
+            value = 60.0 if labels["stage"] == "feature_fetch" else 1.0
+            return [Series(histogram, labels, np.array([0.0, 60.0]), np.array([value, value]))]
+
+    context = NoTimings()
+    result = model_latency(context, context.model(), DROP, END, STAGES)
+    assert result.over_budget is not None and result.over_budget.stage == "feature_fetch"
+    assert "only p99s" in result.note
+
+
+def test_pick_model_and_windows() -> None:
+    context = FakeContext(default_model=None)
+    assert pick_model(context, None).name == "fraud"
+    assert parse_duration("90m") == timedelta(minutes=90)
+    start, end = resolve_window(None, None, "24h", END)
+    assert end - start == timedelta(hours=24) and end > END
+    assert parse_interval("2026-11-19T00:00:00Z/2026-11-20T00:00:00Z")[1] == END
+    for bad in ("tomorrow", "-3h"):
+        with pytest.raises(InputError):
+            parse_duration(bad)
+    with pytest.raises(InputError, match="not both"):
+        resolve_window("2026-11-19T00:00:00Z", None, "24h", END)
+    with pytest.raises(InputError, match="after"):
+        parse_interval("2026-11-20T00:00:00Z/2026-11-19T00:00:00Z")
