@@ -13,10 +13,11 @@ import json
 import threading
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, insert, literal_column, select
+from sqlalchemy import Connection, delete, insert, literal_column, select
 
 from backends.contracts import (
     BackendError,
@@ -24,7 +25,7 @@ from backends.contracts import (
     Model,
     VersionState,
 )
-from backends.embedded.db import Database, dumps, now_us
+from backends.embedded.db import Database, dumps, now_us, to_us
 from backends.embedded.tables import TimelineRow, TrafficRow
 
 if TYPE_CHECKING:
@@ -60,6 +61,19 @@ def describe(weights: Mapping[str, int]) -> str:
     return " / ".join(f"{v} {w}%" for v, w in weights.items()) or "none"
 
 
+def _stored(conn: Connection, model: Model) -> dict[str, int]:
+    """The split stored for `model`, or its champion (else newest version) at 100."""
+    rows = conn.execute(
+        select(TRAFFIC.c.version, TRAFFIC.c.weight)
+        .where(TRAFFIC.c.model == model.name)
+        .order_by(literal_column("rowid"))
+    ).all()
+    if rows:
+        return {version: int(weight) for version, weight in rows}
+    default = model.alias("champion") or (model.versions[-1] if model.versions else None)
+    return {default.version: 100} if default is not None else {}
+
+
 class ServingMixin:
     """ServingControl + SupportsTrafficSplit + SupportsRollback + SupportsLoad."""
 
@@ -81,23 +95,18 @@ class ServingMixin:
         """The stored split; with none stored, the champion (else newest version) at 100."""
         found = self.get_model(model)
         with self._db.read() as conn:
-            rows = conn.execute(
-                select(TRAFFIC.c.version, TRAFFIC.c.weight)
-                .where(TRAFFIC.c.model == model)
-                .order_by(literal_column("rowid"))
-            ).all()
-        if rows:
-            return {version: int(weight) for version, weight in rows}
-        default = found.alias("champion") or (found.versions[-1] if found.versions else None)
-        return {default.version: 100} if default is not None else {}
+            return _stored(conn, found)
 
-    def store_traffic(self, model: str, weights: Mapping[str, int], actor: str) -> None:
-        """Validate and store a split, recording a `traffic_change` timeline event."""
+    def store_traffic(
+        self, model: str, weights: Mapping[str, int], actor: str, *, at: datetime | None = None
+    ) -> None:
+        """Validate and store a split, recording a `traffic_change` timeline event if it changed."""
         found = self.get_model(model)
         checked = validate_weights(weights, [v.version for v in found.versions])
-        before = self.stored_traffic(model)
-        detail = {"before": before, "after": checked, "actor": actor}
         with self._db.write() as conn:
+            before = _stored(conn, found)
+            if before == checked:
+                return
             conn.execute(delete(TRAFFIC).where(TRAFFIC.c.model == model))
             conn.execute(
                 insert(TRAFFIC),
@@ -105,13 +114,13 @@ class ServingMixin:
             )
             conn.execute(
                 insert(TIMELINE).values(
-                    at_us=now_us(),
+                    at_us=now_us() if at is None else to_us(at),
                     kind="traffic_change",
                     layer="model",
                     summary=f"{model} traffic {describe(before)} → {describe(checked)}",
                     model=model,
                     source=actor,
-                    detail_json=dumps(detail),
+                    detail_json=dumps({"before": before, "after": checked, "actor": actor}),
                 )
             )
 

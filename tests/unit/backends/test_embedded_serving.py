@@ -139,3 +139,10 @@ def test_a_malformed_serving_file_is_a_backend_error(backend, tmp_path: Path) ->
     (tmp_path / "serving.json").write_text("{not json")
     with pytest.raises(BackendError, match=r"serving\.json"):
         backend.status("fraud")
+
+
+def test_an_unchanged_split_records_no_event_and_a_change_can_be_backdated(backend) -> None:
+    backend.store_traffic("fraud", {"1": 100}, actor="server start")
+    backend.store_traffic("fraud", {"1": 50, "2": 50}, actor="demo", at=T0)
+    events = backend.timeline_events("fraud", T0, datetime.now(tz=UTC) + timedelta(minutes=1))
+    assert [(e.at, e.source) for e in events] == [(T0, "demo")]
