@@ -1,0 +1,77 @@
+"""Start-up errors, graceful drain on SIGTERM, serving.json and the final metric rollups."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from backends.embedded import EmbeddedBackend
+
+from .helpers import start_server, stop_server
+
+pytestmark = pytest.mark.integration
+
+
+def _vigil(*args):
+    command = [sys.executable, "-m", "console", "serve", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
+def test_start_up_errors_exit_2_with_a_message(workspace, tmp_path):
+    bad_port = _vigil("--workspace", str(workspace), "--port", "70000")
+    assert bad_port.returncode == 2 and "--port must be in [0, 65535]" in bad_port.stderr
+    missing = _vigil("--workspace", str(tmp_path / "absent"))
+    assert missing.returncode == 2 and "is not a directory" in missing.stderr
+    no_token = _vigil("--workspace", str(workspace), "--token-file", str(tmp_path / "none"))
+    assert no_token.returncode == 2 and "cannot read token file" in no_token.stderr
+    assert "Traceback" not in bad_port.stderr + missing.stderr + no_token.stderr
+
+
+def test_a_busy_port_is_a_clear_error(workspace):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        answer = _vigil("--workspace", str(workspace), "--port", str(port))
+    assert answer.returncode == 2 and f"cannot serve on 127.0.0.1:{port}" in answer.stderr
+
+
+def test_sigterm_drains_an_in_flight_request_then_cleans_up(workspace):
+    running = start_server(workspace, "--sample-rate", "0")
+    assert json.loads((workspace / "serving.json").read_text())["pid"] == running.process.pid
+    host, port = running.url.removeprefix("http://").split(":")
+    body = json.dumps(
+        {"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]}]}
+    ).encode()
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        head = (
+            f"POST /v2/models/fraud/infer HTTP/1.1\r\nHost: {host}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        )
+        conn.sendall(head.encode() + body[:10])
+        time.sleep(0.5)
+        running.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        conn.sendall(body[10:])
+        answer = b""
+        while b"}]}" not in answer:
+            chunk = conn.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 200"), answer[:200]
+    assert b'"model_version":"1"' in answer
+    assert stop_server(running) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal
+    assert not (workspace / "serving.json").exists()
+    now = datetime.now(UTC)
+    series = EmbeddedBackend(workspace).query_range(
+        "requests_total", {"model": "fraud", "version": "1"}, now - timedelta(hours=1), now
+    )
+    assert series and series[0].values.sum() >= 1
