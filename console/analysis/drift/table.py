@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -212,8 +212,6 @@ def _quantile_row(
 
 def _replace(row: FeatureDrift, changes: dict[str, Any]) -> FeatureDrift:
     """A copy of a frozen row with some fields changed."""
-    from dataclasses import replace
-
     return replace(row, **changes)
 
 
@@ -271,7 +269,12 @@ def drift_table(
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
     chosen = profile if isinstance(profile, Profile) else get_profile(profile)
-    names = list(columns) if columns is not None else [c for c in reference if c in current]
+    if columns is not None:
+        names = list(columns)
+    elif fitted is not None:
+        names = [c for c in fitted.fits if c in current]
+    else:
+        names = [c for c in reference if c in current]
     missing = [c for c in names if c not in current or (fitted is None and c not in reference)]
     if missing:
         raise ValueError(f"column(s) not found: {', '.join(missing)}")
