@@ -2,14 +2,18 @@
 
 A build is deterministic for a spec and idempotent: `W/.demo-complete` records
 the recipe hash, and a second build with the same recipe reuses the workspace.
-A build in progress is marked by `W/.demo-building`; only a directory carrying
-one of the two markers (or an empty one) is ever cleared.
+A build in progress is marked by `W/.demo-building` and holds a lock on
+`W/.demo-lock`, so two builds of one workspace run one after the other; only
+a directory carrying a demo marker (or an empty one) is ever cleared.
 """
 
 from __future__ import annotations
 
 import json
 import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +39,7 @@ from console.demo.synthetic import sample
 
 COMPLETE = ".demo-complete"
 BUILDING = ".demo-building"
+LOCK = ".demo-lock"
 GROUND_TRUTH = "ground_truth.json"
 
 
@@ -55,27 +60,58 @@ class BuildResult:
 def build(
     workspace: Path, spec: DemoSpec, *, rebuild: bool = False, quiet: bool = False
 ) -> BuildResult:
-    """Build (or reuse) the demo workspace at `workspace` for `spec`."""
+    """Build (or reuse) the demo workspace at `workspace` for `spec`; one build at a time."""
     from console.demo.train import require_torch
 
     recipe = spec.recipe_hash()
-    marker = _read_marker(workspace / COMPLETE)
-    if not rebuild and marker.get("recipe") == recipe:
-        return BuildResult(workspace, True, 0.0, marker.get("summary", {}))
+    reused = None if rebuild else _reuse(workspace, recipe)
+    if reused is not None:
+        return reused
     require_torch()
-    _clear(workspace)
+    _refuse_foreign(workspace)
     workspace.mkdir(parents=True, exist_ok=True)
-    (workspace / BUILDING).write_text(recipe + "\n")
-    steps = sum(len(plan.versions) for plan in MODELS) + 2 * len(MODELS) + 3
-    progress = Progress(steps, quiet=quiet)
-    summary = _build_into(workspace, spec, progress)
-    progress.step("writing the ground truth and the completion marker")
-    document: dict[str, Any] = {"recipe": recipe, "spec": asdict(spec), "summary": summary}
-    document["seconds"] = round(progress.elapsed(), 2)
-    (workspace / COMPLETE).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
-    (workspace / BUILDING).unlink()
-    progress.finish(f"demo workspace ready at {workspace}")
-    return BuildResult(workspace, False, progress.elapsed(), summary)
+    with _locked(workspace / LOCK, quiet=quiet):
+        reused = None if rebuild else _reuse(workspace, recipe)
+        if reused is not None:
+            return reused
+        _clear(workspace)
+        (workspace / BUILDING).write_text(recipe + "\n")
+        steps = sum(len(plan.versions) for plan in MODELS) + 2 * len(MODELS) + 3
+        progress = Progress(steps, quiet=quiet)
+        summary = _build_into(workspace, spec, progress)
+        progress.step("writing the ground truth and the completion marker")
+        document: dict[str, Any] = {"recipe": recipe, "spec": asdict(spec), "summary": summary}
+        document["seconds"] = round(progress.elapsed(), 2)
+        (workspace / COMPLETE).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
+        (workspace / BUILDING).unlink()
+        progress.finish(f"demo workspace ready at {workspace}")
+        return BuildResult(workspace, False, progress.elapsed(), summary)
+
+
+def _reuse(workspace: Path, recipe: str) -> BuildResult | None:
+    """The finished build at `workspace` when its recipe matches, else None."""
+    marker = _read_marker(workspace / COMPLETE)
+    if marker.get("recipe") != recipe:
+        return None
+    return BuildResult(workspace, True, 0.0, marker.get("summary", {}))
+
+
+@contextmanager
+def _locked(path: Path, *, quiet: bool) -> Iterator[None]:
+    """Hold an exclusive lock on `path`, waiting (and saying so) while another build runs."""
+    import fcntl
+
+    with path.open("a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if not quiet:
+                print(f"waiting for another build of {path.parent} ...", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _build_into(workspace: Path, spec: DemoSpec, progress: Progress) -> dict[str, Any]:
@@ -223,21 +259,25 @@ def _read_marker(path: Path) -> dict[str, Any]:
     return document if isinstance(document, dict) else {}
 
 
-def _clear(workspace: Path) -> None:
-    """Empty a previous demo workspace; refuse a directory that is not one."""
+def _refuse_foreign(workspace: Path) -> None:
+    """Refuse a path that is a file, or a non-empty directory that no demo build marked."""
     if not workspace.exists():
         return
     if not workspace.is_dir():
         raise DemoError(f"{workspace} exists and is not a directory")
-    entries = list(workspace.iterdir())
-    if not entries:
-        return
-    if not ((workspace / COMPLETE).exists() or (workspace / BUILDING).exists()):
+    marked = any((workspace / name).exists() for name in (COMPLETE, BUILDING, LOCK))
+    if not marked and any(workspace.iterdir()):
         raise DemoError(
             f"{workspace} is not empty and is not a demo workspace; "
             "choose an empty directory with --workspace"
         )
-    for entry in entries:
+
+
+def _clear(workspace: Path) -> None:
+    """Empty a previous demo workspace, keeping the lock file."""
+    for entry in workspace.iterdir():
+        if entry.name == LOCK:
+            continue
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry)
         else:

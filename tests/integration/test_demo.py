@@ -396,3 +396,14 @@ def test_cli_builds_reuses_rebuilds_and_refuses(
     monkeypatch.setitem(sys.modules, "torch", None)
     assert main(["demo", "--workspace", str(tmp_path / "y"), "--no-tui"]) == 2
     assert "pip install torch==2.13.0" in capsys.readouterr().err
+
+
+def test_concurrent_builds_of_one_workspace_build_once(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    workspace = tmp_path / "shared"
+    with ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: build(workspace, TINY, quiet=True), range(2)))
+    assert sorted(r.reused for r in results) == [False, True]
+    assert (workspace / COMPLETE).exists() and not (workspace / ".demo-building").exists()
+    assert results[0].summary == results[1].summary
