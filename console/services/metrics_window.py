@@ -15,9 +15,9 @@ from typing import Any
 REQUESTS = "requests_total"
 ERRORS = "errors_total"
 LATENCY = "stage_latency_ms"
+END_TO_END = "request_latency_ms"
 LOOKBACK = timedelta(days=30)
 COARSE_STEP_S = 3600
-END_TO_END_STAGES = ("total", "end_to_end", "e2e")
 
 
 @dataclass(frozen=True)
@@ -109,13 +109,15 @@ def error_rate(metrics: Any, model: str, end: datetime, minutes: int) -> ErrorRa
 
 
 def p99(metrics: Any, model: str, end: datetime, minutes: int) -> P99:
-    """The worst minute's p99 per version: an end-to-end series if stored, else the stage sum."""
+    """The worst minute's p99 per version: `request_latency_ms` if stored, else the stage sum."""
     start, stop = _window(end, minutes)
-    series = metrics.quantile_range(LATENCY, 0.99, {"model": model}, start, stop, 60)
-    end_to_end = [s for s in series if s.labels.get("stage", "total") in END_TO_END_STAGES]
-    chosen = end_to_end or list(series)
+    labels = {"model": model}
+    series = metrics.quantile_range(END_TO_END, 0.99, labels, start, stop, 60)
+    summed = not any(len(one.timestamps) for one in series)
+    if summed:
+        series = metrics.quantile_range(LATENCY, 0.99, labels, start, stop, 60)
     by_version: dict[str, dict[float, float]] = {}
-    for one in chosen:
+    for one in series:
         per_ts = by_version.setdefault(str(one.labels.get("version", "")), {})
         for ts, value in zip(one.timestamps, one.values, strict=False):
             if value == value:
@@ -127,5 +129,5 @@ def p99(metrics: Any, model: str, end: datetime, minutes: int) -> P99:
             if worst is None or peak > worst[0]:
                 worst = (peak, version)
     if worst is None:
-        return P99(start, end, None, None, not end_to_end)
-    return P99(start, end, worst[0], worst[1] or None, not end_to_end)
+        return P99(start, end, None, None, summed)
+    return P99(start, end, worst[0], worst[1] or None, summed)

@@ -107,9 +107,11 @@ class FakeBackend:
         end: datetime,
         step_s: int = 60,
     ) -> list[Series]:
-        """Per-stage p99: the model's total split over two stages."""
+        """Per-stage p99: the model's total split over two stages (no end-to-end series)."""
         model = labels["model"]
-        out = []
+        out: list[Series] = []
+        if histogram != "stage_latency_ms":
+            return out
         for version in self.weights.get(model, {}):
             ts = self._minutes(start, end, step_s)
             for stage, share in (("inference", 0.6), ("network", 0.4)):

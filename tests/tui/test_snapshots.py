@@ -17,7 +17,7 @@ def workspace_context(tmp_path_factory: pytest.TempPathFactory) -> Context:
 
 
 def test_overview_snapshot(snap_compare, workspace_context: Context) -> None:
-    app = make_app(workspace_context)
+    app = make_app(workspace_context, refresh_s=3600)
     assert snap_compare(app, terminal_size=(80, 24), run_before=settle)
 
 
@@ -27,7 +27,7 @@ def test_model_snapshot(snap_compare, workspace_context: Context) -> None:
         await pilot.press("j", "j", "enter")
         await settle(pilot)
 
-    app = make_app(workspace_context)
+    app = make_app(workspace_context, refresh_s=3600)
     assert snap_compare(app, terminal_size=(80, 24), run_before=open_fraud)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -84,3 +85,32 @@ def test_model_detail_of_an_unknown_model_is_an_error_not_an_exception(context: 
     detail = build_model_detail(context, "nope", clock=fixed_clock(NOW))
     assert detail.model.value is None
     assert detail.model.error is not None and "nope" in detail.model.error
+
+
+def test_an_end_to_end_latency_series_is_preferred_to_the_stage_sum(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from backends.embedded import EmbeddedBackend
+
+    workspace = build_workspace(tmp_path / "w")
+    backend = EmbeddedBackend(workspace)
+    labels = {"model": "fraud-detector", "version": "4", "quantile": "0.99"}
+    minutes = [DATA_END.timestamp() - 60 * i for i in range(3)]
+    backend.write_points(
+        pd.DataFrame(
+            {
+                "name": "request_latency_ms",
+                "labels": [labels] * 3,
+                "ts": minutes,
+                "value": [110.0, 120.0, 90.0],
+            }
+        )
+    )
+    backend.close()
+    overview = build_overview(embedded_context(workspace), clock=fixed_clock(NOW))
+    rows = {row.model: row for row in overview.rows}
+    fraud = rows["fraud-detector"].p99.value
+    assert fraud is not None
+    assert (fraud.value_ms, fraud.version, fraud.summed_stages) == (120.0, "4", False)
+    eta = rows["eta-regressor"].p99.value
+    assert eta is not None and eta.summed_stages
