@@ -49,7 +49,8 @@ class VigilApp(App[int]):
         super().__init__()
         self.settings = Settings(
             source=source,
-            context_name=context_name or getattr(source, "name", "vigil"),
+            context_name=(context_name or str(getattr(source, "name", "vigil")))
+            + (" (read-only)" if getattr(source, "read_only", False) else ""),
             clock=clock,
             refresh_s=refresh_s,
             timeout_s=timeout_s,

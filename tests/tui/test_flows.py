@@ -282,3 +282,12 @@ async def test_a_superseded_slow_read_does_not_overwrite_a_newer_one() -> None:
         await pilot.pause(0.2)
         assert len(calls) == 2
         assert app.screen.query_one("#models", VigilTable).row_count == 3
+
+
+async def test_a_read_only_context_says_so_in_the_breadcrumbs() -> None:
+    source = FakeSource()
+    source.read_only = True  # type: ignore[attr-defined]
+    app = make_app(source)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert "vigil › test (read-only) › overview" in screen_text(app)
