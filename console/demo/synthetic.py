@@ -56,14 +56,14 @@ def fraud_logit(frame: pd.DataFrame) -> np.ndarray:
     risky_merchant = frame["merchant_category"].isin(("electronics", "gaming")).to_numpy()
     android = frame["device_type"].isin(("android",)).to_numpy()
     return (
-        -3.6
-        + 1.4 * amount
-        - 0.6 * session
-        - 0.8 * age
-        + 0.5 * distance
-        + 0.9 * risky_country
-        + 0.8 * risky_merchant
-        + 0.3 * android
+        -5.2
+        + 2.24 * amount
+        - 0.96 * session
+        - 1.28 * age
+        + 0.8 * distance
+        + 1.44 * risky_country
+        + 1.28 * risky_merchant
+        + 0.48 * android
     )
 
 
