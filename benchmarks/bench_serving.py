@@ -1,6 +1,6 @@
 """local_serving against raw InferenceSession.run and MLServer, same model, same inputs, one run.
 
-    .venv/bin/python benchmarks/bench_serving.py [--requests 2000] [--concurrency 4]
+    .venv/bin/python benchmarks/bench_serving.py [--requests 2000] [--concurrency 4] [--no-mlserver]
 
 Prints p50 / p99 latency and throughput for: raw ONNX Runtime in this process; local_serving
 over HTTP (JSON, keep-alive); MLServer serving the same ONNX file through a minimal custom
@@ -208,6 +208,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--no-mlserver", action="store_true", help="skip the MLServer comparison")
     args = parser.parse_args()
 
     from local_serving.examples import register_logistic
@@ -247,9 +248,9 @@ def main() -> int:
             )
         finally:
             stop(process)
-        mlserver = start_mlserver(model, tmp / "mlserver")
+        mlserver = None if args.no_mlserver else start_mlserver(model, tmp / "mlserver")
         if mlserver is None:
-            print(f"MLServer: not installed in {MLSERVER_VENV} (see docs/serving.md); skipped")
+            print(f"MLServer: skipped (--no-mlserver, or not installed in {MLSERVER_VENV})")
         else:
             process, url = mlserver
             try:

@@ -32,20 +32,20 @@ async def bad_method(request: Request, exc: Exception) -> Response:
 
 
 def routes() -> list[Route]:
-    """Every endpoint; versioned V2 paths mirror the unversioned ones."""
+    """Every endpoint, inference first (routes are matched in order)."""
     model = "/v2/models/{model}"
     version = "/v2/models/{model}/versions/{version}"
     admin_model = "/admin/models/{model}"
     return [
+        Route(f"{model}/infer", v2.infer, methods=["POST"]),
+        Route(f"{version}/infer", v2.infer, methods=["POST"]),
         Route("/v2", v2.server_metadata, methods=["GET"]),
         Route("/v2/health/live", v2.live, methods=["GET"]),
         Route("/v2/health/ready", v2.ready, methods=["GET"]),
         Route(model, v2.model_metadata, methods=["GET"]),
         Route(f"{model}/ready", v2.model_ready, methods=["GET"]),
-        Route(f"{model}/infer", v2.infer, methods=["POST"]),
         Route(version, v2.model_metadata, methods=["GET"]),
         Route(f"{version}/ready", v2.model_ready, methods=["GET"]),
-        Route(f"{version}/infer", v2.infer, methods=["POST"]),
         Route("/metrics", metrics, methods=["GET"]),
         Route("/admin/models", admin.authorized(admin.list_models), methods=["GET"]),
         Route(admin_model, admin.authorized(admin.get_model), methods=["GET"]),

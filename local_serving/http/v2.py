@@ -149,8 +149,11 @@ def _route(
     if version is None:
         if not table.versions:
             raise ProtocolError(503, f"model {served.name!r} has no version with traffic")
-        key = decoded.parameters.get("routing_key") or request.headers.get("x-routing-key")
-        version = table.pick(str(key) if key else None)
+        if len(table.versions) == 1:
+            version = table.versions[0]
+        else:
+            key = decoded.parameters.get("routing_key") or request.headers.get("x-routing-key")
+            version = table.pick(str(key) if key else None)
     loaded = served.versions.get(version)
     if loaded is None or loaded.state != "ready":
         raise ProtocolError(404, f"model {served.name!r} has no loaded version {version!r}")
