@@ -88,3 +88,21 @@ def test_a_copied_workspace_reads_the_same(backend, tmp_path: Path) -> None:
     np.testing.assert_array_equal(
         window["amount"].to_numpy(), np.repeat(np.arange(COMPACT_AT + 1), 2)
     )
+
+
+def test_a_read_racing_a_merge_is_retried(backend, monkeypatch) -> None:
+    from backends.embedded import inference_log
+    from backends.embedded.files import Vanished, read_parquet
+
+    backend.append("fraud", _batch(0))
+    calls: list[Path] = []
+
+    def flaky(path: Path, columns: list[str] | None = None) -> object:
+        calls.append(path)
+        if len(calls) == 1:
+            raise Vanished(f"{path} vanished while being read")
+        return read_parquet(path, columns)
+
+    monkeypatch.setattr(inference_log, "read_parquet", flaky)
+    window = backend.window("fraud", T0, T0 + timedelta(days=1), columns=["request_id"])
+    assert list(window["request_id"]) == ["r0a", "r0b"] and len(calls) == 2
