@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Literal
 
@@ -61,7 +61,6 @@ class ModelPlan:
     host: str
     stage_p50_ms: dict[str, float]
     label_delay_h: float
-    extra: dict[str, float] = field(default_factory=dict)
 
     @property
     def feature_names(self) -> list[str]:

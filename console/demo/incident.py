@@ -30,6 +30,9 @@ CHAMPION_VERSION = "2"
 CANARY_WEIGHT = 10
 PRESSURE_HOST = FRAUD.host
 PRESSURE_RAMP = timedelta(hours=5)
+INCIDENT_TITLE = "fraud-detector: accuracy down and feature_fetch over budget"
+INCIDENT_SEVERITY = "P1"
+INCIDENT_OPENED_AFTER_DROP = timedelta(hours=5, minutes=15)
 
 
 @dataclass(frozen=True)
@@ -160,8 +163,3 @@ def timeline(plan: IncidentPlan) -> list[TimelineEvent]:
             source="on-call",
         ),
     ]
-
-
-INCIDENT_TITLE = "fraud-detector: accuracy down and feature_fetch over budget"
-INCIDENT_SEVERITY = "P1"
-INCIDENT_OPENED_AFTER_DROP = timedelta(hours=5, minutes=15)
