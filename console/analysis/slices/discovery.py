@@ -21,6 +21,7 @@ from console.analysis.slices.metrics import Predicate, SliceMetric, slice_row
 DEFAULT_ALPHA = 0.95
 MAX_LEVELS = 64
 SAMPLE_ROWS = 100_000
+DISTINCT_PROBE = 4096
 
 
 @dataclass(frozen=True)
@@ -63,17 +64,22 @@ def encode(series: pd.Series, column: str, numeric_bins: int = 4) -> Encoded | N
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         finite = _sample(values)
         finite = finite[np.isfinite(finite)]
-        if finite.size and np.unique(finite).size > numeric_bins:
+        if finite.size and np.unique(finite[:DISTINCT_PROBE]).size > numeric_bins:
             edges = np.unique(np.quantile(finite, np.linspace(0, 1, numeric_bins + 1)[1:-1]))
-            codes = np.searchsorted(edges, values, side="right").astype(np.int64)
+            codes = np.zeros(values.size, dtype=np.int64)
+            for edge in edges:
+                codes += values >= edge
             predicates = [Predicate(column, "in", label) for label in _numeric_labels(edges)]
             missing = np.isnan(values)
             if missing.any():
                 codes[missing] = len(predicates)
                 predicates.append(Predicate(column, "is", "missing"))
             return Encoded(column, codes, tuple(predicates))
-    raw, uniques = pd.factorize(series, use_na_sentinel=True)
-    codes = raw.astype(np.int64)
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        raw, uniques = series.cat.codes.to_numpy(), series.cat.categories
+    else:
+        raw, uniques = pd.factorize(series, use_na_sentinel=True)
+    codes = raw.astype(np.int64, copy=True)
     predicates = [Predicate(column, "==", str(value)) for value in uniques]
     if (codes < 0).any():
         codes[codes < 0] = len(predicates)
@@ -105,6 +111,98 @@ class _Candidate:
     squares: float
 
 
+class _Counter:
+    """Sufficient statistics (count, sum, sum of squares) per code, in as few passes as possible.
+
+    Columns are packed into groups whose joint code stays under GROUP_CODES;
+    one bincount of a group's joint code gives every single and every pair
+    inside the group, and one bincount of (group code, column) gives every pair
+    across; small tables are then summed over the other axes. For 1/0 errors
+    the error bit is folded into the key, so each pass is a single bincount.
+    """
+
+    def __init__(self, values: np.ndarray) -> None:
+        """Per-row values; 1/0 values take the one-bincount path."""
+        self.values = values
+        self.binary = bool(np.all((values == 0) | (values == 1)))
+        self.flags = values.astype(np.int64) if self.binary else np.empty(0, dtype=np.int64)
+        self.squares = values * values
+
+    def table(self, key: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """Statistics per joint code, shaped (*shape, 3) for count, sum and sum of squares."""
+        length = int(np.prod(shape))
+        if self.binary:
+            both = np.bincount(key * 2 + self.flags, minlength=2 * length).reshape(length, 2)
+            errors = both[:, 1].astype(np.float64)
+            stats = np.column_stack((both.sum(axis=1).astype(np.float64), errors, errors))
+        else:
+            stats = np.column_stack(
+                (
+                    np.bincount(key, minlength=length).astype(np.float64),
+                    np.bincount(key, weights=self.values, minlength=length),
+                    np.bincount(key, weights=self.squares, minlength=length),
+                )
+            )
+        return stats.reshape((*shape, 3))
+
+
+GROUP_CODES = 1 << 14
+
+
+def _groups(encoded: Sequence[Encoded]) -> list[list[int]]:
+    """Consecutive columns packed while the product of their levels stays ≤ GROUP_CODES."""
+    groups: list[list[int]] = []
+    product = GROUP_CODES + 1
+    for index, enc in enumerate(encoded):
+        if product * enc.levels > GROUP_CODES:
+            groups.append([])
+            product = 1
+        groups[-1].append(index)
+        product *= enc.levels
+    return groups
+
+
+def _joint(encoded: Sequence[Encoded], members: Sequence[int]) -> np.ndarray:
+    """The joint code of a group of columns (first column most significant)."""
+    code = encoded[members[0]].codes
+    for index in members[1:]:
+        code = code * encoded[index].levels + encoded[index].codes
+    return code
+
+
+def _marginal(table: np.ndarray, keep: Sequence[int]) -> np.ndarray:
+    """Sum a (*levels, 3) table over every level axis not in `keep`."""
+    drop = tuple(axis for axis in range(table.ndim - 1) if axis not in keep)
+    return table.sum(axis=drop) if drop else table
+
+
+def slice_statistics(
+    encoded: Sequence[Encoded], counter: _Counter, pairs: bool
+) -> tuple[list[np.ndarray], dict[tuple[int, int], np.ndarray]]:
+    """Per-level statistics of every column and, with `pairs`, of every pair of columns."""
+    singles: list[np.ndarray] = [np.empty(0)] * len(encoded)
+    doubles: dict[tuple[int, int], np.ndarray] = {}
+    groups = _groups(encoded)
+    joints = [_joint(encoded, members) for members in groups]
+    for members, joint in zip(groups, joints, strict=True):
+        shape = tuple(encoded[i].levels for i in members)
+        table = counter.table(joint, shape)
+        for axis, index in enumerate(members):
+            singles[index] = _marginal(table, [axis])
+        if pairs:
+            for (a, left), (b, right) in itertools.combinations(enumerate(members), 2):
+                doubles[(left, right)] = _marginal(table, [a, b])
+    if pairs:
+        for g, (members, joint) in enumerate(zip(groups, joints, strict=True)):
+            shape = tuple(encoded[i].levels for i in members)
+            for later in itertools.chain.from_iterable(groups[g + 1 :]):
+                levels = encoded[later].levels
+                table = counter.table(joint * levels + encoded[later].codes, (*shape, levels))
+                for axis, index in enumerate(members):
+                    doubles[(index, later)] = _marginal(table, [axis, len(members)])
+    return singles, doubles
+
+
 def find_slices(
     frame: pd.DataFrame,
     errors: np.ndarray,
@@ -133,67 +231,38 @@ def find_slices(
         return ()
     subset = frame.loc[keep] if not keep.all() else frame
     encoded = [e for e in (encode(subset[c], c, numeric_bins) for c in columns) if e is not None]
-    binary = bool(np.all((values == 0) | (values == 1)))
-    squares_all = values * values
+    if not encoded:
+        return ()
+    singles, doubles = slice_statistics(encoded, _Counter(values), max_predicates == 2)
     candidates: list[_Candidate] = []
-    parent_score: dict[tuple[str, int], float] = {}
-
-    flags = values.astype(np.int64) if binary else np.empty(0, dtype=np.int64)
-    tagged = {e.column: e.codes * 2 + flags for e in encoded} if binary else {}
-
-    def stats(
-        codes: np.ndarray, length: int, tagged_codes: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Sizes, error sums and sums of squares per code (one bincount for 1/0 errors)."""
-        if binary:
-            key = tagged_codes if tagged_codes is not None else codes * 2 + flags
-            both = np.bincount(key, minlength=2 * length)
-            errors_per = both[1::2].astype(np.float64)
-            return both[0::2] + both[1::2], errors_per, errors_per
-        return (
-            np.bincount(codes, minlength=length),
-            np.bincount(codes, weights=values, minlength=length),
-            np.bincount(codes, weights=squares_all, minlength=length),
-        )
-
-    for enc in encoded:
-        sizes, total, squares = stats(enc.codes, enc.levels, tagged.get(enc.column))
-        scores = sliceline_score(total, sizes, mean_error, n, alpha)
-        for level in range(enc.levels):
-            parent_score[(enc.column, level)] = float(scores[level])
-            if sizes[level] >= min_support and scores[level] > 0:
-                candidates.append(
-                    _Candidate(
-                        score=float(scores[level]),
-                        predicates=(enc.predicates[level],),
-                        size=int(sizes[level]),
-                        total=float(total[level]),
-                        squares=float(squares[level]),
-                    )
+    parent_score: list[np.ndarray] = []
+    for enc, stats in zip(encoded, singles, strict=True):
+        scores = sliceline_score(stats[:, 1], stats[:, 0], mean_error, n, alpha)
+        parent_score.append(scores)
+        for level in np.flatnonzero((stats[:, 0] >= min_support) & (scores > 0)):
+            candidates.append(
+                _Candidate(
+                    score=float(scores[level]),
+                    predicates=(enc.predicates[level],),
+                    size=int(stats[level, 0]),
+                    total=float(stats[level, 1]),
+                    squares=float(stats[level, 2]),
                 )
-    if max_predicates == 2:
-        for left, right in itertools.combinations(encoded, 2):
-            length = left.levels * right.levels
-            if binary:
-                key = left.codes * (2 * right.levels) + tagged[right.column]
-                sizes, total, squares = stats(key, length, key)
-            else:
-                sizes, total, squares = stats(left.codes * right.levels + right.codes, length)
-            scores = sliceline_score(total, sizes, mean_error, n, alpha)
-            for flat in np.flatnonzero((sizes >= min_support) & (scores > 0)):
-                i, j = divmod(int(flat), right.levels)
-                best_parent = max(parent_score[(left.column, i)], parent_score[(right.column, j)])
-                if scores[flat] <= best_parent:
-                    continue
-                candidates.append(
-                    _Candidate(
-                        score=float(scores[flat]),
-                        predicates=(left.predicates[i], right.predicates[j]),
-                        size=int(sizes[flat]),
-                        total=float(total[flat]),
-                        squares=float(squares[flat]),
-                    )
+            )
+    for (left, right), stats in doubles.items():
+        scores = sliceline_score(stats[..., 1], stats[..., 0], mean_error, n, alpha)
+        best_parent = np.maximum(parent_score[left][:, None], parent_score[right][None, :])
+        eligible = (stats[..., 0] >= min_support) & (scores > 0) & (scores > best_parent)
+        for i, j in zip(*np.nonzero(eligible), strict=True):
+            candidates.append(
+                _Candidate(
+                    score=float(scores[i, j]),
+                    predicates=(encoded[left].predicates[i], encoded[right].predicates[j]),
+                    size=int(stats[i, j, 0]),
+                    total=float(stats[i, j, 1]),
+                    squares=float(stats[i, j, 2]),
                 )
+            )
     candidates.sort(key=lambda c: (-c.score, -c.size))
     return tuple(
         slice_row(c.predicates, c.size, c.total, c.squares, n, mean_error, proportion, c.score)

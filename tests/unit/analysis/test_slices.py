@@ -129,3 +129,34 @@ def test_wilson_interval() -> None:
     low, high = wilson_interval(62, 100)
     assert low == pytest.approx(0.5221, abs=1e-4) and high == pytest.approx(0.7090, abs=1e-4)
     assert wilson_interval(0, 0) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("group_codes", [4, 1 << 14])
+def test_grouped_counts_match_a_plain_groupby(monkeypatch, group_codes: int) -> None:
+    from console.analysis.slices import discovery
+
+    monkeypatch.setattr(discovery, "GROUP_CODES", group_codes)
+    rng = np.random.default_rng(9)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "a": rng.choice(list("xyz"), n),
+            "b": rng.choice(list("pq"), n),
+            "c": rng.choice(list("uvw"), n),
+            "d": rng.normal(size=n),
+        }
+    )
+    for values in (rng.integers(0, 2, n).astype(float), rng.gamma(2.0, 3.0, n)):
+        encoded = [discovery.encode(frame[c], c) for c in frame.columns]
+        assert all(e is not None for e in encoded)
+        singles, doubles = discovery.slice_statistics(encoded, discovery._Counter(values), True)
+        assert len(doubles) == 6
+        for (left, right), stats in doubles.items():
+            codes = pd.DataFrame({"l": encoded[left].codes, "r": encoded[right].codes, "v": values})
+            grouped = codes.groupby(["l", "r"])["v"].agg(["size", "sum"])
+            for (i, j), row in grouped.iterrows():
+                assert stats[i, j, 0] == row["size"]
+                assert stats[i, j, 1] == pytest.approx(row["sum"], rel=1e-12)
+        for index, stats in enumerate(singles):
+            sizes = np.bincount(encoded[index].codes, minlength=encoded[index].levels)
+            assert stats[:, 0].tolist() == sizes.tolist()
