@@ -114,7 +114,8 @@ class Runner:
             raise ParameterError(f"run {run_id} is {state.status}; only an unfinished run resumes")
         self._not_running_elsewhere(state)
         runbook = load_runbook_text(state.text, state.source)
-        refused = self._gate(runbook, state, str(state.params.get("model", "")), "resume")
+        model = str(state.params.get("model", ""))
+        refused = self._gate(runbook, state, model, "resume", save=False)
         if refused is not None:
             return refused
         for record in state.steps:
@@ -145,7 +146,7 @@ class Runner:
             source=runbook.source,
             text=runbook.text,
         )
-        refused = self._gate(undo, state, str(state.params.get("model", "")), "revert", False)
+        refused = self._gate(undo, state, str(state.params.get("model", "")), "revert", save=False)
         if refused is not None:
             return refused
         started = time.perf_counter()
@@ -277,13 +278,11 @@ class Runner:
     def _fail(self, runbook: Runbook, state: RunState, reason: str) -> RunResult:
         """Run the on_failure steps (by default: weights back as before), then report drift."""
         self.env.out(f"ABORT: {reason}")
-        steps = runbook.on_failure or (
-            Step("restore-weights", "set_weights", {"weights": "start"}),
-        )
+        steps = runbook.on_failure
+        if not steps and state.snapshot.get("weights"):
+            steps = (Step("restore-weights", "set_weights", {"weights": "start"}),)
         state.failure_steps = [StepRecord(s.name, s.type) for s in steps]
-        if not state.snapshot.get("weights"):
-            state.failure_steps = []
-        for step, record in zip(steps, state.failure_steps, strict=False):
+        for step, record in zip(steps, state.failure_steps, strict=True):
             self._execute(runbook, state, step, record)
         state.divergence = self._divergence(state)
         result = self._end(state, "failed", reason, 1)

@@ -300,3 +300,39 @@ def test_a_second_run_on_the_same_model_waits_for_the_first(tmp_path: Path) -> N
         other.kill()
         other.wait()
     assert Runner(env).run(book("rollback"), {"model": MODEL}).status == "succeeded"
+
+
+def test_a_refused_resume_leaves_the_run_resumable(tmp_path: Path) -> None:
+    system = FakeSystem(metric=metrics({}))
+    env, _ = environment(system, tmp_path)
+    paused = Runner(env).run(book("canary"), {"model": MODEL})
+    assert paused.status == "paused"
+    no_yes, _ = environment(system, tmp_path, assume_yes=False)
+    assert Runner(no_yes).resume(paused.run_id).status == "refused"
+    assert load(tmp_path, paused.run_id).status == "paused"
+    system.metric = metrics(HEALTHY)
+    env2, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
+    assert Runner(env2).resume(paused.run_id).status == "succeeded"
+
+
+def test_custom_failure_steps_run_even_without_a_traffic_snapshot(tmp_path: Path) -> None:
+    from runbooks.spec import load_runbook_text
+
+    text = """\
+name: failing
+description: d
+risk: low
+steps:
+  - type: check
+    model: fraud-detector
+    conditions: [{metric: errors_total, max: 0}]
+on_failure:
+  - name: tell
+    type: notify
+    message: it failed
+"""
+    system = FakeSystem(metric=metrics({"errors_total": 5.0}))
+    env, lines = environment(system, tmp_path)
+    result = Runner(env).run(load_runbook_text(text), {})
+    assert result.status == "failed" and "errors_total 5 vs max 0: fail" in result.reason
+    assert "[notify] it failed" in lines
