@@ -9,7 +9,7 @@ Backend errors propagate to the caller, which decides how to show them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from console.analysis.timeline import (
     from_incident_store,
     from_registry,
     row_changes,
+    threshold_breaches,
 )
 
 STAGE_SUFFIX = "_ms"
@@ -235,6 +236,7 @@ def model_timeline(
             if owner in (None, model.name) and dict(one.labels).get("quantile", "0.99") == "0.99":
                 series.append(one)
     events.append(anomalies(series))
+    events.append(_budget_breaches(series, dict(model.latency_budget_ms)))
     if derived:
         events.append(_derived_changes(context, model, start, end))
     return build_timeline(*events)
@@ -265,6 +267,21 @@ def _derived_changes(context: Any, model: Any, start: datetime, end: datetime) -
         labelled = frame["label"].notna().to_numpy()
         right = (frame["label"] == frame["prediction"]).to_numpy(dtype=np.float64)
         events += row_changes(stamps[labelled], {"accuracy": right[labelled]}, layers, ranks=False)
+    return events
+
+
+def _budget_breaches(series: Sequence[Any], budget: dict[str, float]) -> list[Event]:
+    """The first point where each stage's p99 series goes over the stage's budget."""
+    events: list[Event] = []
+    for one in series:
+        stage = dict(one.labels).get("stage")
+        if one.name == "stage_latency_ms" and stage in budget:
+            version = dict(one.labels).get("version")
+            where = f" (v{version})" if version else ""
+            for event in threshold_breaches([one], budget[stage]):
+                value = float(event.detail["value"])
+                summary = f"{stage} p99{where} {value:.2f} ms over its {budget[stage]:g} ms budget"
+                events.append(replace(event, summary=summary))
     return events
 
 
