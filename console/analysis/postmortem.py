@@ -10,7 +10,7 @@ from typing import Any
 from console.analysis.incidents import Severity
 from console.analysis.timeline import Event, Timeline
 
-DETECTION_KINDS = ("alert", "threshold_breach", "slo_breach")
+DETECTION_KINDS = ("alert",)
 
 
 @dataclass(frozen=True)
