@@ -87,6 +87,8 @@ def do_rollback(call: StepCall) -> Outcome:
 
     to = live.resolve_version(call.env, call.model, call.fields.get("to", "champion"))
     tier = str(call.fields.get("tier", "immediate"))
+    if tier not in ROLLBACK_TIERS:
+        raise StepFailed(f"unknown rollback tier {tier!r} (immediate, rapid or delayed)")
     target_s = ROLLBACK_TIERS[tier]
     before = _model_weights(call)
     serving = call.env.get("serving")

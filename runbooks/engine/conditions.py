@@ -39,8 +39,8 @@ def evaluate(env: Environment, model: str, condition: Mapping[str, Any]) -> Meas
     threshold = _threshold_text(condition)
     try:
         value, detail = _value(env, model, condition)
-    except BackendError as error:
-        return Measurement(name, "inconclusive", None, threshold, f"backend: {error}")
+    except (BackendError, ValueError, KeyError, TypeError) as error:
+        return Measurement(name, "inconclusive", None, threshold, f"cannot measure: {error}")
     if value is None:
         return Measurement(name, "inconclusive", None, threshold, detail)
     ok = True
@@ -168,8 +168,8 @@ def evaluate_trigger(env: Environment, model: str, trigger: Mapping[str, Any]) -
     window = parse_duration(trigger.get("window", "24h"))
     try:
         value, detail = _trigger_value(env, model, metric, trigger, window)
-    except BackendError as error:
-        return TriggerResult(metric, None, threshold, False, f"backend: {error}")
+    except (BackendError, ValueError, KeyError, TypeError) as error:
+        return TriggerResult(metric, None, threshold, False, f"cannot measure: {error}")
     fires = value is not None and value > threshold
     return TriggerResult(metric, value, threshold, fires, detail)
 

@@ -41,7 +41,7 @@ def plan(env: Environment, runbook: Runbook, params: Mapping[str, Any]) -> list[
                 sim[model] = live.weights(env, model)
                 start["weights"][model] = dict(sim[model])
             text = _describe(env, step, fields, model, sim, start)
-        except (BackendError, StepFailed, ValueError) as error:
+        except (BackendError, StepFailed, ValueError, KeyError, TypeError) as error:
             text = f"cannot plan: {error}"
         lines.append(PlanLine(step.name, step.type, text, step.mutating))
     return lines
@@ -68,6 +68,8 @@ def _describe(
     if kind == "rollback":
         to = live.resolve_version(env, model, fields.get("to", "champion"))
         tier = str(fields.get("tier", "immediate"))
+        if tier not in ROLLBACK_TIERS:
+            raise StepFailed(f"unknown rollback tier {tier!r} (immediate, rapid or delayed)")
         before = sim[model]
         sim[model] = {to: 100}
         return (

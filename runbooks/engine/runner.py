@@ -59,6 +59,9 @@ class Runner:
                 values[name] = coerce(param.type, raw)
             except TemplateError as error:
                 raise ParameterError(f"parameter {name}: {error}") from None
+            if param.choices and str(values[name]) not in param.choices:
+                choices = ", ".join(param.choices)
+                raise ParameterError(f"parameter {name}: {raw!r} is not one of {choices}")
         model = values.get("model")
         for name, param in runbook.parameters.items():
             if param.type == "version" and model:
@@ -255,7 +258,7 @@ class Runner:
             store.save(self.env.state_dir, state)
             self._audit(state, step.name, step.type, fields, {}, {}, "interrupted", started)
             raise
-        except (StepFailed, TemplateError, BackendError, ValueError, KeyError) as error:
+        except (StepFailed, TemplateError, BackendError, ValueError, KeyError, TypeError) as error:
             outcome = Outcome("failed", str(error) or type(error).__name__)
         record.duration_s = time.perf_counter() - started
         record.status = {"ok": "done", "finish": "done"}.get(outcome.status, outcome.status)

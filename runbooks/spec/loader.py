@@ -278,7 +278,14 @@ class _Loader:
                     default = coerce(kind, default)
                 except TemplateError as error:
                     raise self.fail((*where, "default"), str(error)) from None
-            out[name] = Parameter(name, kind, required, default, str(fields.get("description", "")))
+            choices = tuple(str(c) for c in fields.get("choices", []))
+            if choices and "default" in fields and str(default) not in choices:
+                raise self.fail(
+                    (*where, "default"), f"default {default!r} is not one of the choices"
+                )
+            description = str(fields.get("description", ""))
+            out[name] = Parameter(name, kind, required, default, description, choices)
+
         return out
 
     def _steps(self, section: str, body: Any, params: Mapping[str, Parameter]) -> list[Step]:

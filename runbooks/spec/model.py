@@ -48,6 +48,7 @@ class Parameter:
     required: bool
     default: Any = None
     description: str = ""
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,7 @@ PARAMETER_FIELDS: Mapping[str, str] = {
     "required": "bool",
     "default": "any",
     "description": "str",
+    "choices": "list",
 }
 TOP_FIELDS: Mapping[str, Field] = {
     "name": ("str", True),

@@ -125,6 +125,10 @@ def test_bad_usage_exits_2(workspace: Path, tmp_path: Path, capsys) -> None:
     assert "needs -p model=" in capsys.readouterr().err
     assert vigil(workspace, "runbook", "run", "rollback", "-p", "model") == 2
     assert vigil(workspace, "runbook", "resume", "no-such-run") == 2
+    args = ("runbook", "run", "rollback", "-p", f"model={MODEL}", "-p", "tier=bogus", "--yes")
+    assert vigil(workspace, *args) == 2
+    assert "tier: 'bogus' is not one of immediate, rapid, delayed" in capsys.readouterr().err
+    assert traffic(workspace) == {"1": 100}
 
 
 def test_list_and_show(workspace: Path, capsys) -> None:
