@@ -270,6 +270,14 @@ def change_point(values: np.ndarray, min_side: int = 50) -> tuple[int, float] | 
     return int(split[best]), float(t[best])
 
 
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks with ties sharing their average rank, so tied values carry no time order."""
+    from scipy.stats import rankdata
+
+    ranked: np.ndarray = rankdata(values, method="average")
+    return ranked
+
+
 def row_changes(
     stamps: np.ndarray,
     columns: dict[str, np.ndarray],
@@ -290,9 +298,7 @@ def row_changes(
         times = stamps[order]
         keep = np.isfinite(values)
         values, times = values[keep], times[keep]
-        scored = (
-            values.argsort(kind="stable").argsort() / max(values.size - 1, 1) if ranks else values
-        )
+        scored = _average_ranks(values) if ranks else values
         found = change_point(scored)
         if found is None or abs(found[1]) < threshold:
             continue

@@ -158,3 +158,17 @@ def test_postmortem_markdown() -> None:
     assert "## The monitoring gap" in markdown and "25 min later" in markdown
     assert markdown.count("| ") >= len(timeline.events)
     assert report.to_dict()["detection_delay_s"] == pytest.approx(25 * 60, abs=60)
+
+
+def test_row_changes_ignore_ties_and_find_a_real_step() -> None:
+    from console.analysis.timeline import row_changes
+
+    rng = np.random.default_rng(4)
+    n = 20_000
+    stamps = np.arange(n, dtype=float) * 60 + T0.timestamp()
+    counts = rng.integers(0, 5, n).astype(float)
+    stepped = rng.normal(size=n) + np.where(np.arange(n) >= 15_000, 0.3, 0.0)
+    layers = {"counts": "data", "stepped": "data"}
+    events = row_changes(stamps, {"counts": counts, "stepped": stepped}, layers)
+    assert [e.detail["column"] for e in events] == ["stepped"]
+    assert abs(events[0].at.timestamp() - stamps[15_000]) < 60 * 300
