@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from runbooks.library import names, path_of
 from runbooks.spec import RunbookError, load_runbook, load_runbook_text
+from runbooks.spec.model import PARAM_TYPES
 
 GOOD = """\
 name: tiny
@@ -134,12 +135,14 @@ def test_a_file_that_cannot_be_read_is_an_error(tmp_path: Path) -> None:
         load_runbook(tmp_path / "missing.yaml")
 
 
+templates = st.sampled_from(["${model}", "${nope}", "${steps.a.b}", "x ${model} y", "${run_id}"])
 yaml_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(-5, 200)
     | st.floats(allow_nan=True)
-    | st.text(max_size=12),
+    | st.text(max_size=12)
+    | templates,
     lambda inner: (
         st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
     ),
@@ -166,11 +169,76 @@ document_like = st.fixed_dictionaries(
         "name": st.text(max_size=10) | st.integers(),
         "description": yaml_values,
         "risk": st.sampled_from(["low", "medium", "high", "nope"]) | yaml_values,
-        "parameters": st.dictionaries(st.text(max_size=8), yaml_values, max_size=3),
+        "parameters": st.dictionaries(
+            st.sampled_from(["model", "to", "weights", "x y", "steps"]) | st.text(max_size=8),
+            st.fixed_dictionaries(
+                {"type": st.sampled_from([*PARAM_TYPES, "bogus"])},
+                optional={
+                    "default": yaml_values,
+                    "required": yaml_values,
+                    "choices": yaml_values,
+                    "description": yaml_values,
+                },
+            )
+            | yaml_values,
+            max_size=3,
+        ),
         "steps": st.lists(step_like | yaml_values, max_size=4),
         "on_failure": yaml_values,
         "extra": yaml_values,
     },
+)
+
+
+step_names = st.sampled_from(["a", "b", "a"])
+plausible_step = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "type": st.just("set_weights"),
+            "weights": st.sampled_from(["start", {"1": 100}, {"1": 60, "2": 40}, {"1": 50}])
+            | yaml_values,
+        },
+        optional={"name": step_names, "model": st.sampled_from(["m", "${model}"])},
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("wait"), "duration": st.sampled_from(["5s", "1m", 3, "${model}", "x"])},
+        optional={"name": step_names},
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("rollback")},
+        optional={
+            "name": step_names,
+            "to": st.sampled_from(["champion", "${to}"]),
+            "model": step_names,
+        },
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("notify"), "message": st.sampled_from(["${steps.a.x}", "${model}"])},
+        optional={"name": step_names, "channel": st.sampled_from(["stdout", "webhook", "pager"])},
+    ),
+    st.fixed_dictionaries(
+        {"type": st.just("check"), "model": st.just("m")},
+        optional={
+            "conditions": st.sampled_from([[{"metric": "m", "max": 1}], [{"drift": "psi"}], 3]),
+            "triggers": st.sampled_from([[{"metric": "accuracy", "threshold": 0.05}], []]),
+        },
+    ),
+    st.fixed_dictionaries(
+        {"include": st.sampled_from(["canary", "rollback", "nope"])},
+        optional={"with": st.sampled_from([{"model": "m"}, {}, {"modle": 1}])},
+    ),
+)
+plausible_document = st.fixed_dictionaries(
+    {
+        "name": st.sampled_from(["ok", "fine-name", "bad name"]),
+        "description": st.just("d"),
+        "risk": st.sampled_from(["low", "medium", "high"]),
+        "parameters": st.sampled_from(
+            [{}, {"model": {"type": "string", "required": True}}, {"to": {"type": "version"}}]
+        ),
+        "steps": st.lists(plausible_step, min_size=0, max_size=3),
+    },
+    optional={"on_failure": st.lists(plausible_step, max_size=2), "nonprod_only": st.booleans()},
 )
 
 
@@ -189,7 +257,7 @@ def test_fuzz_arbitrary_text_never_crashes(text: str) -> None:
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(document_like)
+@given(document_like | plausible_document)
 def test_fuzz_runbook_shaped_documents_never_crash(document: dict) -> None:
     _accept_or_name_where(yaml.safe_dump(document, allow_unicode=True))
 
