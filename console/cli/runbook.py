@@ -283,8 +283,8 @@ def _show(args: argparse.Namespace, book: Runbook) -> int:
         print(f"  {param.name:<18} {param.type:<9} {need:<22} {param.description}")
     print("steps:")
     for step in book.steps:
-        mark = "changes" if step.mutating else "reads"
-        print(f"  {step.name:<22} {step.type:<12} {mark}")
+        mark = "changes the live system" if step.mutating else ""
+        print(f"  {step.name:<22} {step.type:<12} {mark}".rstrip())
     failure = ", ".join(s.name for s in book.on_failure) or "restore the weights from before"
     print(f"on failure: {failure}")
     return 0
