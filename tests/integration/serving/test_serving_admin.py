@@ -33,7 +33,7 @@ def test_status_lists_versions_with_state_and_weights(server):
     [
         ({"weights": {"1": 60, "2": 30}}, "sum to 100"),
         ({"weights": {"1": 50.5, "2": 49.5}}, "integer"),
-        ({"weights": {"1": 50, "7": 50}}, "not loaded"),
+        ({"weights": {"1": 50, "7": 50}}, "unknown version '7'"),
         ({"weights": []}, "non-empty object"),
         ({}, "non-empty object"),
     ],
@@ -54,7 +54,7 @@ def test_traffic_rollback_and_unload_refusal(server):
     rolled = server.http.post(url + "/rollback", json={"to": "1"}, headers=admin)
     assert rolled.json()["weights"] == {"1": 100, "2": 0}
     bad = server.http.post(url + "/rollback", json={"to": "9"}, headers=admin)
-    assert bad.status_code == 400 and "'9' is not loaded" in bad.json()["error"]
+    assert bad.status_code == 400 and "unknown version '9'" in bad.json()["error"]
     stored = EmbeddedBackend(server.workspace).stored_traffic("fraud")
     assert stored == {"1": 100, "2": 0}
 

@@ -83,3 +83,7 @@ async def test_the_split_and_sticky_keys(server):
         assert abs(share - 0.30) < 0.05, share  # 3.4 sigma at n=1000
         for key in ("alice", "bob", "carol", "dave"):
             assert len(set(await asyncio.gather(*(one(key) for _ in range(10))))) == 1
+    rollback = server.http.post(
+        "/admin/models/fraud/rollback", json={"to": "1"}, headers=server.admin
+    )
+    assert rollback.is_success

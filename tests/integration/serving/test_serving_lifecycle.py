@@ -52,7 +52,7 @@ def test_sigterm_drains_an_in_flight_request_then_cleans_up(workspace):
     ).encode()
     with socket.create_connection((host, int(port)), timeout=30) as conn:
         head = (
-            f"POST /v2/models/fraud/infer HTTP/1.1\r\nHost: {host}\r\n"
+            f"POST /v2/models/fraud/versions/1/infer HTTP/1.1\r\nHost: {host}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         conn.sendall(head.encode() + body[:10])
