@@ -19,7 +19,7 @@ from local_serving.runtimes import RuntimeLoadError, load_runner
 
 if TYPE_CHECKING:
     from local_serving.metrics.serving import ServingMetrics
-    from local_serving.source import ModelEntry, VersionEntry, Workspace
+    from local_serving.source import ModelEntry, Workspace
 
 log = logging.getLogger("local_serving")
 DRAIN_POLL_S = 0.001
@@ -85,7 +85,9 @@ class ModelManager:
             for version in sorted(wanted | set(weights), key=_version_order):
                 version_entry = entry.version(version)
                 if version_entry is not None:
-                    self._load_sync(served, version_entry)
+                    loaded = LoadedVersion(version_entry)
+                    served.versions[version] = loaded
+                    self._load_runner(served, loaded)
             ready = served.ready_versions()
             weights = {v: w for v, w in weights.items() if v in ready}
             if weights and sum(weights.values()) != 100:
@@ -94,10 +96,13 @@ class ModelManager:
             self._swap(served, weights)
             log.info("model %s: loaded %s, weights %s", entry.name, ready, weights)
 
-    def _load_sync(self, served: ServedModel, entry: VersionEntry) -> LoadedVersion:
-        """Load one version in this thread; a failure leaves it in state `failed`."""
-        loaded = LoadedVersion(entry)
-        served.versions[entry.version] = loaded
+    def _load_runner(self, served: ServedModel, loaded: LoadedVersion) -> LoadedVersion:
+        """Load and warm up a version's runner in this thread; a failure leaves it `failed`.
+
+        Only the version's own fields change here, so the event loop can keep reading
+        the model's versions while a worker thread runs this.
+        """
+        entry = loaded.entry
         features = served.entry.features
         try:
             runner = load_runner(entry.runtime, entry.artifact, len(features) or None)
@@ -183,7 +188,9 @@ class ModelManager:
                 raise AdminError(404, f"model {model!r} has no version {version!r} ({known})")
             if fresh is not None:
                 served.entry = fresh
-            loaded = await asyncio.to_thread(self._load_sync, served, entry)
+            loaded = LoadedVersion(entry)
+            served.versions[version] = loaded
+            await asyncio.to_thread(self._load_runner, served, loaded)
             if loaded.state == "failed":
                 raise AdminError(500, f"version {version!r} failed to load: {loaded.error}")
             if not served.table.versions:
