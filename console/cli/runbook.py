@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,12 +63,13 @@ def _act(args: argparse.Namespace, env: Environment) -> int:
         if args.action == "plan":
             runbook = _runbook(args)
             return _plan(args, runner, runbook)
-        if args.action == "run":
-            result = runner.run(_runbook(args), _params(args.param))
-        elif args.action == "resume":
-            result = runner.resume(args.target)
-        else:
-            result = runner.revert(args.target)
+        with _interrupt_on_hangup():
+            if args.action == "run":
+                result = runner.run(_runbook(args), _params(args.param))
+            elif args.action == "resume":
+                result = runner.resume(args.target)
+            else:
+                result = runner.revert(args.target)
     except (RunbookError, ParameterError, NotFoundError) as error:
         raise UsageError(str(error)) from error
     except RunbookRefused as error:
@@ -80,6 +83,28 @@ def _act(args: argparse.Namespace, env: Environment) -> int:
     else:
         print(f"run {result.run_id} {result.status}")
     return result.exit_code
+
+
+@contextmanager
+def _interrupt_on_hangup() -> Iterator[None]:
+    """A lost SSH session (SIGHUP) or a SIGTERM stops the run like Ctrl-C: its state says so."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signals = [getattr(signal, n) for n in ("SIGHUP", "SIGTERM") if hasattr(signal, n)]
+    previous = {sig: signal.signal(sig, interrupt) for sig in signals}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def environment(context: Context, *, assume_yes: bool) -> Environment:

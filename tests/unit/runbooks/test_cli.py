@@ -139,3 +139,55 @@ def test_list_and_show(workspace: Path, capsys) -> None:
     out = capsys.readouterr().out
     assert "risk: high (confirmation: typing the model name)" in out
     assert "max_error_rate" in out and "analysis-50" in out
+
+
+HANGUP = """\
+name: hangup
+description: a traffic change, a long wait, another traffic change
+risk: low
+parameters:
+  model: {type: string, required: true}
+steps:
+  - name: first
+    type: set_weights
+    weights: {"1": 50, "2": 50}
+  - name: pause
+    type: wait
+    duration: 10s
+  - name: second
+    type: set_weights
+    weights: {"2": 100}
+"""
+
+
+def test_a_lost_session_leaves_an_interrupted_run_that_resumes(
+    workspace: Path, tmp_path: Path
+) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "hangup.yaml"
+    path.write_text(HANGUP)
+    command = [sys.executable, "-m", "console", "--workspace", str(workspace)]
+    process = subprocess.Popen(
+        [*command, "runbook", "run", "--file", str(path), "-p", f"model={MODEL}"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    state_dir = workspace / "runbook_runs"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        found = [json.loads(p.read_text()) for p in state_dir.glob("*-hangup-*.json")]
+        if found and found[0]["steps"][1]["status"] == "running":
+            break
+        time.sleep(0.1)
+    process.send_signal(signal.SIGHUP)
+    assert process.wait(30) == 130
+    (run,) = [json.loads(p.read_text()) for p in state_dir.glob("*-hangup-*.json")]
+    assert run["status"] == "interrupted" and run["reason"] == "interrupted during step pause"
+    assert traffic(workspace) == {"1": 50, "2": 50}
+    assert main(["--workspace", str(workspace), "runbook", "resume", run["run_id"]]) == 0
+    assert traffic(workspace) == {"2": 100}

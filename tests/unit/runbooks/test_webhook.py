@@ -41,6 +41,8 @@ class Pipeline(BaseHTTPRequestHandler):
             self._answer(401, {"error": "bad token"})
         elif self.path == "/hooks/retrain":
             self._answer(202, {"job_id": "j-1", "status": "queued"})
+        elif self.path == "/hooks/notify":
+            self._answer(200, {})
         elif self.path == "/hooks/retrain/j-1/cancel":
             self._answer(200, {"status": "cancelled"})
         else:
@@ -105,3 +107,32 @@ def test_unknown_job_and_unreachable_pipeline(pipeline: str, monkeypatch) -> Non
 def test_a_url_that_is_not_http_is_rejected() -> None:
     with pytest.raises(ValueError, match="http"):
         WebhookRetrainTrigger("file:///etc/passwd")
+
+
+def test_a_notify_step_posts_to_a_webhook_with_the_token(
+    pipeline: str, tmp_path, monkeypatch
+) -> None:
+    from runbooks.engine import Runner
+    from runbooks.spec import load_runbook_text
+    from tests.unit.runbooks.fakes import FakeSystem, environment
+
+    monkeypatch.setenv("HOOK_TOKEN", TOKEN)
+    text = f"""\
+name: tell
+description: d
+risk: low
+steps:
+  - type: notify
+    channel: webhook
+    url: {pipeline.rsplit("/", 1)[0]}/notify
+    token_env: HOOK_TOKEN
+    message: rollback done
+"""
+    system = FakeSystem()
+    env, _ = environment(system, tmp_path)
+    result = Runner(env).run(load_runbook_text(text), {})
+    assert result.status == "succeeded"
+    method, path, body, auth = Pipeline.received[0]
+    assert (method, path, auth) == ("POST", "/hooks/notify", f"Bearer {TOKEN}")
+    assert body["text"] == "rollback done" and body["run_id"] == result.run_id
+    assert all(TOKEN not in repr(record) for record in system.audit)
