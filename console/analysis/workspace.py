@@ -8,6 +8,7 @@ Backend errors propagate to the caller, which decides how to show them.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from console.analysis.correlation import LagCorrelation, lagged_correlation
 from console.analysis.drift import REFERENCE_CACHE, DriftTable, drift_table, fit_reference
 from console.analysis.drift.psi import DEFAULT_EPSILON
 from console.analysis.drift.reference import DEFAULT_BINS, FeatureFit, bin_codes
@@ -290,3 +292,85 @@ def _audit_in(record: Any, model: str, start: datetime, end: datetime) -> bool:
     at = record.at if record.at.tzinfo else record.at.replace(tzinfo=UTC)
     about = dict(record.params).get("model")
     return start <= at < end and about in (None, model)
+
+
+_SELECTOR = re.compile(r"^\s*([A-Za-z_:][\w:]*)\s*(?:\{(.*)\})?\s*$")
+
+
+def parse_selector(text: str) -> tuple[str, dict[str, str]]:
+    """`name{k=v,k2=v2}` (Prometheus-like, quotes optional) as a name and label matchers."""
+    match = _SELECTOR.match(text)
+    if not match:
+        raise InputError(f"{text!r}: expected a metric selector such as name{{label=value}}")
+    labels: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in (match.group(2) or "").split(","))):
+        key, sep, value = part.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"{text!r}: {part!r} is not label=value")
+        labels[key.strip()] = value.strip().strip("\"'")
+    return match.group(1), labels
+
+
+def metric_points(
+    context: Any, selector: str, start: datetime, end: datetime, step_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One metric-store series picked by a selector; several matches must be narrowed down."""
+    name, labels = parse_selector(selector)
+    series = context.metrics.query_range(name, labels, start, end, step_s=int(step_s))
+    if not series:
+        raise InputError(f"{selector}: no series in the window")
+    if len(series) > 1:
+        options = "; ".join(
+            "{" + ",".join(f"{k}={v}" for k, v in sorted(dict(s.labels).items())) + "}"
+            for s in series[:6]
+        )
+        raise InputError(f"{selector}: {len(series)} series match, add labels (e.g. {options})")
+    return np.asarray(series[0].timestamps, dtype=np.float64), np.asarray(
+        series[0].values, dtype=np.float64
+    )
+
+
+def score_points(
+    context: Any, model: Any, start: datetime, end: datetime, step_s: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The model's mean score per bucket, from the inference log."""
+    frame = context.inference_log.window(model.name, start, end, columns=["ts", "score"])
+    if frame.empty or "score" not in frame:
+        raise InputError(f"no scores logged for {model.name} in the window")
+    stamps = _epoch(frame)
+    cell = np.floor((stamps - start.timestamp()) / step_s).astype(np.int64)
+    cells = int(cell.max()) + 1
+    scores = frame["score"].to_numpy(dtype=np.float64, na_value=np.nan)
+    keep = np.isfinite(scores)
+    total = np.bincount(cell[keep], weights=scores[keep], minlength=cells)
+    count = np.bincount(cell[keep], minlength=cells)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = np.where(count > 0, total / np.maximum(count, 1), np.nan)
+    return start.timestamp() + step_s * np.arange(cells), values
+
+
+def correlate(
+    context: Any,
+    model: Any,
+    selector: str,
+    against: str | None,
+    start: datetime,
+    end: datetime,
+    *,
+    max_lag: int = 60,
+) -> LagCorrelation:
+    """Lagged correlation of a metric (infrastructure, say) with a model metric.
+
+    `against` is another selector, or None for the model's mean score per
+    bucket from the inference log. A positive lag means `selector` moves first.
+    """
+    step = step_for(start, end)
+    x_ts, x_values = metric_points(context, selector, start, end, step)
+    if against:
+        y_ts, y_values = metric_points(context, against, start, end, step)
+    else:
+        y_ts, y_values = score_points(context, model, start, end, step)
+    y_name = against or f"mean score of {model.name}"
+    return lagged_correlation(
+        x_ts, x_values, y_ts, y_values, step_s=step, max_lag=max_lag, x_name=selector, y_name=y_name
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from console.cli.common import emit_json
+from console.cli.common import UsageError, emit_json
 from console.cli.drift import add_window_options, print_rows, translated_errors, workspace_window
 
 DEFAULT_WINDOW = "72h"
@@ -21,6 +21,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="skip accuracy and per-feature PSI computed from the inference log",
     )
+    parser.add_argument(
+        "--correlate",
+        metavar="SELECTOR",
+        help="also correlate this metric, e.g. 'memory_used_bytes{host=serve-a}', with lag",
+    )
+    parser.add_argument(
+        "--against",
+        metavar="SELECTOR",
+        help="the second series for --correlate (default: the model's mean score)",
+    )
+    parser.add_argument("--max-lag", type=int, default=60, help="lags tried, in steps")
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     add_window_options(parser, default_window=DEFAULT_WINDOW)
 
@@ -40,10 +51,23 @@ def build(args: argparse.Namespace) -> tuple[Any, Any, Any, tuple[Any, Any]]:
 
 def run(args: argparse.Namespace) -> int:
     """Print the timeline, oldest first, with the layer that moved first."""
-    _, model, timeline, (start, end) = build(args)
+    context, model, timeline, (start, end) = build(args)
     source = f"{model.name} [{start.isoformat()}, {end.isoformat()})"
+    correlation = None
+    if args.correlate:
+        from console.analysis.workspace import correlate
+
+        if args.max_lag < 0:
+            raise UsageError("--max-lag must be 0 or more")
+        with translated_errors(f"cannot correlate {args.correlate}"):
+            correlation = correlate(
+                context, model, args.correlate, args.against, start, end, max_lag=args.max_lag
+            )
     if args.json:
-        emit_json(timeline.to_dict() | {"model": model.name, "start": start, "end": end})
+        document = timeline.to_dict() | {"model": model.name, "start": start, "end": end}
+        if correlation is not None:
+            document["correlation"] = correlation.to_dict()
+        emit_json(document)
         return 0
     print(f"timeline  {source}")
     rows = [
@@ -62,4 +86,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"moved first (*): the {move.layer} layer — {move.summary}")
     else:
         print("nothing moved in this window")
+    if correlation is not None:
+        r = correlation.correlation
+        strength = f"r={r:+.2f}" if r is not None else "no correlation (a flat series?)"
+        print(
+            f"correlation: {correlation.x} vs {correlation.y}: {strength} at lag "
+            f"{correlation.best_lag} steps ({correlation.best_lag_s / 60:+.0f} min); "
+            f"moves first: {correlation.leader}"
+        )
     return 0

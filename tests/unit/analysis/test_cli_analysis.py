@@ -217,7 +217,10 @@ def test_workspace_slices_against_a_baseline_window(capsys, context) -> None:
 def test_workspace_latency_timeline_postmortem(capsys, context, tmp_path: Path) -> None:
     code, out, _ = _run(capsys, "latency", "--window", "24h", "--json")
     assert code == 0 and json.loads(out)["stage_over_budget"] == "feature_fetch"
-    code, out, _ = _run(capsys, "timeline", "--window", "72h", "--json")
+    code, out, _ = _run(
+        capsys, "timeline", "--window", "72h", "--json", "--correlate", "memory_used_bytes"
+    )
+    assert json.loads(out)["correlation"]["x"] == "memory_used_bytes"
     events = json.loads(out)["events"]
     kinds = [e["kind"] for e in events]
     assert code == 0 and "deploy" in kinds and "alert" in kinds

@@ -70,3 +70,29 @@ def test_pick_model_and_windows() -> None:
         resolve_window("2026-11-19T00:00:00Z", None, "24h", END)
     with pytest.raises(InputError, match="after"):
         parse_interval("2026-11-20T00:00:00Z/2026-11-19T00:00:00Z")
+
+
+def test_selectors_and_correlation_with_the_model_score() -> None:
+    from console.analysis.workspace import correlate, parse_selector
+
+    assert parse_selector("memory_used_bytes") == ("memory_used_bytes", {})
+    assert parse_selector('lat{stage="fetch", quantile=0.99}') == (
+        "lat",
+        {"stage": "fetch", "quantile": "0.99"},
+    )
+    for bad in ("lat{stage}", "{x=1}", "lat{"):
+        with pytest.raises(InputError):
+            parse_selector(bad)
+    context = FakeContext()
+    result = correlate(
+        context,
+        context.model(),
+        "memory_used_bytes{host=serve-a}",
+        None,
+        END - timedelta(days=4),
+        END,
+        max_lag=20,
+    )
+    assert result.points > 100 and len(result.by_lag) == 41
+    assert result.y == "mean score of fraud"
+    assert result.correlation is not None and result.correlation > 0
