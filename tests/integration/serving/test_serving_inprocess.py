@@ -1,0 +1,67 @@
+"""An in-process server on an in-memory workspace: thread executor, readiness, batch logging."""
+
+from __future__ import annotations
+
+import httpx
+import numpy as np
+import pytest
+
+from local_serving.admin import Tokens
+from local_serving.examples import logistic_onnx
+from local_serving.options import ServeOptions
+from local_serving.server import BackgroundServer
+from local_serving.source import MemoryWorkspace, ModelEntry, VersionEntry
+
+from .helpers import expected_scores
+
+pytestmark = pytest.mark.integration
+WEIGHTS = ([0.3, -0.6], 0.05)
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("inprocess")
+    good = logistic_onnx(folder / "good.onnx", *WEIGHTS)
+    broken = folder / "broken.onnx"
+    broken.write_bytes(b"\x00garbage")
+    workspace = MemoryWorkspace(
+        [
+            ModelEntry("good", (VersionEntry("1", "onnx", str(good)),), features=("a", "b")),
+            ModelEntry("broken", (VersionEntry("1", "onnx", str(broken)),)),
+        ]
+    )
+    options = ServeOptions(port=0, executor="thread", sample_rate=1.0, flush_interval_s=0.1)
+    server = BackgroundServer(workspace, options, Tokens((("t", "tok"),), None))
+    url = server.start()
+    yield workspace, httpx.Client(base_url=url, timeout=30)
+    server.stop()
+
+
+def test_thread_executor_serves_a_batch_and_logs_each_row(running):
+    workspace, client = running
+    x = np.array([[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]], dtype=np.float32)
+    body = {
+        "id": "batch-1",
+        "inputs": [{"name": "input", "datatype": "FP32", "shape": [3, 2], "data": x.tolist()}],
+    }
+    answer = client.post("/v2/models/good/infer", json=body).json()
+    np.testing.assert_allclose(answer["outputs"][0]["data"], expected_scores(WEIGHTS, x), rtol=1e-5)
+    client.post(
+        "/admin/models/good/labels", json={"labels": []}, headers={"Authorization": "Bearer tok"}
+    )
+    rows = np.concatenate([frame["request_id"].to_numpy() for frame in workspace.logged["good"]])
+    assert list(rows) == ["batch-1/0", "batch-1/1", "batch-1/2"]
+
+
+def test_a_model_without_a_ready_version_is_not_ready(running):
+    _, client = running
+    ready = client.get("/v2/health/ready")
+    assert ready.status_code == 400 and "broken" in ready.json()["error"]
+    assert client.get("/v2/models/good/ready").json()["ready"] is True
+    infer = client.post(
+        "/v2/models/broken/infer",
+        json={"inputs": [{"name": "x", "datatype": "FP32", "shape": [1], "data": [1]}]},
+    )
+    assert infer.status_code == 503 and "no version with traffic" in infer.json()["error"]
+    status = client.get("/admin/models/broken", headers={"Authorization": "Bearer tok"}).json()
+    assert status["versions"][0]["state"] == "failed" and status["versions"][0]["error"]
