@@ -132,6 +132,9 @@ def _print(table: Any, source: str) -> None:
         f"(from slices: {table.overall_from_slices:.4g})"
         + (f" · {table.note}" if table.note else "")
     )
+    if table.n == 0:
+        print("no row has a value for this metric (labels arrive late): try --metric mean_score")
+        return
     if not table.slices:
         print("no slice is worse than overall by enough for its support")
         return
