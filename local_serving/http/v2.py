@@ -201,7 +201,8 @@ async def _run(
     sample = None
     if random.random() < state.options.sample_rate:
         predictions = predictions_of(outputs[0], scores, served.entry.task)
-        sample = Sample(request_id, served.entry.features, first, scores, predictions)
+        layout = served.entry.layout(loaded.entry)
+        sample = Sample(request_id, layout, first, scores, predictions)
     state.recorder.submit(served.name, version, seconds, False, sample)
     if served.shadow is not None:
         _mirror(state, served, feeds, request_id)
@@ -246,7 +247,8 @@ def _mirror(
         state.metrics.shadow.counter(served.name, version).inc()
         first = feeds[runner.inputs[0].name]
         predictions = predictions_of(outputs[0], scores, served.entry.task)
-        sample = Sample(f"{request_id}#shadow", served.entry.features, first, scores, predictions)
+        layout = served.entry.layout(loaded.entry)
+        sample = Sample(f"{request_id}#shadow", layout, first, scores, predictions)
         state.recorder.submit(served.name, version, (0.0, seconds, 0.0, 0.0), False, sample)
 
     task = asyncio.get_running_loop().create_task(shadow())

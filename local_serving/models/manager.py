@@ -103,9 +103,9 @@ class ModelManager:
         the model's versions while a worker thread runs this.
         """
         entry = loaded.entry
-        features = served.entry.features
+        width = served.entry.layout(entry).width
         try:
-            runner = load_runner(entry.runtime, entry.artifact, len(features) or None)
+            runner = load_runner(entry.runtime, entry.artifact, width or None)
         except RuntimeLoadError as error:
             loaded.state, loaded.error = "failed", str(error)
             log.error("model %s version %s failed to load: %s", served.name, entry.version, error)

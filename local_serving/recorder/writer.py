@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from local_serving.metrics.serving import ServingMetrics
-    from local_serving.source import Workspace
+    from local_serving.source import InputLayout, Workspace
 
 log = logging.getLogger("local_serving.recorder")
 QUANTILES = ("0.5", "0.95", "0.99")
@@ -30,7 +30,7 @@ class Sample:
     """A sampled request's inputs and outputs (one row per batch row)."""
 
     request_id: str
-    features: tuple[str, ...]
+    layout: InputLayout
     inputs: np.ndarray
     scores: np.ndarray
     predictions: np.ndarray
@@ -142,8 +142,7 @@ class Recorder:
                 "request_id": sample.request_id if len(inputs) == 1 else f"{sample.request_id}/{i}",
                 "version": version,
             }
-            names = sample.features or tuple(f"f{j}" for j in range(len(values)))
-            row.update(zip(names, values, strict=False))
+            row.update(sample.layout.decode(values))
             row.update(score=score, prediction=prediction, **timings)
             out.append(row)
         return out

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from local_serving.source.base import ModelEntry, VersionEntry, Workspace
+from local_serving.source.base import InputLayout, ModelEntry, VersionEntry, Workspace
 from local_serving.source.memory import MemoryWorkspace
 
-__all__ = ["MemoryWorkspace", "ModelEntry", "VersionEntry", "Workspace"]
+__all__ = ["InputLayout", "MemoryWorkspace", "ModelEntry", "VersionEntry", "Workspace"]

@@ -1,18 +1,21 @@
 """A Vigil workspace read and written through the embedded backend.
 
-Input columns are the model's numeric features in registry order; histogram buckets
-for them are the reference sample's deciles, so Prometheus buckets support PSI.
+Input columns are the layout in the version's `meta.json` (numeric features, then
+one-hot blocks per categorical feature), else the model's numeric features in
+registry order. Histogram buckets are the reference sample's deciles, so
+Prometheus buckets support PSI.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from local_serving.source.base import ModelEntry, VersionEntry
+from local_serving.source.base import InputLayout, ModelEntry, VersionEntry
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -26,6 +29,23 @@ def artifact_path(uri: str, workspace: Path) -> str:
     parsed = urlparse(uri)
     path = Path(parsed.path if parsed.scheme == "file" else uri)
     return str(path if path.is_absolute() else workspace / path)
+
+
+def read_layout(path: Path) -> InputLayout | None:
+    """The input layout a version's meta.json describes (`numeric`, `categorical`), if any."""
+    try:
+        meta = json.loads(path.read_text())
+        numeric = tuple(str(name) for name in meta["numeric"])
+        categorical = tuple(
+            (str(name), tuple(str(c) for c in categories))
+            for name, categories in dict(meta.get("categorical") or {}).items()
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        log.warning("ignoring %s: %s", path, error)
+        return None
+    return InputLayout(numeric, categorical)
 
 
 class EmbeddedWorkspace:
@@ -55,15 +75,14 @@ class EmbeddedWorkspace:
         """A registry Model as a ModelEntry."""
         assert self.path is not None
         features = tuple(spec.name for spec in model.features if spec.kind == "numeric")
-        versions = tuple(
-            VersionEntry(
-                v.version, v.runtime, artifact_path(v.artifact_uri, self.path), tuple(v.aliases)
-            )
-            for v in model.versions
-        )
+        versions = []
+        for v in model.versions:
+            artifact = artifact_path(v.artifact_uri, self.path)
+            layout = read_layout(Path(artifact).parent / "meta.json")
+            versions.append(VersionEntry(v.version, v.runtime, artifact, tuple(v.aliases), layout))
         return ModelEntry(
             name=model.name,
-            versions=versions,
+            versions=tuple(versions),
             task=model.task,
             features=features,
             weights=self.backend.stored_traffic(model.name),

@@ -7,7 +7,7 @@ import pandas as pd
 
 from local_serving.metrics.serving import STAGES, ServingMetrics
 from local_serving.recorder import Recorder, Sample
-from local_serving.source import MemoryWorkspace
+from local_serving.source import InputLayout, MemoryWorkspace
 
 
 def _recorder():
@@ -19,7 +19,9 @@ def _recorder():
 def test_sampled_rows_carry_features_score_version_and_stage_timings():
     workspace, metrics, recorder = _recorder()
     inputs = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
-    sample = Sample("req-1", ("a", "b"), inputs, np.array([0.2, 0.9]), np.array([0, 1]))
+    sample = Sample(
+        "req-1", InputLayout(("a", "b")), inputs, np.array([0.2, 0.9]), np.array([0, 1])
+    )
     recorder.submit("m", "2", (0.001, 0.002, 0.0005, 0.0001), False, sample)
     recorder.submit("m", "2", (0.001, 0.002, 0.0005, 0.0001), False, None)
     recorder.flush()
@@ -61,3 +63,15 @@ def test_a_full_queue_drops_and_counts():
     for _ in range(5):
         recorder.submit("m", "1", (0.0, 0.0, 0.0, 0.0), False, None)
     assert metrics.log_dropped.counter("m").value == 2
+
+
+def test_one_hot_blocks_decode_back_to_categories():
+    layout = InputLayout(("amount",), (("device", ("ios", "android")), ("country", ("FR", "DE"))))
+    assert layout.width == 5
+    assert layout.decode([12.5, 0.0, 1.0, 1.0, 0.0]) == {
+        "amount": 12.5,
+        "device": "android",
+        "country": "FR",
+    }
+    assert layout.decode([1.0, 0.0, 0.0, 0.0, 0.0])["device"] is None
+    assert InputLayout(()).decode([3.0, 4.0]) == {"f0": 3.0, "f1": 4.0}
