@@ -107,8 +107,12 @@ class Announcement:
         if self.path is None:
             return
         temp = self.path.with_suffix(".json.tmp")
-        temp.write_text(json.dumps(self.document, indent=2) + "\n")
-        temp.replace(self.path)
+        try:
+            temp.write_text(json.dumps(self.document, indent=2) + "\n")
+            temp.replace(self.path)
+        except OSError as error:
+            log.error("cannot record the server in %s: %s", self.path, error.strerror)
+            return
         log.info("serving on %s (recorded in %s)", self.document["url"], self.path)
 
     def remove(self) -> None:

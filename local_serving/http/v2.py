@@ -120,7 +120,7 @@ async def infer(request: Request) -> Response:
     name = request.path_params["model"]
     served = state.manager.models.get(name)
     if served is None:
-        state.metrics.rejected.counter(name[:64], "404").inc()
+        state.metrics.rejected.counter("(unknown)", "404").inc()
         return error_response(404, f"unknown model {name!r}")
     try:
         body = await read_body(request, state.options.max_body_bytes)

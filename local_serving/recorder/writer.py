@@ -93,7 +93,10 @@ class Recorder:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
-        self._flush(final=True)
+        try:
+            self._flush(final=True)
+        except Exception:
+            log.exception("final inference log flush failed")
 
     def flush(self) -> None:
         """Write what is queued now (before labels are attached to logged requests)."""
