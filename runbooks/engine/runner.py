@@ -129,6 +129,10 @@ class Runner:
         state.pid = os.getpid()
         state.reason = ""
         store.save(self.env.state_dir, state)
+        failed = next((r for r in state.steps if r.status == "failed"), None)
+        if failed is not None:
+            self.env.out(f"resuming {run_id}: finishing the failure steps")
+            return self._fail(runbook, state, f"step {failed.name} failed: {failed.message}")
         done = sum(r.status == "done" for r in state.steps)
         self.env.out(f"resuming {run_id} at step {done + 1}/{len(state.steps)}")
         return self._continue(runbook, state)
@@ -284,9 +288,11 @@ class Runner:
         steps = runbook.on_failure
         if not steps and state.snapshot.get("weights"):
             steps = (Step("restore-weights", "set_weights", {"weights": "start"}),)
-        state.failure_steps = [StepRecord(s.name, s.type) for s in steps]
+        if [r.name for r in state.failure_steps] != [s.name for s in steps]:
+            state.failure_steps = [StepRecord(s.name, s.type) for s in steps]
         for step, record in zip(steps, state.failure_steps, strict=True):
-            self._execute(runbook, state, step, record)
+            if record.status != "done":
+                self._execute(runbook, state, step, record)
         state.divergence = self._divergence(state)
         result = self._end(state, "failed", reason, 1)
         self._report_divergence(state)

@@ -336,3 +336,29 @@ on_failure:
     result = Runner(env).run(load_runbook_text(text), {})
     assert result.status == "failed" and "errors_total 5 vs max 0: fail" in result.reason
     assert "[notify] it failed" in lines
+
+
+def test_a_run_interrupted_while_reverting_finishes_reverting_on_resume(tmp_path: Path) -> None:
+    system = FakeSystem(metric=metrics({**HEALTHY, "errors_total": 200.0}))
+    original = system.set_weights
+    calls = {"n": 0}
+
+    def flaky(model: str, weights: Mapping[str, int]):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return original(model, weights)
+
+    system.set_weights = flaky  # type: ignore[method-assign]
+    env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
+    with pytest.raises(KeyboardInterrupt):
+        Runner(env).run(book("canary"), {"model": MODEL})
+    (state,) = list_runs(tmp_path)
+    assert state.status == "interrupted" and system.weights == {"1": 95, "2": 5}
+    assert [r.status for r in state.failure_steps] == ["interrupted", "pending"]
+    result = Runner(env).resume(state.run_id)
+    assert (result.status, result.exit_code) == ("failed", 1)
+    assert "step analysis-5 failed" in result.reason
+    assert system.weights == {"1": 100}
+    assert "load 2" in system.calls and system.calls.count("load 2") == 1
+    assert [r.status for r in load(tmp_path, state.run_id).failure_steps] == ["done", "done"]
