@@ -149,6 +149,8 @@ def _server(
 def serve(workspace: Workspace, options: ServeOptions, tokens: Tokens | None = None) -> int:
     """Serve until SIGINT/SIGTERM, then drain in-flight requests; returns the exit code."""
     tokens = tokens or resolve_tokens(options.token_file, workspace.path)
+    if options.host not in ("127.0.0.1", "::1", "localhost"):
+        log.warning("binding %s: the server is reachable from other hosts", options.host)
     sock = bind(options.host, options.port)
     state = build_state(workspace, options, tokens)
     announcement = Announcement(workspace.path, url_of(sock), tokens)
