@@ -140,6 +140,8 @@ class Runner:
     def revert(self, run_id: str) -> RunResult:
         """Put the weights and aliases back as they were before the run, and say what differs."""
         state = self._load(run_id)
+        if state.status == "refused" or not state.snapshot:
+            raise ParameterError(f"run {run_id} was {state.status} before it changed anything")
         self._not_running_elsewhere(state)
         runbook = load_runbook_text(state.text, state.source)
         revert_step = Step("revert", "set_weights", {"weights": "start"})

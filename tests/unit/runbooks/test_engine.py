@@ -362,3 +362,38 @@ def test_a_run_interrupted_while_reverting_finishes_reverting_on_resume(tmp_path
     assert system.weights == {"1": 100}
     assert "load 2" in system.calls and system.calls.count("load 2") == 1
     assert [r.status for r in load(tmp_path, state.run_id).failure_steps] == ["done", "done"]
+
+
+def test_abort_is_not_undo_the_difference_is_reported(tmp_path: Path) -> None:
+    from backends.contracts import BackendError
+
+    system = FakeSystem(metric=metrics({**HEALTHY, "errors_total": 200.0}))
+    original = system.set_weights
+    calls = {"n": 0}
+
+    def failing_restore(model: str, weights: Mapping[str, int]):
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise BackendError("admin API down")
+        return original(model, weights)
+
+    system.set_weights = failing_restore  # type: ignore[method-assign]
+    env, lines = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
+    result = Runner(env).run(book("canary"), {"model": MODEL})
+    assert result.status == "failed"
+    state = load(tmp_path, result.run_id)
+    assert state.failure_steps[0].status == "failed"
+    assert state.divergence == [
+        "fraud-detector: live weights v1:95% v2:5% differ from before the run (v1:100%)"
+    ]
+    assert "live state differs from before the run (abort is not undo):" in lines
+
+
+def test_a_refused_run_has_nothing_to_revert(tmp_path: Path) -> None:
+    from runbooks.engine.environment import ParameterError
+
+    env, _ = environment(FakeSystem(), tmp_path, read_only=True)
+    refused = Runner(env).run(book("rollback"), {"model": MODEL})
+    writable, _ = environment(FakeSystem(), tmp_path)
+    with pytest.raises(ParameterError, match="before it changed anything"):
+        Runner(writable).revert(refused.run_id)
