@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action in ("resume", "revert") and not args.target:
         raise UsageError(f"runbook {args.action} needs a run id (see `vigil runbook runs`)")
     context = open_context(args)
-    env = environment(context, assume_yes=args.yes)
+    env = environment(context, assume_yes=args.yes, quiet_stdout=args.json)
     if args.action == "runs":
         return _runs(args, env)
     return _act(args, env)
@@ -74,15 +74,39 @@ def _act(args: argparse.Namespace, env: Environment) -> int:
         raise UsageError(str(error)) from error
     except RunbookRefused as error:
         print(f"refused: {error}", file=sys.stderr)
+        if args.json:
+            emit_json({"status": "refused", "reason": str(error), "exit_code": 1})
         return 1
     except BackendError as error:
         print(f"vigil runbook: backend error: {error}", file=sys.stderr)
         return 1
-    if result.exit_code:
+    if args.json:
+        emit_json(_run_document(env, result))
+    elif result.exit_code:
         print(f"run {result.run_id} {result.status}: {result.reason}", file=sys.stderr)
     else:
         print(f"run {result.run_id} {result.status}")
     return result.exit_code
+
+
+def _run_document(env: Environment, result: Any) -> dict[str, Any]:
+    """A run's outcome with its persisted steps, for --json."""
+    from runbooks.engine.state import load
+
+    document: dict[str, Any] = {
+        "run_id": result.run_id,
+        "status": result.status,
+        "reason": result.reason,
+        "exit_code": result.exit_code,
+    }
+    try:
+        state = load(env.state_dir, result.run_id)
+    except (OSError, ValueError, TypeError):
+        return document
+    document["steps"] = state.steps
+    document["failure_steps"] = state.failure_steps
+    document["divergence"] = state.divergence
+    return document
 
 
 @contextmanager
@@ -107,9 +131,15 @@ def _interrupt_on_hangup() -> Iterator[None]:
             signal.signal(sig, handler)
 
 
-def environment(context: Context, *, assume_yes: bool) -> Environment:
-    """The engine's Environment for a resolved context: backends, state folder, the human."""
+def environment(context: Context, *, assume_yes: bool, quiet_stdout: bool = False) -> Environment:
+    """The engine's Environment for a resolved context: backends, state folder, the human.
+
+    With `quiet_stdout` (--json) the engine's progress goes to stderr, so stdout
+    carries exactly one JSON document.
+    """
     from runbooks.engine import Environment
+
+    stream = sys.stderr if quiet_stdout else sys.stdout
 
     return Environment(
         context=context.name,
@@ -120,7 +150,7 @@ def environment(context: Context, *, assume_yes: bool) -> Environment:
         assume_yes=assume_yes,
         drift=_drift_function(context),
         quality=_quality_function(context),
-        out=lambda line: print(line, flush=True),
+        out=lambda line: print(line, file=stream, flush=True),
     )
 
 

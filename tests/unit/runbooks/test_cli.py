@@ -191,3 +191,14 @@ def test_a_lost_session_leaves_an_interrupted_run_that_resumes(
     assert traffic(workspace) == {"1": 50, "2": 50}
     assert main(["--workspace", str(workspace), "runbook", "resume", run["run_id"]]) == 0
     assert traffic(workspace) == {"2": 100}
+
+
+def test_run_json_prints_one_document_with_the_steps(workspace: Path, capsys) -> None:
+    args = ("runbook", "run", "rollback", "-p", f"model={MODEL}", "--yes", "--json")
+    assert vigil(workspace, *args) == 0
+    captured = capsys.readouterr()
+    document = json.loads(captured.out)
+    assert document["status"] == "succeeded" and document["exit_code"] == 0
+    assert [s["name"] for s in document["steps"]] == ["rollback", "note"]
+    assert document["steps"][0]["outputs"]["tier"] == "immediate"
+    assert "[rollback] rollback" in captured.err
