@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from console.services.clock import fixed_clock
 from console.tui.app import VigilApp
@@ -22,10 +23,13 @@ def make_app(source: Any | None = None, **options: Any) -> VigilApp:
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 200) -> None:
-    """Let the visible screen's first read land and pending workers finish (bounded)."""
+    """Let the visible screen's first read land and workers finish; superseded reads are fine."""
     for _ in range(rounds):
         await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
+        try:
+            await pilot.app.workers.wait_for_complete()
+        except WorkerCancelled:
+            continue
         await pilot.pause()
         if getattr(pilot.app.screen, "loaded_at", True) is not None:
             return

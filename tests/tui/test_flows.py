@@ -275,10 +275,14 @@ async def test_a_superseded_slow_read_does_not_overwrite_a_newer_one() -> None:
     async with app.run_test() as pilot:
         await pilot.pause(0.1)
         await pilot.press("r")
-        await pilot.pause(0.3)
-        assert app.screen.query_one("#models", VigilTable).row_count == 3
+        table = app.screen.query_one("#models", VigilTable)
+        for _ in range(200):
+            if table.row_count == 3:
+                break
+            await pilot.pause(0.05)
+        assert table.row_count == 3
         release.set()
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         await pilot.pause(0.2)
         assert len(calls) == 2
         assert app.screen.query_one("#models", VigilTable).row_count == 3
