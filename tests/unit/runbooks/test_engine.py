@@ -10,8 +10,7 @@ import pytest
 from backends.audit_chain import verify
 from runbooks.engine import Runner
 from runbooks.engine.state import list_runs, load
-from runbooks.library import path_of
-from runbooks.spec import load_runbook
+from runbooks.library import load
 from tests.unit.runbooks.fakes import MODEL, FakeSystem, ScriptedHuman, environment
 
 HEALTHY = {"errors_total": 1.0, "requests_total": 1000.0, "stage_latency_ms:p0.99": 40.0}
@@ -19,9 +18,7 @@ HEALTHY = {"errors_total": 1.0, "requests_total": 1000.0, "stage_latency_ms:p0.9
 
 def book(name: str):
     """A bundled runbook by name."""
-    path = path_of(name)
-    assert path is not None
-    return load_runbook(path)
+    return load(name)
 
 
 def metrics(values: Mapping[str, float | None]):
