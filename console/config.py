@@ -165,7 +165,7 @@ def resolve_context(args: argparse.Namespace) -> Context:
     read_only = bool(getattr(args, "read_only", False))
     workspace = getattr(args, "workspace", None)
     if workspace:
-        return embedded_context(Path(workspace), read_only=read_only)
+        return embedded_context(_existing(Path(workspace)), read_only=read_only)
     config = load_config(config_home() / "config.yaml")
     name = getattr(args, "context", None) or config.get("current")
     contexts: Mapping[str, Context] = config["contexts"]
@@ -175,13 +175,23 @@ def resolve_context(args: argparse.Namespace) -> Context:
                 "no context chosen: pass --context NAME or set `current:` in "
                 f"{config_home() / 'config.yaml'} (known: {', '.join(contexts)})"
             )
-        return embedded_context(default_demo_workspace(), name="demo", read_only=read_only)
+        demo = _existing(default_demo_workspace(), hint="run `vigil demo` to build it")
+        return embedded_context(demo, name="demo", read_only=read_only)
     if name not in contexts:
         raise ConfigError(f"no context named {name!r}{_suggest(name, contexts)}")
     context = contexts[name]
     if read_only:
         context.read_only = True
     return context
+
+
+def _existing(workspace: Path, hint: str = "") -> Path:
+    """`workspace` if it is a directory; a typo must not open an empty console."""
+    path = workspace.expanduser()
+    if not path.is_dir():
+        advice = hint or f"build one with `vigil demo --workspace {path}`"
+        raise ConfigError(f"workspace {path} does not exist ({advice})")
+    return path
 
 
 def load_config(path: Path) -> dict[str, Any]:

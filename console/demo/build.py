@@ -232,7 +232,10 @@ def _register_model(
         reference = frame.head(spec.reference_rows).copy()
         reference["label"] = target[: spec.reference_rows]
         backend.write_reference(plan.name, version.version, reference)
-    backend.store_traffic(plan.name, plan.traffic, "vigil-demo")
+    deploys = [spec.end - v.promoted_before_end for v in plan.versions if v.promoted_before_end]
+    backend.store_traffic(
+        plan.name, plan.traffic, "vigil-demo", at=max(deploys, default=spec.start)
+    )
     return artifacts
 
 

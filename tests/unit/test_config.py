@@ -81,7 +81,9 @@ def test_yaml_is_loaded_safely(tmp_path: Path) -> None:
         load_config(path)
 
 
-def test_resolve_prefers_workspace_then_context(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_resolve_prefers_workspace_then_context(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     config_dir = tmp_path / "xdg" / "vigil"
     config_dir.mkdir(parents=True)
     (config_dir / "config.yaml").write_text(GOOD)
@@ -91,6 +93,9 @@ def test_resolve_prefers_workspace_then_context(tmp_path: Path, monkeypatch: pyt
     args.context = "prod-eu"
     assert resolve_context(args).read_only is True
     args.workspace = str(tmp_path / "ws")
+    with pytest.raises(ConfigError, match="ws does not exist"):
+        resolve_context(args)
+    (tmp_path / "ws").mkdir()
     workspace_context = resolve_context(args)
     assert workspace_context.workspace == (tmp_path / "ws").resolve()
     args.context, args.read_only = "nope", True
