@@ -10,7 +10,7 @@ import pytest
 from backends.audit_chain import verify
 from runbooks.engine import Runner
 from runbooks.engine.state import list_runs, load
-from runbooks.library import load
+from runbooks.library import load as bundled
 from tests.unit.runbooks.fakes import MODEL, FakeSystem, ScriptedHuman, environment
 
 HEALTHY = {"errors_total": 1.0, "requests_total": 1000.0, "stage_latency_ms:p0.99": 40.0}
@@ -18,7 +18,7 @@ HEALTHY = {"errors_total": 1.0, "requests_total": 1000.0, "stage_latency_ms:p0.9
 
 def book(name: str):
     """A bundled runbook by name."""
-    return load(name)
+    return bundled(name)
 
 
 def metrics(values: Mapping[str, float | None]):
