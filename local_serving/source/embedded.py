@@ -31,21 +31,33 @@ def artifact_path(uri: str, workspace: Path) -> str:
     return str(path if path.is_absolute() else workspace / path)
 
 
+def layout_of(order: list[str]) -> InputLayout:
+    """A layout from encoded column names: numeric names, then `feature=category` one-hots."""
+    numeric: list[str] = []
+    blocks: list[tuple[str, list[str]]] = []
+    for column in order:
+        name, one_hot, category = column.partition("=")
+        if not one_hot:
+            if blocks:
+                raise ValueError(f"numeric column {column!r} after one-hot columns")
+            numeric.append(name)
+        elif blocks and blocks[-1][0] == name:
+            blocks[-1][1].append(category)
+        else:
+            blocks.append((name, [category]))
+    return InputLayout(tuple(numeric), tuple((name, tuple(cats)) for name, cats in blocks))
+
+
 def read_layout(path: Path) -> InputLayout | None:
-    """The input layout a version's meta.json describes (`numeric`, `categorical`), if any."""
+    """The input layout a version's meta.json gives in `feature_order`, if any."""
     try:
         meta = json.loads(path.read_text())
-        numeric = tuple(str(name) for name in meta["numeric"])
-        categorical = tuple(
-            (str(name), tuple(str(c) for c in categories))
-            for name, categories in dict(meta.get("categorical") or {}).items()
-        )
+        return layout_of([str(column) for column in meta["feature_order"]])
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as error:
-        log.warning("ignoring %s: %s", path, error)
+        log.warning("ignoring the input layout in %s: %s", path, error)
         return None
-    return InputLayout(numeric, categorical)
 
 
 class EmbeddedWorkspace:

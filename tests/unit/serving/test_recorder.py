@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from local_serving.metrics.serving import STAGES, ServingMetrics
 from local_serving.recorder import Recorder, Sample
@@ -75,3 +76,13 @@ def test_one_hot_blocks_decode_back_to_categories():
     }
     assert layout.decode([1.0, 0.0, 0.0, 0.0, 0.0])["device"] is None
     assert InputLayout(()).decode([3.0, 4.0]) == {"f0": 3.0, "f1": 4.0}
+
+
+def test_a_layout_follows_the_encoded_column_order():
+    from local_serving.source.embedded import layout_of
+
+    layout = layout_of(["amount", "age", "device=ios", "device=android", "country=FR"])
+    assert layout.numeric == ("amount", "age")
+    assert layout.categorical == (("device", ("ios", "android")), ("country", ("FR",)))
+    with pytest.raises(ValueError, match="after one-hot"):
+        layout_of(["device=ios", "amount"])
