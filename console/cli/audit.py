@@ -24,13 +24,15 @@ def run(args: argparse.Namespace) -> int:
     """Print the audit log (oldest first); with --verify, also check every link of the chain."""
     from backends.audit_chain import verify
     from backends.contracts import BackendError
+    from backends.discovery import BackendUnavailable
+    from console.config import ConfigError
 
     if args.since < 0:
         raise UsageError("--since must be ≥ 0")
     context = open_context(args)
     try:
         records = context.incidents.audit_log(since_seq=0 if args.verify else args.since)
-    except BackendError as error:
+    except (BackendError, BackendUnavailable, ConfigError) as error:
         print(f"vigil audit: cannot read the audit log: {error}", file=sys.stderr)
         return 1
     problems = verify(records) if args.verify else []
