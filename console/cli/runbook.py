@@ -184,7 +184,7 @@ def _log_end(context: Context, model: str) -> Any:
     from datetime import UTC, datetime, timedelta
 
     now = datetime.now(UTC)
-    span = context.inference_log.time_range(model)
+    span = _backend_getter(context)("inference_log").time_range(model)
     if span is None:
         return now
     return min(now, span[1] + timedelta(microseconds=1))
@@ -200,7 +200,8 @@ def _quality_function(context: Context) -> Any:
             return None
         end = _log_end(context, model)
         start = end - timedelta(seconds=window_s)
-        rows = context.inference_log.window(model, start, end, columns=["prediction", "label"])
+        log = _backend_getter(context)("inference_log")
+        rows = log.window(model, start, end, columns=["prediction", "label"])
         rows = rows.dropna(subset=["prediction", "label"])
         if rows.empty:
             return None
@@ -220,12 +221,13 @@ def _drift_function(context: Context) -> Any:
         column = feature or "score"
         end = _log_end(context, model)
         start = end - timedelta(seconds=window_s)
-        log = context.inference_log
+        get = _backend_getter(context)
+        log = get("inference_log")
         current = log.window(model, start, end, columns=[column])
         if feature is None:
             reference = log.window(model, start - timedelta(seconds=window_s), start, [column])
         else:
-            reference = context.features.reference(model)
+            reference = get("features").reference(model)
         if column not in current or column not in reference or current.empty or reference.empty:
             return None
         table = drift_table(reference[[column]], current[[column]], [column], exact=False)
