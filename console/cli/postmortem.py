@@ -49,6 +49,8 @@ def _postmortem(
     before the onset; the root-cause layer follows the triage order (data
     first) when the data layer moved in the impact window.
     """
+    from dataclasses import replace
+
     from console.analysis.incidents import relative_drop, suggest_severity
     from console.analysis.postmortem import Impact, build_postmortem
     from console.analysis.slices import worst_slices
@@ -71,8 +73,18 @@ def _postmortem(
     if accuracy_before and accuracy_during is not None:
         drop = relative_drop(accuracy_before, accuracy_during)
     worst = drift.worst
-    severity = suggest_severity(accuracy_drop=drop, max_psi=worst.psi if worst else None)
     top = moved.slices[0] if moved and moved.slices else None
+    slice_drop = _slice_drop(top, before, during)
+    worst_drop = max((d for d in (drop, slice_drop) if d is not None), default=None)
+    severity = suggest_severity(accuracy_drop=worst_drop, max_psi=worst.psi if worst else None)
+    if (
+        top is not None
+        and slice_drop is not None
+        and worst_drop == slice_drop
+        and drop != slice_drop
+    ):
+        reason = f"accuracy on {top.name} down {slice_drop:.1%}"
+        severity = replace(severity, reason=reason)
     findings = []
     if worst is not None:
         findings.append(f"drift: {worst.feature} PSI {worst.psi:.3f} ({worst.status}) since onset")
@@ -83,6 +95,8 @@ def _postmortem(
         )
     if accuracy_before is not None and accuracy_during is not None:
         findings.append(f"accuracy {accuracy_before:.3f} before → {accuracy_during:.3f} during")
+    if top is not None and slice_drop is not None:
+        findings.append(f"accuracy on {top.name} down {slice_drop:.1%} (relative)")
     recorded = [i for i in context.incidents.incidents(model.name) if i.opened_at < end]
     if recorded:
         findings.append(f"recorded incident {recorded[0].incident_id} ({recorded[0].severity})")
@@ -98,6 +112,27 @@ def _postmortem(
     extra: dict[str, Any] = {"title": heading, "findings": findings}
     extra["root_cause_layer"] = "data" if data_moved else None
     return build_postmortem(model.name, timeline, severity, impact, **extra)
+
+
+def _slice_drop(top: Any, before: Any, during: Any) -> float | None:
+    """Relative accuracy drop inside the slice, before → during (None when unlabelled)."""
+    from console.analysis.incidents import relative_drop
+
+    if top is None:
+        return None
+    inside = [frame[_mask(top, frame)] for frame in (before, during)]
+    then, now = _accuracy(inside[0]), _accuracy(inside[1])
+    return relative_drop(then, now) if then and now is not None else None
+
+
+def _mask(top: Any, frame: Any) -> Any:
+    """Rows of `frame` in the slice."""
+    import numpy as np
+
+    mask = np.ones(len(frame), dtype=bool)
+    for predicate in top.predicates:
+        mask &= predicate.mask(frame)
+    return mask
 
 
 def _accuracy(frame: Any) -> float | None:

@@ -32,6 +32,19 @@ class Predicate:
         """`device_type == tablet`."""
         return f"{self.column} {self.op} {self.value}"
 
+    def mask(self, frame: pd.DataFrame) -> np.ndarray:
+        """Which rows of `frame` the predicate selects (`==` as text, `in [a, b)`, `is missing`)."""
+        column = frame[self.column]
+        if self.op == "is":
+            return column.isna().to_numpy()
+        if self.op == "in":
+            low, high = (part.strip() for part in self.value.strip("[()]").split(","))
+            values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
+            with np.errstate(invalid="ignore"):
+                above = values >= float(low) if low != "-inf" else ~np.isnan(values)
+                return above & (values < float(high))
+        return (column.notna() & (column.astype(str) == self.value)).to_numpy()
+
 
 @dataclass(frozen=True)
 class SliceMetric:

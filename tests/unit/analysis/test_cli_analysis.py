@@ -233,6 +233,8 @@ def test_workspace_latency_timeline_postmortem(capsys, context, tmp_path: Path) 
     assert code == 0 and out == ""
     assert markdown.startswith("# Postmortem: fraud: accuracy down")
     assert "tablet" in markdown and "## The monitoring gap" in markdown
+    severity = next(line for line in markdown.splitlines() if "**Severity:**" in line)
+    assert "P1" in severity and "accuracy on" in severity and "device_type == tablet" in severity
 
 
 def test_workspace_retrain_check(capsys, context, tmp_path: Path) -> None:

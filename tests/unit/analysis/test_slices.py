@@ -160,3 +160,14 @@ def test_grouped_counts_match_a_plain_groupby(monkeypatch, group_codes: int) -> 
         for index, stats in enumerate(singles):
             sizes = np.bincount(encoded[index].codes, minlength=encoded[index].levels)
             assert stats[:, 0].tolist() == sizes.tolist()
+
+
+def test_predicate_masks() -> None:
+    from console.analysis.slices import Predicate
+
+    frame = pd.DataFrame({"d": ["tablet", "ios", None, "tablet"], "x": [1.0, 5.0, np.nan, 12.0]})
+    assert Predicate("d", "==", "tablet").mask(frame).tolist() == [True, False, False, True]
+    assert Predicate("d", "is", "missing").mask(frame).tolist() == [False, False, True, False]
+    assert Predicate("x", "in", "[5, 12)").mask(frame).tolist() == [False, True, False, False]
+    assert Predicate("x", "in", "(-inf, 5)").mask(frame).tolist() == [True, False, False, False]
+    assert Predicate("x", "in", "[5, inf)").mask(frame).tolist() == [False, True, False, True]
