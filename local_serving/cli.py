@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,6 +14,25 @@ from local_serving.options import add_arguments, options_from_args
 
 class StartError(Exception):
     """The server cannot start: bad options, workspace, token or address (exit 2)."""
+
+
+def already_running(workspace: Path) -> str | None:
+    """The URL and pid of a live server that W/serving.json names, or None (absent or stale)."""
+    import json
+
+    import httpx
+
+    try:
+        info = json.loads((workspace / "serving.json").read_text())
+        url, pid = str(info["url"]), int(info["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    try:
+        os.kill(pid, 0)
+        live = httpx.get(f"{url}/v2/health/live", timeout=1.0).status_code == 200
+    except (OSError, httpx.HTTPError):
+        return None
+    return f"{url} (pid {pid})" if live else None
 
 
 def start(workspace: Path | None, args: argparse.Namespace) -> int:
@@ -28,6 +48,9 @@ def start(workspace: Path | None, args: argparse.Namespace) -> int:
         options = options_from_args(args)
     except ValueError as error:
         raise StartError(str(error)) from error
+    running = already_running(workspace)
+    if running:
+        raise StartError(f"a server already runs on {workspace}: {running} (stop it first)")
     logging.basicConfig(
         level=options.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

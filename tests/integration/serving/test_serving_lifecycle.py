@@ -1,4 +1,4 @@
-"""Start-up errors, graceful drain on SIGTERM, serving.json and the final metric rollups."""
+"""Start-up errors, one server per workspace, graceful drain on SIGTERM, the final rollups."""
 
 from __future__ import annotations
 
@@ -46,6 +46,8 @@ def test_a_busy_port_is_a_clear_error(workspace):
 def test_sigterm_drains_an_in_flight_request_then_cleans_up(workspace):
     running = start_server(workspace, "--sample-rate", "0")
     assert json.loads((workspace / "serving.json").read_text())["pid"] == running.process.pid
+    second = _vigil("--workspace", str(workspace), "--port", "0")
+    assert second.returncode == 2 and f"already runs on {workspace}: {running.url}" in second.stderr
     host, port = running.url.removeprefix("http://").split(":")
     body = json.dumps(
         {"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3]}]}
