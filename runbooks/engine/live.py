@@ -7,7 +7,7 @@ from typing import Any
 
 from runbooks.engine.environment import Environment
 
-RESERVED_REFS = ("champion", "challenger")
+PREVIOUS = "previous-"
 
 
 class StepFailed(Exception):
@@ -42,9 +42,30 @@ def resolve_version(env: Environment, model: str, ref: Any) -> str:
     stripped = text[1:] if text.lower().startswith("v") else text
     if stripped in versions:
         return stripped
+    if text.startswith(PREVIOUS):
+        return previous_holder(env, model, text[len(PREVIOUS) :])
     raise StepFailed(
         f"{model} has no version or alias {text!r} (versions: {', '.join(versions) or 'none'})"
     )
+
+
+def previous_holder(env: Environment, model: str, alias: str) -> str:
+    """The version that held `alias` before its current holder (`previous-champion`)."""
+    from datetime import UTC, datetime, timedelta
+
+    found = env.get("registry").get_model(model)
+    holder = found.alias(alias)
+    current = str(holder.version) if holder is not None else None
+    end = datetime.now(UTC) + timedelta(seconds=1)
+    events = env.get("registry").registry_events(model, datetime(1970, 1, 1, tzinfo=UTC), end)
+    moves = [e for e in events if e.kind == "alias_moved" and e.detail.get("alias") == alias]
+    for event in reversed(moves):
+        before = event.detail.get("from")
+        if before and str(before) != current:
+            return str(before)
+        if str(event.version) != current:
+            return str(event.version)
+    raise StepFailed(f"{model}: no version held {alias} before v{current} (registry events)")
 
 
 def complete(current: Mapping[str, int], target: Mapping[str, int]) -> dict[str, int]:

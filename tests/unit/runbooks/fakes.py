@@ -45,6 +45,7 @@ class FakeSystem:
     events: list[TimelineEvent] = field(default_factory=list)
     jobs: dict[str, RetrainJob] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    moves: list[RegistryEvent] = field(default_factory=list)
 
     # registry
     def get_model(self, name: str) -> Model:
@@ -69,10 +70,19 @@ class FakeSystem:
         return Model(MODEL, "binary-classification", versions, features=features)
 
     def set_alias(self, model: str, alias: str, version: str) -> RegistryEvent:
-        """Move an alias."""
+        """Move an alias, recording the move as a registry would."""
         self.calls.append(f"set_alias {alias}={version}")
+        detail = {"alias": alias, "from": self.aliases.get(alias)}
         self.aliases[alias] = version
-        return RegistryEvent(datetime.now(UTC), model, "alias_moved", version, {"alias": alias})
+        event = RegistryEvent(datetime.now(UTC), model, "alias_moved", version, detail)
+        self.moves.append(event)
+        return event
+
+    def registry_events(
+        self, model: str | None, start: datetime, end: datetime
+    ) -> list[RegistryEvent]:
+        """Alias moves recorded so far."""
+        return [e for e in self.moves if start <= e.at < end]
 
     def register_version(self, version: ModelVersion, *, model_task: str = "") -> ModelVersion:
         """Add a version."""

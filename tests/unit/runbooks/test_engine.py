@@ -394,3 +394,19 @@ def test_a_refused_run_has_nothing_to_revert(tmp_path: Path) -> None:
     writable, _ = environment(FakeSystem(), tmp_path)
     with pytest.raises(ParameterError, match="before it changed anything"):
         Runner(writable).revert(refused.run_id)
+
+
+def test_rollback_to_the_previous_champion_after_a_promote(tmp_path: Path) -> None:
+    system = FakeSystem()
+    env, _ = environment(system, tmp_path)
+    assert Runner(env).run(book("promote"), {"model": MODEL}).status == "succeeded"
+    assert system.aliases["champion"] == "2" and system.weights == {"2": 100}
+    result = Runner(env).run(book("rollback"), {"model": MODEL, "to": "previous-champion"})
+    assert result.status == "succeeded"
+    assert system.weights == {"1": 100}
+    fresh = FakeSystem()
+    env2, _ = environment(fresh, tmp_path / "other")
+    from runbooks.engine.environment import ParameterError
+
+    with pytest.raises(ParameterError, match="no version held champion before v1"):
+        Runner(env2).run(book("rollback"), {"model": MODEL, "to": "previous-champion"})
