@@ -19,7 +19,7 @@ class ServeOptions:
     token_file: Path | None = None
     max_body_bytes: int = DEFAULT_MAX_BODY
     sample_rate: float = 0.1
-    flush_interval_s: float = 1.0
+    flush_interval_s: float = 5.0
     executor: str = "inline"
     all_versions: bool = False
     drain_timeout_s: float = 10.0
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sample-rate", type=float, default=0.1, help="share of requests logged (0..1, 0.1)"
     )
     parser.add_argument(
-        "--flush-interval", type=float, default=1.0, help="seconds between inference-log writes"
+        "--flush-interval", type=float, default=5.0, help="seconds between inference-log writes"
     )
     parser.add_argument(
         "--executor",

@@ -9,6 +9,7 @@ import json
 import logging
 import os
 import socket
+import sys
 import threading
 import time
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("local_serving")
 SERVING_FILE = "serving.json"
+SWITCH_INTERVAL_S = 0.0005
 
 
 def runtime_versions() -> dict[str, str]:
@@ -155,6 +157,8 @@ def serve(workspace: Workspace, options: ServeOptions, tokens: Tokens | None = N
     state = build_state(workspace, options, tokens)
     announcement = Announcement(workspace.path, url_of(sock), tokens)
     server = _server(state, options, announcement)
+    # The log writer thread must not hold the GIL for the default 5 ms while a request waits.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     server.run(sockets=[sock])
     return 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -75,8 +76,10 @@ def build_app(
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        """Start the recorder (and announce the server); on shutdown flush and retract."""
+        """Start the recorder, freeze start-up objects out of the GC's way, announce the server."""
         state.recorder.start()
+        gc.collect()
+        gc.freeze()
         if on_start is not None:
             on_start()
         try:

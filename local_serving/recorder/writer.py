@@ -40,7 +40,7 @@ class Sample:
 class _Minute:
     """What one minute of one version accumulated."""
 
-    stages: dict[str, list[float]] = field(default_factory=dict)
+    seconds: list[tuple[float, ...]] = field(default_factory=list)
     requests: int = 0
     errors: int = 0
 
@@ -84,7 +84,12 @@ class Recorder:
         self._pending.append((time.time(), model, version, seconds, error, sample))
 
     def start(self) -> None:
-        """Start the writer thread."""
+        """Import the write path now (a first flush would stall requests), then start."""
+        import pandas as pd
+        import pyarrow as pa
+        import pyarrow.parquet
+
+        pa.Table.from_pandas(pd.DataFrame({"warm": [0.0]}), preserve_index=False)
         self._thread = threading.Thread(target=self._loop, name="vigil-recorder", daemon=True)
         self._thread.start()
 
@@ -118,9 +123,10 @@ class Recorder:
                 ts, model, version, seconds, error, sample = self._pending.popleft()
                 minute = self._minutes.setdefault((int(ts // 60) * 60, model, version), _Minute())
                 minute.requests += 1
-                minute.errors += int(error)
-                for stage, value in zip(self._stages, seconds, strict=False):
-                    minute.stages.setdefault(stage, []).append(value * 1000.0)
+                if error:
+                    minute.errors += 1
+                else:
+                    minute.seconds.append(seconds)
                 if sample is not None:
                     rows.setdefault(model, []).extend(self._rows(ts, version, seconds, sample))
             for model, model_rows in rows.items():
@@ -176,9 +182,12 @@ class Recorder:
             labels = {"model": model, "version": version}
             points.append(_point("requests_total", labels, minute_start, minute.requests))
             points.append(_point("errors_total", labels, minute_start, minute.errors))
-            for stage, values in minute.stages.items():
-                quantiles = np.quantile(np.asarray(values), [float(q) for q in QUANTILES])
-                for q, value in zip(QUANTILES, quantiles.tolist(), strict=True):
+            if not minute.seconds:
+                continue
+            table = np.asarray(minute.seconds, dtype=np.float64) * 1000.0
+            quantiles = np.quantile(table, [float(q) for q in QUANTILES], axis=0)
+            for s, stage in enumerate(self._stages[: table.shape[1]]):
+                for q, value in zip(QUANTILES, quantiles[:, s].tolist(), strict=True):
                     stage_labels = {**labels, "stage": stage, "quantile": q}
                     points.append(_point("stage_latency_ms", stage_labels, minute_start, value))
         if not points:
