@@ -76,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="Serve a Vigil workspace's models over KServe V2 with canary routing.",
     )
     parser.add_argument("--workspace", type=Path, default=None, help="the workspace to serve")
+    parser.add_argument(
+        "--read-only", action="store_true", help="refuse admin changes (403); reads still work"
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     try:

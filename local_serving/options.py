@@ -26,6 +26,7 @@ class ServeOptions:
     graceful_timeout_s: float = 30.0
     feature_histograms: int = 8
     log_level: str = "info"
+    read_only: bool = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -99,4 +100,5 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         graceful_timeout_s=args.graceful_timeout,
         feature_histograms=args.feature_histograms,
         log_level=args.log_level,
+        read_only=bool(getattr(args, "read_only", False)),
     )

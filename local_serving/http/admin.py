@@ -36,6 +36,8 @@ def authorized(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             response = error_response(401, "missing or invalid admin token (Authorization: Bearer)")
             response.headers["www-authenticate"] = "Bearer"
             return response
+        if state.options.read_only and request.method != "GET":
+            return error_response(403, "the server runs read-only (--read-only): no admin changes")
         try:
             return await handler(state, request, actor)
         except (AdminError, ProtocolError) as error:

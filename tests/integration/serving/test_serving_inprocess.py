@@ -65,3 +65,19 @@ def test_a_model_without_a_ready_version_is_not_ready(running):
     assert infer.status_code == 503 and "no version with traffic" in infer.json()["error"]
     status = client.get("/admin/models/broken", headers={"Authorization": "Bearer tok"}).json()
     assert status["versions"][0]["state"] == "failed" and status["versions"][0]["error"]
+
+
+def test_a_read_only_server_refuses_admin_changes(tmp_path):
+    model = logistic_onnx(tmp_path / "m.onnx", *WEIGHTS)
+    workspace = MemoryWorkspace([ModelEntry("m", (VersionEntry("1", "onnx", str(model)),))])
+    options = ServeOptions(port=0, read_only=True)
+    server = BackgroundServer(workspace, options, Tokens((("t", "tok"),), None))
+    url = server.start()
+    try:
+        admin = {"Authorization": "Bearer tok"}
+        change = httpx.post(f"{url}/admin/models/m/rollback", json={"to": "1"}, headers=admin)
+        assert change.status_code == 403 and "read-only" in change.json()["error"]
+        assert httpx.get(f"{url}/admin/models/m", headers=admin).json()["weights"] == {"1": 100}
+        assert workspace.traffic_changes == []
+    finally:
+        server.stop()
