@@ -78,6 +78,9 @@ class ModelManager:
     def load_all(self) -> None:
         """Load and warm up the start-up versions of every model (before serving)."""
         for entry in self.workspace.models():
+            if not entry.versions:
+                log.info("model %s has no version yet; not served", entry.name)
+                continue
             served = ServedModel(entry)
             self.models[entry.name] = served
             weights = initial_weights(entry)

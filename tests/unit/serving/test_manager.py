@@ -102,3 +102,9 @@ async def test_load_refuses_unknown_versions_and_reports_failures(entry):
     assert failed.value.status == 500
     loaded = await manager.load("m", "2")
     assert loaded.state == "ready" and manager.models["m"].table.weights.get("2", 0) == 0
+
+
+def test_a_model_without_versions_is_not_served():
+    manager = ModelManager(MemoryWorkspace([ModelEntry("empty", ())]), ServingMetrics({}))
+    manager.load_all()
+    assert manager.models == {}
