@@ -4,7 +4,7 @@
 
 Prints p50 / p99 latency and throughput for: raw ONNX Runtime in this process; local_serving
 over HTTP (JSON, keep-alive); MLServer serving the same ONNX file through a minimal custom
-runtime, when it is installed in `.bench/mlserver` (see docs/serving.md; skipped otherwise).
+runtime, installed on first use into the separate venv `.bench/mlserver` (skipped if that fails).
 Goals: ≤ 1 ms p50 overhead over raw on a small model; at least MLServer's throughput.
 """
 
@@ -161,6 +161,22 @@ def start_local_serving(workspace: Path) -> tuple[subprocess.Popen, str]:
     return process, url
 
 
+def install_mlserver() -> str | None:
+    """Create .bench/mlserver with MLServer unless it is there; returns why it failed, or None."""
+    if (MLSERVER_VENV / "bin" / "mlserver").exists():
+        return None
+    print(f"installing MLServer into {MLSERVER_VENV} (once) ...", flush=True)
+    steps = [
+        [sys.executable, "-m", "venv", "--clear", str(MLSERVER_VENV)],
+        [str(MLSERVER_VENV / "bin" / "pip"), "install", "-q", "mlserver", "onnxruntime", "numpy"],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, timeout=1800)
+        if done.returncode != 0:
+            return f"{' '.join(step[:3])} failed: {done.stderr.strip().splitlines()[-1:]}"
+    return None
+
+
 def start_mlserver(model: Path, folder: Path) -> tuple[subprocess.Popen, str] | None:
     """MLServer from .bench/mlserver serving the same ONNX file, or None when not installed."""
     binary = MLSERVER_VENV / "bin" / "mlserver"
@@ -248,9 +264,10 @@ def main() -> int:
             )
         finally:
             stop(process)
-        mlserver = None if args.no_mlserver else start_mlserver(model, tmp / "mlserver")
+        failure = "--no-mlserver" if args.no_mlserver else install_mlserver()
+        mlserver = None if failure else start_mlserver(model, tmp / "mlserver")
         if mlserver is None:
-            print(f"MLServer: skipped (--no-mlserver, or not installed in {MLSERVER_VENV})")
+            print(f"MLServer: skipped ({failure or 'not installed'})")
         else:
             process, url = mlserver
             try:
