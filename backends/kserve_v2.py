@@ -21,6 +21,13 @@ if TYPE_CHECKING:
 
 ENV_TOKEN = "VIGIL_ADMIN_TOKEN"
 STATES = {"ready", "loading", "unloaded", "failed"}
+INDEX_STATES: dict[str, Any] = {
+    "READY": "ready",
+    "LOADING": "loading",
+    "UNAVAILABLE": "failed",
+    "FAILED": "failed",
+    "UNLOADED": "unloaded",
+}
 
 
 def read_token(token_file: str) -> str:
@@ -127,33 +134,59 @@ class KServeV2Serving:
         raise BackendError(f"{self.url}{path}: HTTP {answer.status_code}: {reason}")
 
     def endpoints(self) -> list[EndpointStatus]:
-        """Every served model (the admin listing, else Triton's repository index)."""
+        """Every served model (the admin listing, else the V2 repository index)."""
         if self.has_admin:
             _, doc = self._call("GET", "/admin/models", admin=True)
             return [self._from_admin(entry) for entry in _models_of(doc)]
-        _, doc = self._call("POST", "/v2/repository/index", body={})
-        if not isinstance(doc, list):
-            raise BackendError(f"{self.url}: repository index is not a list")
-        names = sorted({str(entry.get("name")) for entry in doc if isinstance(entry, dict)})
-        return [self.status(name) for name in names]
+        index = self._index()
+        if index is None:
+            raise BackendError(f"{self.url}: no admin token and no repository index to list models")
+        names = sorted({str(entry.get("name")) for entry in index})
+        return [self._v2_status(name, index) for name in names]
 
     def status(self, model: str) -> EndpointStatus:
         """One served model: versions, weights and health; raises NotFoundError."""
         if self.has_admin:
             _, doc = self._call("GET", _path("admin", model), admin=True)
             return self._from_admin(doc)
-        _, meta = self._call("GET", _path("v2", model))
-        versions = [str(v) for v in (meta or {}).get("versions", [])]
-        states = []
-        for version in versions:
-            code, _ = self._call(
-                "GET",
-                _path("v2", model, version, "ready"),
-                ok=(200, 400, 503),
+        return self._v2_status(model, self._index())
+
+    def _index(self) -> list[dict[str, Any]] | None:
+        """The repository index (Triton, MLServer, local_serving), or None when unsupported."""
+        try:
+            _, doc = self._call("POST", "/v2/repository/index", body={})
+        except NotFoundError:
+            return None
+        if not isinstance(doc, list):
+            raise BackendError(f"{self.url}: repository index is not a list")
+        return [entry for entry in doc if isinstance(entry, dict)]
+
+    def _v2_status(self, model: str, index: list[dict[str, Any]] | None) -> EndpointStatus:
+        """A model's versions from the index (else its metadata) and its readiness; no weights."""
+        if index is not None:
+            entries = [e for e in index if e.get("name") == model]
+            if not entries:
+                raise NotFoundError(f"{self.url}: no model {model!r} in the repository index")
+            states = tuple(
+                VersionState(
+                    str(e.get("version", "")),
+                    INDEX_STATES.get(str(e.get("state", "")).upper(), "unloaded"),
+                )
+                for e in entries
             )
-            states.append(VersionState(version, "ready" if code == 200 else "loading"))
+        else:
+            _, meta = self._call("GET", _path("v2", model))
+            versions = [str(v) for v in (meta or {}).get("versions", [])]
+            ready = [
+                self._call("GET", _path("v2", model, v, "ready"), ok=(200, 400, 503))[0] == 200
+                for v in versions
+            ]
+            states = tuple(
+                VersionState(v, "ready" if ok else "loading")
+                for v, ok in zip(versions, ready, strict=True)
+            )
         code, _ = self._call("GET", _path("v2", model, None, "ready"), ok=(200, 400, 503))
-        return EndpointStatus(model, tuple(states), {}, healthy=code == 200, url=self.url)
+        return EndpointStatus(model, states, {}, healthy=code == 200, url=self.url)
 
     def _from_admin(self, doc: Any) -> EndpointStatus:
         """An admin document as an EndpointStatus."""

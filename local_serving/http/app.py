@@ -43,6 +43,7 @@ def routes() -> list[Route]:
         Route("/v2", v2.server_metadata, methods=["GET"]),
         Route("/v2/health/live", v2.live, methods=["GET"]),
         Route("/v2/health/ready", v2.ready, methods=["GET"]),
+        Route("/v2/repository/index", v2.repository_index, methods=["POST"]),
         Route(model, v2.model_metadata, methods=["GET"]),
         Route(f"{model}/ready", v2.model_ready, methods=["GET"]),
         Route(version, v2.model_metadata, methods=["GET"]),

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
     from local_serving.models import LoadedVersion, ServedModel
 
-EXTENSIONS = ["binary_tensor_data", "model_versions", "traffic_split", "admin"]
+EXTENSIONS = ["binary_tensor_data", "model_repository", "traffic_split", "admin"]
 
 
 def _state(request: Request) -> ServerState:
@@ -81,6 +81,23 @@ def _lookup(state: ServerState, request: Request) -> tuple[ServedModel, LoadedVe
     if loaded is None:
         raise ProtocolError(404, f"model {name!r} has no loaded version {version!r}")
     return served, loaded
+
+
+async def repository_index(request: Request) -> Response:
+    """POST /v2/repository/index (Triton's extension): every loaded version and its state."""
+    models = _state(request).manager.models
+    return json_response(
+        [
+            {
+                "name": name,
+                "version": version,
+                "state": loaded.state.upper(),
+                "reason": loaded.error,
+            }
+            for name, served in models.items()
+            for version, loaded in served.versions.items()
+        ]
+    )
 
 
 async def model_metadata(request: Request) -> Response:

@@ -81,3 +81,18 @@ def test_a_read_only_server_refuses_admin_changes(tmp_path):
         assert workspace.traffic_changes == []
     finally:
         server.stop()
+
+
+def test_the_client_without_a_token_reads_what_v2_offers(running, monkeypatch):
+    from backends.kserve_v2 import KServeV2Serving
+
+    monkeypatch.delenv("VIGIL_ADMIN_TOKEN", raising=False)
+    _, client = running
+    reader = KServeV2Serving(str(client.base_url).rstrip("/"), timeout_s=10)
+    endpoints = {e.model: e for e in reader.endpoints()}
+    assert set(endpoints) == {"good", "broken"}
+    good = endpoints["good"]
+    assert good.healthy and [(v.version, v.state) for v in good.versions] == [("1", "ready")]
+    assert dict(good.weights) == {}
+    assert not endpoints["broken"].healthy
+    reader.close()
