@@ -27,6 +27,7 @@ from local_serving.recorder import Sample
 if TYPE_CHECKING:
     import numpy as np
 
+    from local_serving.metrics.prom import HistogramChild
     from local_serving.models import LoadedVersion, ServedModel
 
 EXTENSIONS = ["binary_tensor_data", "model_repository", "traffic_split", "admin"]
@@ -229,8 +230,13 @@ async def _run(
     return Response(body, media_type="application/octet-stream", headers=headers)
 
 
-def _observe(features: tuple[Any, ...], score: Any, first: np.ndarray, scores: np.ndarray) -> None:
-    """Feature and score histograms for one batch."""
+def _observe(
+    features: tuple[HistogramChild, ...],
+    score: HistogramChild,
+    first: np.ndarray,
+    scores: np.ndarray,
+) -> None:
+    """Feature histograms (the first input's leading columns) and the score histogram."""
     score.observe_many(scores.tolist())
     if features and first.ndim == 2 and first.shape[1] >= len(features):
         columns = first[:, : len(features)].T.tolist()
