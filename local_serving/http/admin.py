@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from local_serving.http.state import ServerState, error_response, json_response
 from local_serving.models import AdminError
 from local_serving.protocol.v2 import ProtocolError
 
+log = logging.getLogger("local_serving.admin")
 ADMIN_BODY_LIMIT = 4 * 1024 * 1024
 Handler = Callable[[ServerState, Request, str], Awaitable[Response]]
 
@@ -93,10 +95,15 @@ async def _audited(
     await asyncio.to_thread(state.audit.record, actor, action, model, detail, "ok")
 
 
-async def _persist(state: ServerState, model: str, actor: str) -> None:
-    """Store the current split in the workspace so a restart keeps it."""
+async def _persist(state: ServerState, model: str, actor: str) -> dict[str, object]:
+    """Store the current split so a restart keeps it; the status, with a warning if it failed."""
     weights = dict(state.manager.served(model).table.weights)
-    await asyncio.to_thread(state.manager.workspace.store_traffic, model, weights, actor)
+    try:
+        await asyncio.to_thread(state.manager.workspace.store_traffic, model, weights, actor)
+    except Exception as error:
+        log.error("model %s: split applied but not stored in the workspace: %s", model, error)
+        return {**_status(state, model), "warning": f"applied but not stored: {error}"}
+    return _status(state, model)
 
 
 async def set_traffic(state: ServerState, request: Request, actor: str) -> Response:
@@ -114,8 +121,7 @@ async def set_traffic(state: ServerState, request: Request, actor: str) -> Respo
         detail,
         state.manager.set_weights(model, doc.get("weights")),
     )
-    await _persist(state, model, actor)
-    return json_response(_status(state, model))
+    return json_response(await _persist(state, model, actor))
 
 
 async def rollback(state: ServerState, request: Request, actor: str) -> Response:
@@ -129,8 +135,7 @@ async def rollback(state: ServerState, request: Request, actor: str) -> Response
     before = dict(state.manager.served(model).table.weights)
     change = state.manager.set_weights(model, {target: 100})
     await _audited(state, actor, "rollback", model, {"before": before, "to": target}, change)
-    await _persist(state, model, actor)
-    return json_response(_status(state, model))
+    return json_response(await _persist(state, model, actor))
 
 
 async def load_version(state: ServerState, request: Request, actor: str) -> Response:

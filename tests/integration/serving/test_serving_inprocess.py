@@ -96,3 +96,29 @@ def test_the_client_without_a_token_reads_what_v2_offers(running, monkeypatch):
     assert dict(good.weights) == {}
     assert not endpoints["broken"].healthy
     reader.close()
+
+
+class _ReadOnlyStore(MemoryWorkspace):
+    """A workspace whose traffic store fails (a read-only disk, say)."""
+
+    def store_traffic(self, model, weights, actor):
+        raise OSError("read-only file system")
+
+
+def test_a_split_that_cannot_be_stored_is_applied_with_a_warning(tmp_path):
+    one = logistic_onnx(tmp_path / "1.onnx", *WEIGHTS)
+    two = logistic_onnx(tmp_path / "2.onnx", *WEIGHTS)
+    versions = (VersionEntry("1", "onnx", str(one)), VersionEntry("2", "onnx", str(two)))
+    workspace = _ReadOnlyStore([ModelEntry("m", versions, weights={"1": 50, "2": 50})])
+    server = BackgroundServer(workspace, ServeOptions(port=0), Tokens((("t", "tok"),), None))
+    url = server.start()
+    try:
+        body = {"weights": {"1": 100, "2": 0}}
+        answer = httpx.put(
+            f"{url}/admin/models/m/traffic", json=body, headers={"Authorization": "Bearer tok"}
+        )
+        assert answer.status_code == 200
+        assert answer.json()["weights"] == {"1": 100, "2": 0}
+        assert "not stored: read-only file system" in answer.json()["warning"]
+    finally:
+        server.stop()
