@@ -44,6 +44,9 @@ def authorized(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return await handler(state, request, actor)
         except (AdminError, ProtocolError) as error:
             return error_response(error.status, error.message)
+        except Exception as error:
+            log.exception("admin %s %s failed", request.method, request.url.path)
+            return error_response(500, f"admin request failed: {type(error).__name__}: {error}")
 
     return endpoint
 
