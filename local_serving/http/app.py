@@ -27,6 +27,11 @@ async def not_found(request: Request, exc: Exception) -> Response:
     return error_response(404, f"no endpoint {request.method} {request.url.path}")
 
 
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """Anything unexpected still answers in the V2 error shape."""
+    return error_response(500, f"internal error: {type(exc).__name__}: {exc}")
+
+
 async def bad_method(request: Request, exc: Exception) -> Response:
     """Wrong method on a known path."""
     return error_response(405, f"method {request.method} not allowed on {request.url.path}")
@@ -93,7 +98,7 @@ def build_app(
     app = Starlette(
         routes=routes(),
         lifespan=lifespan,
-        exception_handlers={404: not_found, 405: bad_method},
+        exception_handlers={404: not_found, 405: bad_method, Exception: internal_error},
     )
     app.state.serving = state
     return app
