@@ -15,6 +15,7 @@ def test_vigil_tui_with_a_bad_keymap_exits_2_naming_the_key(
 ) -> None:
     keymap = tmp_path / "keymap.yaml"
     keymap.write_text("qiut: x\n", encoding="utf-8")
+    (tmp_path / "w").mkdir()
     code = main(["tui", "--workspace", str(tmp_path / "w"), "--keymap", str(keymap)])
     err = capsys.readouterr().err
     assert code == 2
