@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from backends.contracts import BackendError, NotFoundError, RetrainJob
+from backends.processes import process_alive
 
 JOBS = "retrain_jobs"
 TRAINER = "console.demo.train"
@@ -82,7 +83,11 @@ class LocalRetrainTrigger:
     def job(self, job_id: str) -> RetrainJob:
         """The job as its file says; a job whose process died unfinished reads as failed."""
         state = self._read(job_id)
-        if state["status"] not in TERMINAL and state.get("pid") and not _alive(int(state["pid"])):
+        if (
+            state["status"] not in TERMINAL
+            and state.get("pid")
+            and not process_alive(int(state["pid"]))
+        ):
             state = _update(
                 self._path(job_id),
                 status="failed",
@@ -97,7 +102,7 @@ class LocalRetrainTrigger:
         if state["status"] in TERMINAL:
             return _as_job(state)
         pid = int(state.get("pid") or 0)
-        if pid and _alive(pid):
+        if pid and process_alive(pid):
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGTERM)
         _update(
@@ -159,22 +164,6 @@ def _update(path: Path, **changes: Any) -> dict[str, Any]:
     state.update(changes)
     _write(path, state)
     return state
-
-
-def _alive(pid: int) -> bool:
-    """Whether the process still runs (a zombie child counts as gone)."""
-    try:
-        finished, _ = os.waitpid(pid, os.WNOHANG)
-        if finished:
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
 
 

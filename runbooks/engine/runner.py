@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from backends.processes import process_alive
 from runbooks.engine import audit, gate, live
 from runbooks.engine import state as store
 from runbooks.engine.actions import ACTIONS, Outcome, StepCall
@@ -436,7 +437,7 @@ class Runner:
                 other.status == "running"
                 and other.host == self.env.host
                 and other.pid != os.getpid()
-                and store.process_alive(other.pid)
+                and process_alive(other.pid)
                 and str(other.params.get("model", "")) == model
             ):
                 return (
@@ -448,8 +449,6 @@ class Runner:
     def _not_running_elsewhere(self, state: RunState) -> None:
         """Refuse to touch a run whose process is still alive."""
         if (
-            state.status == "running"
-            and state.host == self.env.host
-            and store.process_alive(state.pid)
+            state.status == "running" and state.host == self.env.host and process_alive(state.pid)
         ) and state.pid != os.getpid():
             raise RunbookRefused(f"run {state.run_id} is still running (pid {state.pid})")

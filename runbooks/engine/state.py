@@ -99,16 +99,4 @@ def list_runs(state_dir: Path) -> list[RunState]:
         except (OSError, ValueError, TypeError):
             continue
     return runs
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id still runs on this host."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
     return True
