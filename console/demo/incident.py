@@ -25,6 +25,7 @@ SHIFTED_FEATURE = "amount"
 SHIFT_FACTOR = 6.0
 SLICE = {"column": "device_type", "value": "tablet"}
 STAGE_OVER_BUDGET = "feature_fetch"
+STAGE_BUDGET_MS = FRAUD.latency_budget_ms[STAGE_OVER_BUDGET]
 CANARY_VERSION = "3"
 CHAMPION_VERSION = "2"
 CANARY_WEIGHT = 10
@@ -119,10 +120,15 @@ def timeline(plan: IncidentPlan) -> list[TimelineEvent]:
             at=plan.pressure_at + timedelta(minutes=95),
             kind="alert",
             layer="infrastructure",
-            summary=f"LatencyBudget firing: {model} feature_fetch p99 above its 25 ms budget",
+            summary=f"LatencyBudget firing: {model} {STAGE_OVER_BUDGET} p99 above its "
+            f"{STAGE_BUDGET_MS:g} ms budget",
             model=model,
             source="alertmanager",
-            detail={"alert": "LatencyBudget", "stage": STAGE_OVER_BUDGET, "budget_ms": 25.0},
+            detail={
+                "alert": "LatencyBudget",
+                "stage": STAGE_OVER_BUDGET,
+                "budget_ms": STAGE_BUDGET_MS,
+            },
         ),
         TimelineEvent(
             at=plan.pressure_at + timedelta(hours=3),
