@@ -30,5 +30,7 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== mypy"
 .venv/bin/mypy console backends runbooks local_serving
+echo "== import-linter"
+.venv/bin/lint-imports
 echo "== pytest"
 .venv/bin/pytest -p no:cacheprovider "$@"
