@@ -15,7 +15,7 @@ from console.analysis.drift.reference import count_numeric, quantile_edges
 from console.analysis.drift.stats import ks_gate
 from console.analysis.drift.table import drift_table
 
-GOLDEN = Path(__file__).resolve().parents[3] / ".." / "shared" / "golden" / "evidently_psi"
+GOLDEN = Path(__file__).resolve().parent / "golden" / "evidently_psi"
 EXPECTED = [0.15, 0.25, 0.20, 0.18, 0.12, 0.10]
 ACTUAL = [0.12, 0.22, 0.18, 0.20, 0.15, 0.13]
 
