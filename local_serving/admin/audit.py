@@ -22,10 +22,16 @@ class AdminAudit:
         self._lock = threading.Lock()
 
     def record(
-        self, actor: str, action: str, model: str, detail: dict[str, Any], outcome: str
+        self,
+        actor: str,
+        action: str,
+        model: str,
+        detail: dict[str, Any],
+        outcome: str,
+        audit_head: str | None = None,
     ) -> None:
-        """Log one change and append it to the audit file."""
-        entry = {
+        """Log one change and append it; `audit_head` anchors the client's audit log here."""
+        entry: dict[str, Any] = {
             "at": datetime.now(UTC).isoformat(),
             "actor": actor,
             "action": action,
@@ -33,6 +39,8 @@ class AdminAudit:
             "detail": detail,
             "outcome": outcome,
         }
+        if audit_head is not None:
+            entry["audit_head"] = audit_head
         line = json.dumps(entry, sort_keys=True, default=str)
         log.info("admin %s", line)
         if self.path is None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -18,7 +20,19 @@ from local_serving.protocol.v2 import ProtocolError
 
 log = logging.getLogger("local_serving.admin")
 ADMIN_BODY_LIMIT = 4 * 1024 * 1024
-Handler = Callable[[ServerState, Request, str], Awaitable[Response]]
+AUDIT_HEAD_HEADER = "vigil-audit-head"
+AUDIT_HEAD = re.compile(r"[0-9]{1,19}:[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who made an admin request (the token's name) and the client's audit-log head, if sent."""
+
+    actor: str
+    audit_head: str | None = None
+
+
+Handler = Callable[[ServerState, Request, Caller], Awaitable[Response]]
 
 
 def _state(request: Request) -> ServerState:
@@ -28,7 +42,7 @@ def _state(request: Request) -> ServerState:
 
 
 def authorized(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
-    """Wrap a handler: 401 without a valid token; AdminError and bad bodies become 4xx."""
+    """Wrap a handler: 401 without a valid token, 400 for a malformed audit head; 4xx errors."""
 
     async def endpoint(request: Request) -> Response:
         """Check the token, then run the handler."""
@@ -38,11 +52,18 @@ def authorized(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             response = error_response(401, "missing or invalid admin token (Authorization: Bearer)")
             response.headers["www-authenticate"] = "Bearer"
             return response
+        audit_head = request.headers.get(AUDIT_HEAD_HEADER)
+        if audit_head is not None and not AUDIT_HEAD.fullmatch(audit_head):
+            return error_response(
+                400, "Vigil-Audit-Head must be <sequence>:<64 lowercase hex digits>"
+            )
         if state.options.read_only and request.method != "GET":
             return error_response(403, "the server runs read-only (--read-only): no admin changes")
         try:
-            return await handler(state, request, actor)
-        except (AdminError, ProtocolError) as error:
+            return await handler(state, request, Caller(actor, audit_head))
+        except AdminError as error:
+            return error_response(error.status, error.message, error.fields)
+        except ProtocolError as error:
             return error_response(error.status, error.message)
         except Exception as error:
             log.exception("admin %s %s failed", request.method, request.url.path)
@@ -69,33 +90,46 @@ def _status(state: ServerState, model: str) -> dict[str, object]:
     return served.describe(state.manager.known_versions(served))
 
 
-async def list_models(state: ServerState, request: Request, actor: str) -> Response:
+async def list_models(state: ServerState, request: Request, caller: Caller) -> Response:
     """GET /admin/models."""
     return json_response({"models": [_status(state, name) for name in state.manager.models]})
 
 
-async def get_model(state: ServerState, request: Request, actor: str) -> Response:
+async def get_model(state: ServerState, request: Request, caller: Caller) -> Response:
     """GET /admin/models/{m}."""
     return json_response(_status(state, request.path_params["model"]))
 
 
 async def _audited(
     state: ServerState,
-    actor: str,
+    caller: Caller,
     action: str,
     model: str,
     detail: dict[str, Any],
     change: Awaitable[Any],
 ) -> None:
-    """Run a change and audit it, success or refusal."""
+    """Run a change and audit it, success or refusal, with the caller's audit head."""
     try:
         await change
     except AdminError as error:
+        outcome = f"refused: {error.message}"
         await asyncio.to_thread(
-            state.audit.record, actor, action, model, detail, f"refused: {error.message}"
+            state.audit.record, caller.actor, action, model, detail, outcome, caller.audit_head
         )
         raise
-    await asyncio.to_thread(state.audit.record, actor, action, model, detail, "ok")
+    await asyncio.to_thread(
+        state.audit.record, caller.actor, action, model, detail, "ok", caller.audit_head
+    )
+
+
+def _if_generation(doc: dict[str, Any]) -> int | None:
+    """The optional compare-and-set generation of a change body, or a 400."""
+    value = doc.get("if_generation")
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProtocolError(400, f"'if_generation' must be a non-negative integer, got {value!r}")
+    return value
 
 
 async def _persist(state: ServerState, model: str, actor: str) -> dict[str, object]:
@@ -109,55 +143,52 @@ async def _persist(state: ServerState, model: str, actor: str) -> dict[str, obje
     return _status(state, model)
 
 
-async def set_traffic(state: ServerState, request: Request, actor: str) -> Response:
-    """PUT /admin/models/{m}/traffic {"weights": {...}}."""
+async def set_traffic(state: ServerState, request: Request, caller: Caller) -> Response:
+    """PUT /admin/models/{m}/traffic {"weights": {...}, "if_generation"?: int}."""
     model = request.path_params["model"]
     state.manager.served(model)
     doc = await _json_body(request)
+    expected = _if_generation(doc)
     before = dict(state.manager.served(model).table.weights)
-    detail = {"before": before, "weights": doc.get("weights")}
-    await _audited(
-        state,
-        actor,
-        "set_weights",
-        model,
-        detail,
-        state.manager.set_weights(model, doc.get("weights")),
-    )
-    return json_response(await _persist(state, model, actor))
+    detail = {"before": before, "weights": doc.get("weights"), "if_generation": expected}
+    change = state.manager.set_weights(model, doc.get("weights"), expected)
+    await _audited(state, caller, "set_weights", model, detail, change)
+    return json_response(await _persist(state, model, caller.actor))
 
 
-async def rollback(state: ServerState, request: Request, actor: str) -> Response:
-    """POST /admin/models/{m}/rollback {"to": "<version>"}: 100 % to it."""
+async def rollback(state: ServerState, request: Request, caller: Caller) -> Response:
+    """POST /admin/models/{m}/rollback {"to": "<version>", "if_generation"?: int}: 100 % to it."""
     model = request.path_params["model"]
     state.manager.served(model)
     doc = await _json_body(request)
     target = doc.get("to")
     if not isinstance(target, str) or not target:
         raise ProtocolError(400, "'to' must name a version")
+    expected = _if_generation(doc)
     before = dict(state.manager.served(model).table.weights)
-    change = state.manager.set_weights(model, {target: 100})
-    await _audited(state, actor, "rollback", model, {"before": before, "to": target}, change)
-    return json_response(await _persist(state, model, actor))
+    detail = {"before": before, "to": target, "if_generation": expected}
+    change = state.manager.set_weights(model, {target: 100}, expected)
+    await _audited(state, caller, "rollback", model, detail, change)
+    return json_response(await _persist(state, model, caller.actor))
 
 
-async def load_version(state: ServerState, request: Request, actor: str) -> Response:
+async def load_version(state: ServerState, request: Request, caller: Caller) -> Response:
     """POST /admin/models/{m}/versions/{v}/load."""
     model, version = request.path_params["model"], request.path_params["version"]
     change = state.manager.load(model, version)
-    await _audited(state, actor, "load", model, {"version": version}, change)
+    await _audited(state, caller, "load", model, {"version": version}, change)
     return json_response(_status(state, model))
 
 
-async def unload_version(state: ServerState, request: Request, actor: str) -> Response:
+async def unload_version(state: ServerState, request: Request, caller: Caller) -> Response:
     """POST /admin/models/{m}/versions/{v}/unload (refused while it has weight)."""
     model, version = request.path_params["model"], request.path_params["version"]
     change = state.manager.unload(model, version)
-    await _audited(state, actor, "unload", model, {"version": version}, change)
+    await _audited(state, caller, "unload", model, {"version": version}, change)
     return json_response(_status(state, model))
 
 
-async def set_shadow(state: ServerState, request: Request, actor: str) -> Response:
+async def set_shadow(state: ServerState, request: Request, caller: Caller) -> Response:
     """PUT /admin/models/{m}/shadow {"version": v | null, "percent": 0..100}."""
     model = request.path_params["model"]
     state.manager.served(model)
@@ -168,11 +199,12 @@ async def set_shadow(state: ServerState, request: Request, actor: str) -> Respon
     if not isinstance(percent, int) or isinstance(percent, bool) or not 0 <= percent <= 100:
         raise ProtocolError(400, "'percent' must be an integer in [0, 100]")
     change = state.manager.set_shadow(model, version, percent)
-    await _audited(state, actor, "shadow", model, {"version": version, "percent": percent}, change)
+    detail = {"version": version, "percent": percent}
+    await _audited(state, caller, "shadow", model, detail, change)
     return json_response(_status(state, model))
 
 
-async def add_labels(state: ServerState, request: Request, actor: str) -> Response:
+async def add_labels(state: ServerState, request: Request, caller: Caller) -> Response:
     """POST /admin/models/{m}/labels {"labels": [{"request_id", "label"}]}: late ground truth."""
     import pandas as pd
 

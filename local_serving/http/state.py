@@ -7,6 +7,7 @@ import itertools
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,9 +42,12 @@ class ServerState:
         return f"{self._prefix}{next(self._ids)}"
 
 
-def error_response(status: int, message: str) -> Response:
-    """`{"error": ...}` with a status; the V2 error shape."""
-    return Response(json.dumps({"error": message}), status, media_type="application/json")
+def error_response(
+    status: int, message: str, fields: Mapping[str, object] | None = None
+) -> Response:
+    """`{"error": ...}` with a status (the V2 error shape), plus any extra `fields`."""
+    body = json.dumps({"error": message, **(fields or {})})
+    return Response(body, status, media_type="application/json")
 
 
 def json_response(document: object, status: int = 200) -> Response:

@@ -26,13 +26,16 @@ DRAIN_POLL_S = 0.001
 
 
 class AdminError(Exception):
-    """An admin change refused: the HTTP status and the reason."""
+    """An admin change refused: the HTTP status, the reason, and fields for the error body."""
 
-    def __init__(self, status: int, message: str) -> None:
-        """Keep the status next to the message."""
+    def __init__(
+        self, status: int, message: str, fields: Mapping[str, object] | None = None
+    ) -> None:
+        """Keep the status and any extra body fields next to the message."""
         super().__init__(message)
         self.status = status
         self.message = message
+        self.fields = dict(fields or {})
 
 
 def _version_order(version: str) -> tuple[int, int | str]:
@@ -52,6 +55,12 @@ def initial_weights(entry: ModelEntry) -> dict[str, int]:
     )
     newest = max(entry.versions, key=lambda v: _version_order(v.version))
     return {(champion or newest).version: 100}
+
+
+def _table_fields(served: ServedModel) -> dict[str, object]:
+    """The current generation and split, for an error body that lets a client re-plan."""
+    weights = {name: served.table.weights.get(name, 0) for name in served.versions}
+    return {"generation": served.table.generation, "weights": weights}
 
 
 class ModelManager:
@@ -149,10 +158,24 @@ class ModelManager:
         """Registered version names (the snapshot refreshed on load and unknown weights)."""
         return [v.version for v in served.entry.versions]
 
-    async def set_weights(self, model: str, weights: object) -> dict[str, int]:
-        """Validate, swap atomically, wait for older routes to finish; returns the split."""
+    async def set_weights(
+        self, model: str, weights: object, if_generation: int | None = None
+    ) -> dict[str, int]:
+        """Validate, swap atomically, wait for older routes to finish; returns the split.
+
+        With `if_generation`, a table of another generation is a 409 and nothing changes.
+        A drain that times out swaps the old split back before the 503, so a refused
+        change leaves the weights as they were (under a newer generation).
+        """
         served = self.served(model)
         async with self._lock(model):
+            if if_generation is not None and if_generation != served.table.generation:
+                raise AdminError(
+                    409,
+                    f"the split changed since generation {if_generation} "
+                    f"(now {served.table.generation}); re-read it and retry",
+                    _table_fields(served),
+                )
             if isinstance(weights, dict) and not set(weights) <= set(self.known_versions(served)):
                 fresh = await asyncio.to_thread(self.workspace.model, model)
                 served.entry = fresh or served.entry
@@ -161,8 +184,14 @@ class ModelManager:
                 clean = validate_weights(weights, served.ready_versions(), registered)
             except WeightsError as error:
                 raise AdminError(400, str(error)) from error
+            before = dict(served.table.weights)
             self._swap(served, clean)
-            await self._drain(lambda: served.routed_before(served.table.generation) == 0)
+            try:
+                await self._drain(lambda: served.routed_before(served.table.generation) == 0)
+            except AdminError as error:
+                self._swap(served, before)
+                message = f"{error.message}; the split was put back as it was"
+                raise AdminError(error.status, message, _table_fields(served)) from error
             return clean
 
     async def _served_or_new(self, model: str) -> ServedModel:

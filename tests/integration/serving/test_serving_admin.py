@@ -98,3 +98,58 @@ def test_shadow_mirrors_without_changing_answers(server):
     assert off.json()["shadow"] is None
     bad = server.http.put(url + "/shadow", json={"version": "2", "percent": 150}, headers=admin)
     assert bad.status_code == 400
+
+
+def test_a_change_against_a_stale_generation_is_a_409_and_changes_nothing(server):
+    url, admin = "/admin/models/fraud", server.admin
+    seen = server.http.get(url, headers=admin).json()["generation"]
+    first = {"weights": {"1": 90, "2": 10}, "if_generation": seen}
+    applied = server.http.put(url + "/traffic", json=first, headers=admin)
+    assert applied.status_code == 200 and applied.json()["generation"] > seen
+    for path, body in (("/traffic", {"weights": {"1": 0, "2": 100}}), ("/rollback", {"to": "2"})):
+        stale = server.http.request(
+            "PUT" if path == "/traffic" else "POST",
+            url + path,
+            json={**body, "if_generation": seen},
+            headers=admin,
+        )
+        assert stale.status_code == 409 and f"since generation {seen}" in stale.json()["error"]
+        assert stale.json()["generation"] == applied.json()["generation"]
+        assert stale.json()["weights"] == {"1": 90, "2": 10}
+    now = server.http.get(url, headers=admin).json()
+    assert now["weights"] == {"1": 90, "2": 10}
+    assert now["generation"] == applied.json()["generation"]
+    assert EmbeddedBackend(server.workspace).stored_traffic("fraud") == {"1": 90, "2": 10}
+    current = {"to": "1", "if_generation": now["generation"]}
+    assert server.http.post(url + "/rollback", json=current, headers=admin).status_code == 200
+
+
+@pytest.mark.parametrize("value", ["3", 1.5, True, -1, [1]])
+def test_a_malformed_if_generation_is_a_400(server, value):
+    body = {"weights": {"1": 100, "2": 0}, "if_generation": value}
+    answer = server.http.put("/admin/models/fraud/traffic", json=body, headers=server.admin)
+    assert answer.status_code == 400 and "'if_generation'" in answer.json()["error"]
+
+
+def test_the_audit_head_is_stored_in_the_admin_log_record(server):
+    head = "41:" + "ab" * 32
+    headers = {**server.admin, "Vigil-Audit-Head": head}
+    answer = server.http.post("/admin/models/fraud/rollback", json={"to": "1"}, headers=headers)
+    assert answer.status_code == 200
+    last = (server.workspace / "serving-admin.jsonl").read_text().splitlines()[-1]
+    entry = json.loads(last)
+    assert entry["action"] == "rollback" and entry["audit_head"] == head
+
+
+@pytest.mark.parametrize(
+    "head", ["41", "41:" + "AB" * 32, "41:" + "ab" * 31, "x:" + "ab" * 32, "41:" + "ab" * 33, ""]
+)
+def test_a_malformed_audit_head_is_a_400_and_changes_nothing(server, head):
+    log = server.workspace / "serving-admin.jsonl"
+    before = log.read_text() if log.exists() else ""
+    headers = {**server.admin, "Vigil-Audit-Head": head}
+    answer = server.http.post("/admin/models/fraud/rollback", json={"to": "2"}, headers=headers)
+    assert answer.status_code == 400 and "Vigil-Audit-Head" in answer.json()["error"]
+    assert (log.read_text() if log.exists() else "") == before
+    doc = server.http.get("/admin/models/fraud", headers=server.admin).json()
+    assert doc["weights"]["2"] == 0

@@ -69,13 +69,33 @@ async def test_a_weight_change_waits_for_requests_routed_by_the_old_table(entry)
     assert await asyncio.wait_for(change, 2) == {"1": 0, "2": 100}
 
 
-async def test_a_stuck_drain_is_reported_not_hung(entry):
+async def test_a_stuck_drain_is_reported_not_hung_and_changes_nothing(entry):
     manager = _manager(entry, all_versions=True, drain_timeout_s=0.05)
     served = manager.models["m"]
+    before = dict(served.table.weights)
     served.enter(served.table.generation, served.versions["1"])
     with pytest.raises(AdminError, match="drain timeout") as caught:
         await manager.set_weights("m", {"2": 100})
     assert caught.value.status == 503
+    assert dict(served.table.weights) == before and served.table.versions == ("1",)
+    weights = {"1": 100, "2": 0, "3": 0}
+    assert caught.value.fields == {"generation": served.table.generation, "weights": weights}
+    gauge = manager.metrics.weight.gauge("m", "2")
+    assert gauge.value == 0
+
+
+async def test_a_change_against_a_stale_generation_is_a_409_and_changes_nothing(entry):
+    manager = _manager(entry, all_versions=True)
+    served = manager.models["m"]
+    seen = served.table.generation
+    await manager.set_weights("m", {"1": 50, "2": 50}, if_generation=seen)
+    current = served.table
+    with pytest.raises(AdminError, match=f"since generation {seen}") as caught:
+        await manager.set_weights("m", {"2": 100}, if_generation=seen)
+    assert caught.value.status == 409
+    weights = {"1": 50, "2": 50, "3": 0}
+    assert caught.value.fields == {"generation": current.generation, "weights": weights}
+    assert served.table is current
 
 
 async def test_unload_waits_for_the_versions_in_flight_requests(entry):
