@@ -12,11 +12,10 @@ from math import prod
 from typing import TYPE_CHECKING, Any
 
 from local_serving.protocol.datatypes import DATATYPES, numpy_dtype
+from local_serving.protocol.tensors import TensorSpec
 
 if TYPE_CHECKING:
     import numpy as np
-
-    from local_serving.runtimes.base import TensorSpec
 
 
 class ProtocolError(Exception):

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from local_serving.runtimes.base import Runner, RuntimeLoadError, TensorSpec, load_runner
+from local_serving.runtimes.base import Runner, RuntimeLoadError, load_runner
 
-__all__ = ["Runner", "RuntimeLoadError", "TensorSpec", "load_runner"]
+__all__ = ["Runner", "RuntimeLoadError", "load_runner"]

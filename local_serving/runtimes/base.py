@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from local_serving.protocol.tensors import TensorSpec
 
 if TYPE_CHECKING:
     import numpy as np
@@ -13,19 +14,6 @@ WARMUP_RUNS = 3
 
 class RuntimeLoadError(Exception):
     """A model artifact could not be loaded or failed its warm-up."""
-
-
-@dataclass(frozen=True)
-class TensorSpec:
-    """A named tensor with its V2 datatype and shape (-1 for a dynamic dimension)."""
-
-    name: str
-    datatype: str
-    shape: tuple[int, ...]
-
-    def as_metadata(self) -> dict[str, object]:
-        """The tensor as KServe V2 model metadata describes it."""
-        return {"name": self.name, "datatype": self.datatype, "shape": list(self.shape)}
 
 
 class Runner(Protocol):

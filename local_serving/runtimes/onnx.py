@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from local_serving.runtimes.base import RuntimeLoadError, TensorSpec
+from local_serving.protocol.tensors import TensorSpec
+from local_serving.runtimes.base import RuntimeLoadError
 
 if TYPE_CHECKING:
     import numpy as np

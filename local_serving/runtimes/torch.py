@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from local_serving.protocol.datatypes import v2_datatype
-from local_serving.runtimes.base import RuntimeLoadError, TensorSpec
+from local_serving.protocol.tensors import TensorSpec
+from local_serving.runtimes.base import RuntimeLoadError
 
 if TYPE_CHECKING:
     import numpy as np

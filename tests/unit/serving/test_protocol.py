@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from local_serving.protocol.tensors import TensorSpec
 from local_serving.protocol.v2 import (
     ProtocolError,
     bind_inputs,
@@ -14,7 +15,6 @@ from local_serving.protocol.v2 import (
     encode_response,
     select_outputs,
 )
-from local_serving.runtimes import TensorSpec
 
 INPUT = (TensorSpec("input", "FP32", (-1, 3)),)
 OUTPUT = (TensorSpec("score", "FP32", (-1, 1)),)
@@ -125,3 +125,23 @@ def test_unknown_requested_output_is_refused():
     decoded = decode_request(_request([entry], outputs=[{"name": "nope"}]), None)
     with pytest.raises(ProtocolError, match="unknown output 'nope'"):
         select_outputs(decoded, OUTPUT, [np.zeros((1, 1), np.float32)])
+
+
+def test_the_protocol_package_imports_nothing_above_it():
+    import ast
+    from pathlib import Path
+
+    import local_serving.protocol
+
+    above = ("local_serving.runtimes", "local_serving.http", "local_serving.models")
+    for module in Path(local_serving.protocol.__file__).parent.glob("*.py"):
+        tree = ast.parse(module.read_text())
+        imported = [
+            node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+        ] + [
+            alias.name
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Import)
+            for alias in node.names
+        ]
+        assert not [name for name in imported if name.startswith(above)], module.name
