@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from local_serving import __version__
 from local_serving.http.body import read_body
+from local_serving.http.client_timing import HEADER, client_timing
 from local_serving.http.postprocess import predictions_of, scores_of
 from local_serving.http.state import ServerState, error_response, json_response
 from local_serving.protocol.v2 import (
@@ -147,13 +148,14 @@ async def infer(request: Request) -> Response:
         if header_length is not None and not header_length.isdigit():
             raise ProtocolError(400, "Inference-Header-Content-Length must be an integer")
         decoded = decode_request(body, int(header_length) if header_length else None)
+        client = client_timing(request.headers.get(HEADER))
         generation, loaded = _route(served, decoded, request)
     except ProtocolError as error:
         state.metrics.rejected.counter(name, str(error.status)).inc()
         return error_response(error.status, error.message)
     served.enter(generation, loaded)
     try:
-        return await _run(state, served, loaded, decoded, request, started)
+        return await _run(state, served, loaded, decoded, request, started, client)
     finally:
         served.leave(generation, loaded)
 
@@ -185,6 +187,7 @@ async def _run(
     decoded: InferRequest,
     request: Request,
     started: float,
+    client: tuple[tuple[str, float], ...] = (),
 ) -> Response:
     """Bind, infer, post-process and serialize one request, timing each stage."""
     runner, metrics = loaded.runner, loaded.metrics
@@ -221,7 +224,7 @@ async def _run(
         predictions = predictions_of(outputs[0], scores, served.entry.task)
         layout = served.entry.layout(loaded.entry)
         sample = Sample(request_id, layout, first, scores, predictions)
-    state.recorder.submit(served.name, version, seconds, False, sample)
+    state.recorder.submit(served.name, version, seconds, False, sample, client)
     if served.shadow is not None:
         _mirror(state, served, feeds, request_id)
     if header_length is None:

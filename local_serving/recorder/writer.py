@@ -43,6 +43,7 @@ class _Minute:
     seconds: list[tuple[float, ...]] = field(default_factory=list)
     requests: int = 0
     errors: int = 0
+    client: dict[str, list[float]] = field(default_factory=dict)
 
 
 class Recorder:
@@ -76,12 +77,16 @@ class Recorder:
         seconds: tuple[float, ...],
         error: bool,
         sample: Sample | None,
+        client: tuple[tuple[str, float], ...] = (),
     ) -> None:
-        """Queue one request's record; drops (and counts) when the writer is far behind."""
+        """Queue one request's record; drops (and counts) when the writer is far behind.
+
+        `client` holds stage times the client measured (Vigil-Client-Timing), in seconds.
+        """
         if len(self._pending) >= self._max_pending:
             self._metrics.log_dropped.counter(model).inc()
             return
-        self._pending.append((time.time(), model, version, seconds, error, sample))
+        self._pending.append((time.time(), model, version, seconds, error, sample, client))
 
     def start(self) -> None:
         """Import the write path now (a first flush would stall requests), then start."""
@@ -120,27 +125,30 @@ class Recorder:
         with self._flushed:
             rows: dict[str, list[dict[str, Any]]] = {}
             while self._pending:
-                ts, model, version, seconds, error, sample = self._pending.popleft()
+                ts, model, version, seconds, error, sample, client = self._pending.popleft()
                 minute = self._minutes.setdefault((int(ts // 60) * 60, model, version), _Minute())
                 minute.requests += 1
                 if error:
                     minute.errors += 1
                 else:
                     minute.seconds.append(seconds)
+                for stage, value in client:
+                    minute.client.setdefault(stage, []).append(value)
                 if sample is not None:
-                    rows.setdefault(model, []).extend(self._rows(ts, version, seconds, sample))
+                    timed = (*zip(self._stages, seconds, strict=False), *client)
+                    rows.setdefault(model, []).extend(self._rows(ts, version, timed, sample))
             for model, model_rows in rows.items():
                 self._write_log(model, model_rows)
             self._write_rollups(final)
 
     def _rows(
-        self, ts: float, version: str, seconds: tuple[float, ...], sample: Sample
+        self, ts: float, version: str, seconds: tuple[tuple[str, float], ...], sample: Sample
     ) -> list[dict[str, Any]]:
         """One log row per batch row; batch rows get request ids `<id>/<i>`."""
         from datetime import UTC, datetime
 
         at = datetime.fromtimestamp(ts, UTC)
-        timings = {f"{s}_ms": v * 1000.0 for s, v in zip(self._stages, seconds, strict=False)}
+        timings = {f"{s}_ms": v * 1000.0 for s, v in seconds}
         inputs = sample.inputs.reshape(len(sample.scores), -1).tolist()
         out = []
         for i, (values, score, prediction) in enumerate(
@@ -182,12 +190,13 @@ class Recorder:
             labels = {"model": model, "version": version}
             points.append(_point("requests_total", labels, minute_start, minute.requests))
             points.append(_point("errors_total", labels, minute_start, minute.errors))
-            if not minute.seconds:
-                continue
-            table = np.asarray(minute.seconds, dtype=np.float64) * 1000.0
-            quantiles = np.quantile(table, [float(q) for q in QUANTILES], axis=0)
-            for s, stage in enumerate(self._stages[: table.shape[1]]):
-                for q, value in zip(QUANTILES, quantiles[:, s].tolist(), strict=True):
+            columns = dict(
+                zip(self._stages, np.asarray(minute.seconds, dtype=np.float64).T, strict=False)
+            )
+            columns.update((stage, np.asarray(v)) for stage, v in minute.client.items())
+            for stage, column in columns.items():
+                quantiles = np.quantile(column * 1000.0, [float(q) for q in QUANTILES])
+                for q, value in zip(QUANTILES, quantiles.tolist(), strict=True):
                     stage_labels = {**labels, "stage": stage, "quantile": q}
                     points.append(_point("stage_latency_ms", stage_labels, minute_start, value))
         if not points:
