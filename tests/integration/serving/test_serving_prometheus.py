@@ -8,6 +8,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 
 import httpx
@@ -55,7 +56,8 @@ def prometheus(server, tmp_path_factory) -> Iterator[str]:
             if httpx.get(f"{url}/-/ready").status_code == 200:
                 break
         except httpx.HTTPError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     else:
         process.kill()
         raise RuntimeError("prometheus did not become ready")
@@ -68,6 +70,31 @@ def _query(prometheus: str, promql: str) -> list[dict]:
     answer = httpx.get(f"{prometheus}/api/v1/query", params={"query": promql}, timeout=10).json()
     assert answer["status"] == "success", answer
     return answer["data"]["result"]
+
+
+def _send_traffic(server, requests: int = 300) -> None:
+    """`requests` inferences of two rows each to fraud v1; every test sends its own."""
+    for _ in range(requests):
+        assert server.http.post("/v2/models/fraud/versions/1/infer", json=BODY).status_code == 200
+
+
+def _scraped(prometheus: str, promql: str, at_least: float) -> float:
+    """The summed value of `promql` once Prometheus has scraped at least `at_least`."""
+    deadline = time.monotonic() + 30
+    total = 0.0
+    while time.monotonic() < deadline:
+        total = sum(float(s["value"][1]) for s in _query(prometheus, promql))
+        if total >= at_least:
+            return total
+        time.sleep(0.5)
+    raise AssertionError(f"prometheus never scraped {at_least} for {promql} (last {total})")
+
+
+def _exposed(exposition: str, prefix: str) -> float:
+    """The summed value of every /metrics sample line starting with `prefix`."""
+    return sum(
+        float(line.split()[-1]) for line in exposition.splitlines() if line.startswith(prefix)
+    )
 
 
 def _buckets(exposition: str, stage: str) -> list[tuple[float, float]]:
@@ -96,20 +123,11 @@ def _prometheus_quantile(q: float, buckets: list[tuple[float, float]]) -> float:
 
 
 def test_prometheus_computes_the_stage_p99(server, prometheus):
-    for _ in range(300):
-        assert server.http.post("/v2/models/fraud/versions/1/infer", json=BODY).status_code == 200
+    _send_traffic(server)
     exposition = server.http.get("/metrics").text
     served = sum(c for le, c in _buckets(exposition, "inference") if math.isinf(le))
     assert served >= 300
-    selector = 'vigil_requests_total{model="fraud",version="1"}'
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        result = _query(prometheus, selector)
-        if result and float(result[0]["value"][1]) >= served:
-            break
-        time.sleep(0.5)
-    else:
-        raise AssertionError(f"prometheus never scraped {served} requests")
+    _scraped(prometheus, 'vigil_requests_total{model="fraud",version="1"}', served)
     for stage in STAGES:
         promql = (
             "histogram_quantile(0.99, sum by (le) "
@@ -123,14 +141,18 @@ def test_prometheus_computes_the_stage_p99(server, prometheus):
 
 
 def test_feature_and_score_histograms_are_scraped(server, prometheus):
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        scores = _query(prometheus, 'vigil_prediction_score_count{model="fraud"}')
-        features = _query(prometheus, 'vigil_feature_value_bucket{model="fraud",feature="x0"}')
-        if scores and features:
-            break
-        time.sleep(0.5)
-    assert sum(float(s["value"][1]) for s in scores) >= 600
+    _send_traffic(server)
+    exposition = server.http.get("/metrics").text
+    scored = _exposed(exposition, 'vigil_prediction_score_count{model="fraud"')
+    assert scored >= 600
+    assert _scraped(prometheus, 'vigil_prediction_score_count{model="fraud"}', scored) >= 600
+    _scraped(prometheus, 'vigil_feature_value_count{model="fraud",feature="x0"}', scored)
+    features = _query(prometheus, 'vigil_feature_value_bucket{model="fraud",feature="x0"}')
     assert {s["metric"]["le"] for s in features} >= {"0", "+Inf"}
-    build = _query(prometheus, "vigil_serving_build_info")
-    assert build[0]["metric"]["onnxruntime"] and build[0]["metric"]["torch"].startswith("2.13")
+
+
+def test_build_info_reports_the_installed_runtimes(server, prometheus):
+    _scraped(prometheus, "vigil_serving_build_info", 1)
+    (build,) = _query(prometheus, "vigil_serving_build_info")
+    assert build["metric"]["onnxruntime"] == metadata.version("onnxruntime")
+    assert build["metric"]["torch"] == metadata.version("torch")
