@@ -2,28 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol
+
+from backends.contracts import IncidentStore, MetricStore, ModelRegistry, ServingControl
 
 
 class BackendSource(Protocol):
     """Anything that hands out backends by role, as `console.config.Context` does."""
 
     @property
-    def registry(self) -> Any:
+    def registry(self) -> ModelRegistry:
         """The ModelRegistry."""
         ...
 
     @property
-    def metrics(self) -> Any:
+    def metrics(self) -> MetricStore:
         """The MetricStore."""
         ...
 
     @property
-    def serving(self) -> Any:
+    def serving(self) -> ServingControl:
         """The ServingControl."""
         ...
 
     @property
-    def incidents(self) -> Any:
+    def incidents(self) -> IncidentStore:
         """The IncidentStore."""
         ...
