@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from backends.contracts import NotFoundError
 from console.services.backends import BackendSource
 from console.services.canary import CanaryState, canary_state
 from console.services.clock import Clock, utc_now
 from console.services.overview import TIMEOUT_S, aliases_of
-from console.services.reading import Reading, read
+from console.services.reading import Reading, describe_error, read
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class ModelDetail:
     canary: Reading[CanaryState]
     incidents: Reading[list[Any]]
     live: Reading[bool]
+    not_found: str | None = None
 
     def readings(self) -> dict[str, Reading[Any]]:
         """The fields by panel name, for staleness and error display."""
@@ -45,6 +47,7 @@ class ModelDetail:
             self.canary.keep_last_good(previous.canary),
             self.incidents.keep_last_good(previous.incidents),
             self.live.keep_last_good(previous.live),
+            self.not_found,
         )
 
 
@@ -56,9 +59,17 @@ def build_model_detail(
     clock: Clock = utc_now,
 ) -> ModelDetail:
     """Read one model's registry entry, serving status and incidents."""
-    model = read(
-        lambda: source.registry.get_model(name), source="registry", timeout_s=timeout_s, clock=clock
-    )
+    missing: list[str] = []
+
+    def lookup() -> Any:
+        """The registry entry; a model the registry does not know is remembered as such."""
+        try:
+            return source.registry.get_model(name)
+        except NotFoundError as error:
+            missing.append(describe_error(error))
+            raise
+
+    model = read(lookup, source="registry", timeout_s=timeout_s, clock=clock)
     status = read(
         lambda: source.serving.status(name), source="serving", timeout_s=timeout_s, clock=clock
     )
@@ -75,4 +86,5 @@ def build_model_detail(
         clock=clock,
     )
     live = status.map(lambda s: bool(s.live))
-    return ModelDetail(name, model, traffic, states, canary, incidents, live)
+    not_found = missing[0] if missing else None
+    return ModelDetail(name, model, traffic, states, canary, incidents, live, not_found)

@@ -1,8 +1,9 @@
 """The action registry: bindings, `?` help and the command palette are all generated from it.
 
 An action has a stable id (what `keymap.yaml` remaps), a description, default
-keys, the scope it is bound in and the Textual action it runs. Screens that
-come later (drift, slices, latency, timeline, runbooks) add their rows here.
+keys, the scope it is bound in and the Textual action it runs. Every screen's
+keys are rows here (drift, slices, latency, timeline, runbooks), so a user
+can remap any of them by id.
 """
 
 from __future__ import annotations
@@ -12,13 +13,28 @@ from dataclasses import dataclass
 
 from textual.binding import Binding
 
-SCOPES: tuple[str, ...] = ("app", "overview", "model", "table", "input", "help")
+SCOPES: tuple[str, ...] = (
+    "app",
+    "screen",
+    "overview",
+    "model",
+    "drift",
+    "distribution",
+    "table",
+    "input",
+    "command",
+    "help",
+)
 SCOPE_TITLES: Mapping[str, str] = {
     "app": "Everywhere",
+    "screen": "Every view",
     "overview": "Overview",
     "model": "Model",
+    "drift": "Drift",
+    "distribution": "Distribution of one feature",
     "table": "Tables",
     "input": "Command line and filter",
+    "command": "Command line",
     "help": "Help",
 }
 
@@ -34,6 +50,31 @@ class Action:
     handler: str
     footer: str = ""
     palette: bool = True
+    priority: bool = False
+
+
+def _view_key(view: str, key: str, footer: str) -> Action:
+    """Open a view of the selected model with one key (from the model screen)."""
+    return Action(
+        f"model.{view}",
+        f"Open the {view} view of this model",
+        (key,),
+        "model",
+        f"open_view('{view}')",
+        footer=footer,
+    )
+
+
+def _drift_window(window: str, key: str) -> Action:
+    """Switch the drift screen to a fixed window."""
+    return Action(
+        f"drift.window.{window}",
+        f"Drift over the last {window}",
+        (key,),
+        "drift",
+        f"window('{window}')",
+        footer=window if window == "24h" else "",
+    )
 
 
 ACTIONS: tuple[Action, ...] = (
@@ -42,14 +83,34 @@ ACTIONS: tuple[Action, ...] = (
     Action("palette", "Open the command palette", ("ctrl+p",), "app", "command_palette"),
     Action(
         "command",
-        "Command line (:model NAME, :overview, :help, :q)",
+        "Command line (:drift MODEL 6h COL=VALUE, :model NAME, :overview @CTX, :q)",
         (":",),
         "app",
         "command_line",
-        footer="command",
+        footer="cmd",
+    ),
+    Action("refresh", "Refresh the visible view now", ("r",), "app", "refresh_view"),
+    Action("history.back", "Back to the previous view", ("[",), "app", "go_back"),
+    Action("history.forward", "Forward to the next view", ("]",), "app", "history_forward"),
+    Action(
+        "back",
+        "Clear the filter, else go back to the previous view",
+        ("escape",),
+        "screen",
+        "back",
+        footer="back",
+        palette=False,
     ),
     Action(
-        "refresh", "Refresh the visible view now", ("r",), "app", "refresh_view", footer="refresh"
+        "filter",
+        "Filter the table (substring, /regex/, ! inverts)",
+        ("/",),
+        "screen",
+        "filter",
+        footer="filter",
+    ),
+    Action(
+        "pause", "Pause or resume this view's refresh", ("p",), "screen", "pause", footer="pause"
     ),
     Action(
         "overview.open",
@@ -60,12 +121,72 @@ ACTIONS: tuple[Action, ...] = (
         palette=False,
     ),
     Action(
-        "overview.filter", "Filter models by name", ("/",), "overview", "filter", footer="filter"
+        "overview.drift",
+        "Open the drift view of the selected model",
+        ("d",),
+        "overview",
+        "open_view('drift')",
+    ),
+    _view_key("drift", "d", "drift"),
+    _view_key("slices", "s", "slices"),
+    _view_key("latency", "l", "latency"),
+    _view_key("timeline", "t", "timeline"),
+    _view_key("correlation", "c", "corr"),
+    _drift_window("1h", "1"),
+    _drift_window("6h", "2"),
+    _drift_window("24h", "3"),
+    _drift_window("7d", "4"),
+    Action(
+        "drift.range",
+        "Type a window or START..END range",
+        ("w",),
+        "drift",
+        "ask('window')",
+        footer="window",
     ),
     Action(
-        "overview.clear", "Clear the filter", ("escape",), "overview", "clear_filter", palette=False
+        "drift.mode",
+        "Switch mode: quantile / evidently",
+        ("m",),
+        "drift",
+        "cycle('mode')",
+        footer="mode",
     ),
-    Action("model.back", "Back to the overview", ("escape",), "model", "back", footer="back"),
+    Action(
+        "drift.profile", "Switch profile: strict / classic", ("f",), "drift", "cycle('profile')"
+    ),
+    Action(
+        "drift.reference",
+        "Compare against: training reference / the previous window",
+        ("b",),
+        "drift",
+        "cycle('reference')",
+        footer="ref",
+    ),
+    Action(
+        "drift.slice",
+        "Drift inside a slice: type COL=VALUE predicates",
+        ("e",),
+        "drift",
+        "ask('slice')",
+        footer="slice",
+    ),
+    Action(
+        "drift.where",
+        "Where does it drift: segment × feature pairs by PSI",
+        ("x",),
+        "drift",
+        "open_where",
+        footer="where",
+    ),
+    Action(
+        "drift.open",
+        "Open the distribution of the selected feature",
+        ("enter",),
+        "drift",
+        "open_selected",
+        palette=False,
+    ),
     Action("row.down", "Next row", ("j", "down"), "table", "cursor_down", palette=False),
     Action("row.up", "Previous row", ("k", "up"), "table", "cursor_up", palette=False),
     Action("row.top", "First row", ("g", "ctrl+home"), "table", "scroll_top", palette=False),
@@ -85,6 +206,15 @@ ACTIONS: tuple[Action, ...] = (
         "input",
         "cancel",
         palette=False,
+    ),
+    Action(
+        "input.complete",
+        "Complete a view, model, context or window name",
+        ("tab",),
+        "command",
+        "complete",
+        palette=False,
+        priority=True,
     ),
     Action("help.close", "Close help", ("escape", "q", "?"), "help", "close", palette=False),
 )
@@ -107,6 +237,7 @@ def bindings_for(scope: str) -> list[Binding]:
             show=bool(action.footer),
             tooltip=action.description,
             id=action.id,
+            priority=action.priority,
         )
         for action in in_scope(scope)
     ]

@@ -4,34 +4,35 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Mapping
-from functools import partial
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
 
 from console.services.backends import BackendSource
 from console.services.clock import Clock, utc_now
-from console.tui.actions import ACTIONS, bindings_for, textual_keymap
+from console.tui.actions import bindings_for, textual_keymap
 from console.tui.keymap import KeymapError, load_keymap
-from console.tui.screens.help import HelpScreen
-from console.tui.screens.model import ModelScreen
-from console.tui.screens.overview import OverviewScreen
+from console.tui.palette import vigil_commands
 from console.tui.settings import REFRESH_S, Settings
+from console.tui.views import VIEWS, View, ViewArgs, view_available
 from console.tui.widgets.command_line import CommandError, parse_command
 
 FALLBACK_THEME = "textual-dark"
+MAX_FORWARD = 50
 
 
 class VigilApp(App[int]):
-    """Overview → model, a `:` command line, `/` filter, palette and help from one registry."""
+    """Views from one registry, a `:` command line, history, `/` filter, palette and help."""
 
     CSS_PATH = "vigil.tcss"
     TITLE = "Vigil"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("app")]
     ENABLE_COMMAND_PALETTE = True
+    COMMANDS = App.COMMANDS | {vigil_commands}
 
     def __init__(
         self,
@@ -49,8 +50,7 @@ class VigilApp(App[int]):
         super().__init__()
         self.settings = Settings(
             source=source,
-            context_name=(context_name or str(getattr(source, "name", "vigil")))
-            + (" (read-only)" if getattr(source, "read_only", False) else ""),
+            context_name=context_label(source, context_name),
             clock=clock,
             refresh_s=refresh_s,
             timeout_s=timeout_s,
@@ -58,6 +58,7 @@ class VigilApp(App[int]):
             live_ticks=live_ticks,
         )
         self.requested_theme = theme
+        self.forward: list[tuple[str, ViewArgs]] = []
 
     def on_mount(self) -> None:
         """Apply the theme and keymap, then show the overview (its reads start in a worker)."""
@@ -67,23 +68,129 @@ class VigilApp(App[int]):
             self.theme = FALLBACK_THEME
             self.notify(f"unknown theme {self.requested_theme!r}; using {FALLBACK_THEME}")
         self.set_keymap(textual_keymap(self.settings.keymap))
-        self.push_screen(OverviewScreen(self.settings))
+        self.push_view(self.view_named("overview"), ViewArgs())
 
-    def open_model(self, model: str) -> None:
-        """Show the model screen for `model` on top of the overview."""
-        while len(self.screen_stack) > 2:
-            self.pop_screen()
-        if isinstance(self.screen, ModelScreen):
-            self.pop_screen()
-        self.push_screen(ModelScreen(self.settings, model))
+    def view_named(self, name: str) -> View:
+        """A registered view by name (the built-in ones always exist)."""
+        view = VIEWS.lookup(name)
+        assert view is not None, name
+        return view
+
+    def known_models(self) -> list[str]:
+        """Model names the overview has read (empty before its first read)."""
+        from console.tui.screens.overview import OverviewScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, OverviewScreen) and screen.overview is not None:
+                return [row.model for row in screen.overview.rows]
+        return []
+
+    def open_view(self, name: str, args: ViewArgs | None = None) -> None:
+        """Open a view by name with arguments; a problem is a notification, never an exception."""
+        view = VIEWS.lookup(name)
+        args = args or ViewArgs()
+        if view is None:
+            self.notify(f"no view named {name!r}", title="command", severity="error")
+            return
+        switching = args.context and args.context != self.settings.context_name.split(" ")[0]
+        if switching and not self.switch_context(str(args.context)):
+            return
+        args = replace(args, context=None)
+        if view.name == "overview":
+            self.go_overview()
+            return
+        if not view_available(view):
+            self.notify(f"the {view.title.lower()} screen is not built yet", title=view.name)
+            return
+        resolved = self.resolve_model(view, args)
+        if resolved is None:
+            return
+        self.forward.clear()
+        self.push_view(view, resolved)
+
+    def resolve_model(self, view: View, args: ViewArgs) -> ViewArgs | None:
+        """Fill in the model from the current screen, the context default or the only model."""
+        known = self.known_models()
+        if args.model:
+            if known and args.model not in known:
+                self.notify(
+                    f"no model named {args.model!r} (known: {', '.join(known)})",
+                    title="command",
+                    severity="error",
+                )
+                return None
+            return args
+        if not view.needs_model:
+            return args
+        model = current_model(self.screen) or getattr(self.settings.source, "default_model", None)
+        if not model and len(known) == 1:
+            model = known[0]
+        if not model:
+            self.notify(f"which model? usage: {view.usage}", title=view.name, severity="error")
+            return None
+        return args.with_model(str(model))
+
+    def push_view(self, view: View, args: ViewArgs) -> None:
+        """Build the view's screen and show it; an identical view already open is returned to."""
+        for depth, screen in enumerate(self.screen_stack):
+            if getattr(screen, "place", None) == (view.name, args):
+                while len(self.screen_stack) > depth + 1:
+                    self.pop_screen()
+                return
+        screen = view.screen(self.settings, args)
+        screen.place = (view.name, args)  # type: ignore[attr-defined]
+        self.push_screen(screen)
 
     def go_overview(self) -> None:
-        """Pop back to the overview."""
+        """Pop back to the overview (the bottom of the history)."""
+        self.forward.clear()
         while len(self.screen_stack) > 2:
             self.pop_screen()
+
+    def open_model(self, model: str) -> None:
+        """Show the model screen for `model`."""
+        self.open_view("model", ViewArgs(model=model))
+
+    def action_go_back(self) -> None:
+        """Back to the previous view (remembered for `]`)."""
+        if len(self.screen_stack) <= 2:
+            return
+        place = getattr(self.screen, "place", None)
+        self.pop_screen()
+        if place is not None:
+            self.forward.append(place)
+            del self.forward[:-MAX_FORWARD]
+
+    def action_history_forward(self) -> None:
+        """Forward to the view `[` or Escape left."""
+        if not self.forward:
+            self.notify("no later view in the history", title="history")
+            return
+        name, args = self.forward.pop()
+        self.push_view(self.view_named(name), args)
+
+    def switch_context(self, name: str) -> bool:
+        """Reopen the console on another configured context; False (and a message) if unknown."""
+        from console.services.contexts import ContextError, open_named_context
+
+        try:
+            source = open_named_context(name)
+        except ContextError as error:
+            self.notify(str(error), title="context", severity="error")
+            return False
+        self.settings = replace(
+            self.settings, source=source, context_name=context_label(source, name)
+        )
+        self.forward.clear()
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_view(self.view_named("overview"), ViewArgs())
+        return True
 
     def action_show_help(self) -> None:
         """Show help generated from the action registry."""
+        from console.tui.screens.help import HelpScreen
+
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.settings.keymap))
 
@@ -102,35 +209,39 @@ class VigilApp(App[int]):
     def run_command_line(self, text: str) -> None:
         """Run a `:` command; a bad one is reported, never raised."""
         try:
-            command = parse_command(text)
+            command = parse_command(text, self.known_models())
         except CommandError as error:
             self.notify(str(error), title="command", severity="error")
             return
         if command.verb == "quit":
             self.exit(0)
-        elif command.verb == "overview":
-            self.go_overview()
-        elif command.verb == "model":
-            self.open_model(command.argument)
         elif command.verb == "help":
             self.action_show_help()
         elif command.verb == "refresh":
             self.action_refresh_view()
+        elif command.view is not None:
+            self.open_view(command.view.name, command.args)
 
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The palette: registry actions usable here, then one entry per model on the overview."""
-        scope = getattr(screen, "SCOPE", "app")
-        for action in ACTIONS:
-            if action.palette and action.scope in ("app", scope):
-                target = action.handler if action.scope == "app" else f"screen.{action.handler}"
-                yield SystemCommand(action.description, action.id, partial(self.run_action, target))
-        overview = next((s for s in self.screen_stack if isinstance(s, OverviewScreen)), None)
-        if overview is not None and overview.overview is not None:
-            for row in overview.overview.rows:
-                yield SystemCommand(
-                    f"Open model {row.model}", "model screen", partial(self.open_model, row.model)
-                )
-        yield SystemCommand("Theme", "Change the theme", self.action_change_theme)
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[Any]:
+        """Textual's own system commands minus those Vigil's palette provider already offers."""
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Quit", "Keys"):
+                yield command
+
+
+def current_model(screen: Screen[Any]) -> str | None:
+    """The model a screen is about, or the row under the overview's cursor."""
+    args = getattr(screen, "view_args", None)
+    if isinstance(args, ViewArgs) and args.model:
+        return args.model
+    selected: Any = getattr(screen, "selected_model", None)
+    return selected() if callable(selected) else None
+
+
+def context_label(source: Any, name: str = "") -> str:
+    """The context's name for the breadcrumbs, marked when it is read-only."""
+    label = name or str(getattr(source, "name", "vigil"))
+    return label + (" (read-only)" if getattr(source, "read_only", False) else "")
 
 
 def run_app(

@@ -24,3 +24,16 @@ class ModelDetailLoaded(Message):
         """Carry the detail to the screen."""
         super().__init__()
         self.detail = detail
+
+
+class Progress(Message):
+    """How far a long computation has come; a newer one replaces an unhandled older one."""
+
+    def __init__(self, text: str) -> None:
+        """Carry the progress text (e.g. `binning 3 of 9 features`)."""
+        super().__init__()
+        self.text = text
+
+    def can_replace(self, message: Message) -> bool:
+        """Coalesce floods of progress messages."""
+        return isinstance(message, Progress)

@@ -8,9 +8,11 @@ from pathlib import Path
 
 from console.tui.actions import ACTIONS
 from console.tui.keymap import load_keymap
+from console.tui.palette import VigilCommands
 from console.tui.screens.help import HelpScreen
 from console.tui.screens.model import ModelScreen
 from console.tui.screens.overview import OverviewScreen
+from console.tui.views import ViewArgs
 from console.tui.widgets.table import VigilTable
 from tests.tui.fakes import NOW, FakeSource
 from tests.tui.helpers import make_app, screen_text, settle
@@ -133,7 +135,9 @@ async def test_a_broken_registry_shows_its_error_instead_of_the_table() -> None:
     async with app.run_test() as pilot:
         await settle(pilot)
         assert "✗ registry unavailable: registry backend down" in screen_text(app)
-        assert app.screen.query_one("#models", VigilTable).row_count == 0
+        table = app.screen.query_one("#models", VigilTable)
+        assert table_rows(app, "#models")[0][0] == "✗ registry unavailable"
+        assert table.selected_key() is None
 
 
 async def test_a_failed_refresh_keeps_the_last_value_marked_stale() -> None:
@@ -177,7 +181,12 @@ async def test_hidden_screens_stop_polling() -> None:
     source = FakeSource()
     calls = []
     original = source.backend.list_models
-    source.backend.list_models = lambda: calls.append(1) or original()  # type: ignore[method-assign]
+
+    def counted():
+        calls.append(1)
+        return original()
+
+    source.backend.list_models = counted  # type: ignore[method-assign]
     app = make_app(source, refresh_s=0.05)
     async with app.run_test() as pilot:
         await settle(pilot)
@@ -185,6 +194,7 @@ async def test_hidden_screens_stop_polling() -> None:
         assert len(calls) >= 3
         await pilot.press("enter")
         await settle(pilot)
+        assert isinstance(app.screen, ModelScreen), app.screen
         before = len(calls)
         await pilot.pause(0.3)
         await settle(pilot)
@@ -220,13 +230,25 @@ async def test_slash_filters_the_models_and_escape_clears_it() -> None:
         assert len(table_rows(app, "#models")) == 3
 
 
-async def test_an_unknown_model_degrades_the_model_screen() -> None:
+async def test_an_unknown_model_is_named_not_blamed_on_the_registry() -> None:
     app = make_app()
-    async with app.run_test() as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         app.open_model("nope")
         await settle(pilot)
-        assert "registry unavailable: no model 'nope'" in screen_text(app)
+        assert isinstance(app.screen, OverviewScreen)
+        said = [notification.message for notification in app._notifications]
+        assert said == ["no model named 'nope' (known: " + ", ".join(MODELS) + ")"]
+
+
+async def test_a_model_screen_for_a_model_the_registry_lacks_says_so() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_view(app.view_named("model"), ViewArgs(model="nope"))
+        await settle(pilot)
+        text = screen_text(app)
+        assert "✗ no model 'nope'" in text
+        assert "registry unavailable" not in text
 
 
 async def test_80_by_24_renders_every_model() -> None:
@@ -243,12 +265,12 @@ async def test_the_palette_offers_registry_actions_and_models() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
-        titles = [command.title for command in app.get_system_commands(app.screen)]
-        assert "Filter models by name" in titles
-        assert "Open model fraud-detector" in titles
-        assert "Back to the overview" not in titles
-        commands = {command.title: command for command in app.get_system_commands(app.screen)}
-        await commands["Filter models by name"].callback()
+        provider = VigilCommands(app.screen)
+        commands = {title: callback for title, _, callback in provider.entries()}
+        assert "Filter the table (substring, /regex/, ! inverts)" in commands
+        assert "Model: fraud-detector" in commands
+        assert "Next row" not in commands
+        await commands["Filter the table (substring, /regex/, ! inverts)"]()
         await pilot.pause()
         assert app.screen.query_one("#filter").has_class("open")
         await pilot.press("escape")

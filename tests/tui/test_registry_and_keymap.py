@@ -9,6 +9,7 @@ import pytest
 from console.tui.actions import ACTIONS, BY_ID, bindings_for, in_scope
 from console.tui.keymap import KeymapError, load_keymap
 from console.tui.screens.help import help_lines
+from console.tui.views import ViewArgs
 from console.tui.widgets.command_line import Command, CommandError, parse_command
 
 
@@ -54,9 +55,10 @@ def test_a_bad_keymap_names_the_file_and_the_key(tmp_path: Path, text: str, mess
 
 
 def test_parse_command() -> None:
-    assert parse_command(":model fraud-detector") == Command("model", "fraud-detector")
+    model = parse_command(":model fraud-detector")
+    assert (model.verb, model.args) == ("model", ViewArgs(model="fraud-detector"))
     assert parse_command("q") == Command("quit")
-    assert parse_command("  o ") == Command("overview")
+    assert parse_command("  o ").verb == "overview"
     with pytest.raises(CommandError, match="unknown command 'nope'"):
         parse_command("nope")
     with pytest.raises(CommandError, match="usage: :model NAME"):

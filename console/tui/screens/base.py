@@ -1,48 +1,68 @@
-"""The frame every data screen shares: breadcrumbs, body, command line, status bar, footer.
+"""The frame every data screen shares: breadcrumbs, filter, body, command line, status, footer.
 
 A subclass reads its backends in `load` (run in a thread worker that only posts
 a message) and updates its widgets in `render_view`, the one place they change.
-Its refresh timer runs only while the screen is visible.
+The next refresh is armed only after a read ends (a slow backend slows the
+cadence instead of piling reads up), only while the screen is visible and not
+paused. Worker failures reach the status bar through `on_worker_state_changed`,
+the one handler for them; none stops the app.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Footer, Input
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from console.services.reading import describe_error
+from console.tui.actions import bindings_for
+from console.tui.messages import Progress
 from console.tui.settings import Settings
+from console.tui.views import ViewArgs
 from console.tui.widgets.breadcrumbs import Breadcrumbs
 from console.tui.widgets.command_line import CommandLine
+from console.tui.widgets.inputs import ClosableInput
 from console.tui.widgets.status_bar import StatusBar
+from console.tui.widgets.table import TableFilter, VigilTable
 
 
 class DataScreen(Screen[None]):
     """A screen that reads backends in a worker on its own timer and shows staleness."""
 
     SCOPE = "app"
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("screen")]
 
-    def __init__(self, settings: Settings, crumbs: tuple[str, ...]) -> None:
-        """Remember the settings and the breadcrumb path."""
+    def __init__(
+        self, settings: Settings, crumbs: tuple[str, ...], args: ViewArgs | None = None
+    ) -> None:
+        """Remember the settings, the view's arguments and the breadcrumb path."""
         super().__init__()
         self.settings = settings
+        self.view_args = args or ViewArgs()
         self.crumbs = crumbs
         self.loaded_at: datetime | None = None
-        self._poll_timers: list[Timer] = []
+        self.paused = False
+        self.failure = ""
+        self.progress = ""
+        self.table_filter: TableFilter | None = None
+        self._next_read: Timer | None = None
+        self._ticks: list[Timer] = []
 
     def compose(self) -> ComposeResult:
-        """Breadcrumbs, the body, then the command line, status bar and footer."""
+        """Breadcrumbs, the filter, the body, then the command line, status bar and footer."""
         yield Breadcrumbs(self.crumbs)
+        yield ClosableInput(placeholder="filter: text or regex, !text inverts", id="filter")
         yield from self.compose_body()
-        yield CommandLine()
+        yield CommandLine(self.completion_names)
         yield StatusBar()
         yield Footer()
 
@@ -51,14 +71,13 @@ class DataScreen(Screen[None]):
         return ()
 
     def on_mount(self) -> None:
-        """Start the refresh timer and, with a live clock, the staleness tick."""
-        self._poll_timers.append(self.set_interval(self.settings.refresh_s, self.refresh_data))
+        """With a live clock, tick the staleness text every second."""
         if self.settings.live_ticks:
-            self._poll_timers.append(self.set_interval(1.0, self.render_status))
+            self._ticks.append(self.set_interval(1.0, self.render_status))
 
     def on_screen_resume(self) -> None:
-        """Visible: restart the timers; read after the next paint if the data is old or missing."""
-        for timer in self._poll_timers:
+        """Visible: read now if the data is old or missing, else arm the next refresh."""
+        for timer in self._ticks:
             timer.resume()
         now = self.settings.clock()
         if (
@@ -66,15 +85,37 @@ class DataScreen(Screen[None]):
             or (now - self.loaded_at).total_seconds() >= self.settings.refresh_s
         ):
             self.refresh_data()
+        else:
+            self.arm_refresh()
 
     def on_screen_suspend(self) -> None:
         """Hidden: stop polling the backends."""
-        for timer in self._poll_timers:
+        for timer in self._ticks:
             timer.pause()
+        self._disarm()
+
+    def arm_refresh(self) -> None:
+        """Schedule the next read (one at a time), unless paused or hidden."""
+        self._disarm()
+        if not self.paused and self.is_current:
+            self._next_read = self.set_timer(self.settings.refresh_s, self.refresh_data)
+
+    def _disarm(self) -> None:
+        """Cancel a scheduled read."""
+        if self._next_read is not None:
+            self._next_read.stop()
+            self._next_read = None
 
     def refresh_data(self) -> None:
-        """Read the backends in a thread worker; only the latest request is kept."""
-        self.run_worker(self._load_and_post, thread=True, exclusive=True, group=type(self).__name__)
+        """Read the backends in a thread worker; a newer request cancels the older one."""
+        self._disarm()
+        self.run_worker(
+            self._load_and_post,
+            thread=True,
+            exclusive=True,
+            group=type(self).__name__,
+            exit_on_error=False,
+        )
 
     def _load_and_post(self) -> None:
         """Worker body: read, then post the result unless a newer read superseded this one."""
@@ -86,13 +127,94 @@ class DataScreen(Screen[None]):
         """Read the backends and wrap the result in a message (runs in a thread)."""
         raise NotImplementedError
 
+    def report_progress(self, text: str) -> None:
+        """From a worker: show how far a long computation is (coalesced messages)."""
+        self.post_message(Progress(text))
+
+    def on_progress(self, message: Progress) -> None:
+        """Show a worker's progress in the status bar."""
+        self.progress = message.text
+        self.render_status()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one handler for worker outcomes: errors to the status bar, then re-arm the timer."""
+        if event.worker.group != type(self).__name__:
+            return
+        if event.state == WorkerState.ERROR:
+            self.failure = f"✗ {describe_error(event.worker.error)}"
+        elif event.state == WorkerState.SUCCESS:
+            self.failure = ""
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.progress = ""
+            self.render_status()
+            self.arm_refresh()
+
     def render_status(self) -> None:
-        """Refresh the status bar's staleness text."""
-        self.query_one(StatusBar).update(self.status_text(self.settings.clock()))
+        """Refresh the status bar: failure, progress, pause, then the screen's staleness."""
+        parts = [self.failure, self.progress, "paused (p resumes)" if self.paused else ""]
+        parts.append(self.status_text(self.settings.clock()))
+        self.query_one(StatusBar).update(" · ".join(part for part in parts if part))
 
     def status_text(self, now: datetime) -> str:
         """The status line for `now`."""
         return "loading…"
+
+    def action_pause(self) -> None:
+        """Pause or resume this view's refresh timer."""
+        self.paused = not self.paused
+        if self.paused:
+            self._disarm()
+        else:
+            self.refresh_data()
+        self.render_status()
+
+    def action_back(self) -> None:
+        """Clear an active filter first, else go back to the previous view."""
+        if self.table_filter is not None:
+            self.set_filter("")
+            return
+        back: Any = getattr(self.app, "action_go_back", None)
+        if back is not None:
+            back()
+
+    def action_open_view(self, name: str) -> None:
+        """Open another view of this screen's model (or of the selected one)."""
+        from console.tui.app import current_model
+
+        opener: Any = getattr(self.app, "open_view", None)
+        if opener is not None:
+            opener(name, ViewArgs(model=current_model(self)))
+
+    def action_filter(self) -> None:
+        """Show and focus the filter for this screen's table."""
+        box = self.query_one("#filter", ClosableInput)
+        box.value = self.table_filter.text if self.table_filter else ""
+        box.add_class("open")
+        box.focus()
+
+    def filter_target(self) -> VigilTable | None:
+        """The table `/` filters: the focused one, else the screen's first."""
+        focused = self.focused
+        if isinstance(focused, VigilTable):
+            return focused
+        tables = list(self.query(VigilTable))
+        return tables[0] if tables else None
+
+    def set_filter(self, text: str) -> None:
+        """Apply a filter (or clear it with empty text) and show it in the header."""
+        self.table_filter = TableFilter.parse(text)
+        table = self.filter_target()
+        if table is not None:
+            table.apply_filter(self.table_filter)
+        self.render_filter()
+
+    def render_filter(self) -> None:
+        """The header line: breadcrumbs plus the active filter and how many rows it keeps."""
+        table = self.filter_target()
+        note = ""
+        if self.table_filter is not None and table is not None:
+            note = f"filter {self.table_filter.label} · {table.shown_text()}"
+        self.query_one(Breadcrumbs).show(self.crumbs, note)
 
     def action_command_line(self) -> None:
         """Show and focus the `:` command line."""
@@ -101,8 +223,21 @@ class DataScreen(Screen[None]):
         line.add_class("open")
         line.focus()
 
-    def on_input_submitted(self, event: CommandLine.Submitted) -> None:
-        """Run a command typed on the command line."""
+    def completion_names(self) -> tuple[list[str], list[str]]:
+        """Models and contexts for Tab completion on the command line."""
+        from console.services.contexts import context_names
+
+        known: Any = getattr(self.app, "known_models", None)
+        return (known() if known is not None else [], context_names())
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as the user types."""
+        if event.input.id == "filter":
+            event.stop()
+            self.set_filter(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter runs a command from the command line, or keeps the filter and returns."""
         if isinstance(event.input, CommandLine):
             event.stop()
             text = event.value
@@ -110,13 +245,23 @@ class DataScreen(Screen[None]):
             run: Any = getattr(self.app, "run_command_line", None)
             if run is not None:
                 run(text)
+        elif event.input.id == "filter":
+            event.stop()
+            event.input.remove_class("open")
+            self.focus_body()
 
     def close_input(self, line: Input) -> None:
-        """Hide the command line and give focus back to the body."""
+        """Hide an input (closing the filter also clears it) and give focus back to the body."""
+        if line.id == "filter":
+            self.set_filter("")
         line.remove_class("open")
         line.value = ""
         self.focus_body()
 
     def focus_body(self) -> None:
         """Focus the screen's main widget."""
-        self.focus_next()
+        table = self.filter_target()
+        if table is not None:
+            table.focus()
+        else:
+            self.focus_next()

@@ -17,6 +17,7 @@ from console.tui.format import ERROR_MARK, STALE_MARK, fresh_limit, short_hash, 
 from console.tui.messages import ModelDetailLoaded
 from console.tui.screens.base import DataScreen
 from console.tui.settings import Settings
+from console.tui.views import ViewArgs
 from console.tui.widgets.status_bar import summarize
 from console.tui.widgets.table import VigilTable
 
@@ -25,15 +26,16 @@ LINEAGE_COLUMNS = ("VERSION", "CODE", "DATA", "CONFIG", "ENVIRONMENT")
 
 
 class ModelScreen(DataScreen):
-    """One model in detail; Escape goes back to the overview."""
+    """One model in detail; one key opens each investigation view, Escape goes back."""
 
     SCOPE = "model"
     AUTO_FOCUS = "#versions"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("model")]
 
-    def __init__(self, settings: Settings, model: str) -> None:
-        """A model screen for `model`; the read starts when it is shown."""
-        super().__init__(settings, ("vigil", settings.context_name, "overview", model))
+    def __init__(self, settings: Settings, args: ViewArgs) -> None:
+        """A model screen for `args.model`; the read starts when it is shown."""
+        model = args.model or ""
+        super().__init__(settings, ("vigil", settings.context_name, "overview", model), args)
         self.model_name = model
         self.detail: ModelDetail | None = None
 
@@ -80,31 +82,46 @@ class ModelScreen(DataScreen):
         self.query_one("#model-summary", Static).update(self._summary(detail, now, fresh))
         versions = self.query_one("#versions", VigilTable)
         lineage = self.query_one("#lineage", VigilTable)
-        versions.clear()
-        lineage.clear()
         model = detail.model.value
         weights: Mapping[str, int] = detail.traffic.value or {}
         states: Mapping[str, str] = detail.version_states.value or {}
         traffic_mark = self._mark(detail.traffic, now, fresh)
-        for version in sorted(model.versions, key=lambda v: v.created_at) if model else ():
+        ordered = sorted(model.versions, key=lambda v: v.created_at) if model else []
+        version_rows = []
+        lineage_rows = []
+        for version in ordered:
             weight = weights.get(version.version)
-            versions.add_row(
-                f"v{version.version}",
-                ", ".join(version.aliases) or "-",
-                "-" if weight is None else f"{traffic_mark}{weight} %",
-                states.get(version.version, "not served"),
-                version.runtime,
-                when(version.created_at),
-                key=version.version,
+            version_rows.append(
+                (
+                    version.version,
+                    (
+                        f"v{version.version}",
+                        ", ".join(version.aliases) or "-",
+                        "-" if weight is None else f"{traffic_mark}{weight} %",
+                        states.get(version.version, "not served"),
+                        version.runtime,
+                        when(version.created_at),
+                    ),
+                )
             )
-            lineage.add_row(
-                f"v{version.version}",
-                short_hash(version.lineage.code_hash),
-                short_hash(version.lineage.data_hash),
-                short_hash(version.lineage.config_hash),
-                short_hash(version.lineage.environment_hash),
-                key=version.version,
+            lineage_rows.append(
+                (
+                    version.version,
+                    (
+                        f"v{version.version}",
+                        short_hash(version.lineage.code_hash),
+                        short_hash(version.lineage.data_hash),
+                        short_hash(version.lineage.config_hash),
+                        short_hash(version.lineage.environment_hash),
+                    ),
+                )
             )
+        empty = "no version registered" if model else "no such model"
+        if model is None and not detail.not_found:
+            empty = "registry unavailable"
+        versions.show_rows(version_rows, empty)
+        lineage.show_rows(lineage_rows, empty)
+        self.render_filter()
         self.query_one("#incidents", Static).update(self._incidents(detail))
         self.render_status()
 
@@ -115,6 +132,8 @@ class ModelScreen(DataScreen):
     def _summary(self, detail: ModelDetail, now: datetime, fresh: float) -> str:
         """Task, SLO and canary state on one line, or the registry error."""
         model = detail.model.value
+        if model is None and detail.not_found:
+            return f"{ERROR_MARK} {detail.not_found}"
         if model is None:
             return f"{ERROR_MARK} {detail.name}: registry unavailable: {detail.model.error}"
         parts = [model.name, model.task]
@@ -152,10 +171,6 @@ class ModelScreen(DataScreen):
         if self.detail is None:
             return "loading…"
         return summarize(self.detail.readings(), now, fresh_limit(self.settings.refresh_s))
-
-    def action_back(self) -> None:
-        """Back to the overview."""
-        self.app.pop_screen()
 
     def focus_body(self) -> None:
         """The versions table has the focus."""

@@ -23,7 +23,7 @@ from console.tui.format import (
 from console.tui.messages import OverviewLoaded
 from console.tui.screens.base import DataScreen
 from console.tui.settings import Settings
-from console.tui.widgets.inputs import ClosableInput
+from console.tui.views import ViewArgs
 from console.tui.widgets.status_bar import data_age, summarize
 from console.tui.widgets.table import VigilTable
 
@@ -31,23 +31,23 @@ COLUMNS = ("MODEL", "TRAFFIC", "ERR", "P99/SLO ms", "CANARY", "INC", "AGE")
 
 
 class OverviewScreen(DataScreen):
-    """All models at a glance; Enter opens one, `/` filters."""
+    """All models at a glance; Enter opens one, `d` its drift, `/` filters."""
 
     SCOPE = "overview"
     AUTO_FOCUS = "#models"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("overview")]
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, args: ViewArgs | None = None) -> None:
         """An empty overview; the first read starts when the screen is shown."""
-        super().__init__(settings, ("vigil", settings.context_name, "overview"))
+        super().__init__(settings, ("vigil", settings.context_name, "overview"), args)
         self.overview: Overview | None = None
-        self.filter_text = ""
 
     def compose_body(self) -> Iterable[Widget]:
-        """A one-line note, the (hidden) filter and the models table."""
+        """A one-line note and the models table."""
         yield Static("reading the backends…", id="overview-note", markup=False)
-        yield ClosableInput(placeholder="filter models", id="filter")
-        table = VigilTable(id="models", cursor_type="row", zebra_stripes=True)
+        table = VigilTable(
+            id="models", cursor_type="row", zebra_stripes=True, empty_text="no model registered"
+        )
         table.add_columns(*COLUMNS)
         yield table
 
@@ -77,14 +77,10 @@ class OverviewScreen(DataScreen):
         table = self.query_one("#models", VigilTable)
         if overview is None:
             return
-        selected = self.selected_model()
-        table.clear()
-        rows = [row for row in overview.rows if self.filter_text.lower() in row.model.lower()]
-        for row in rows:
-            table.add_row(*self._cells(row, now), key=row.model)
-        if selected is not None and selected in {row.model for row in rows}:
-            table.move_cursor(row=[row.model for row in rows].index(selected))
-        note.update(self._note(overview, len(rows)))
+        empty = "no model registered" if overview.models.ok else "✗ registry unavailable"
+        table.show_rows([(row.model, self._cells(row, now)) for row in overview.rows], empty)
+        self.render_filter()
+        note.update(self._note(overview))
         self.render_status()
 
     def _cells(self, row: OverviewRow, now: datetime) -> tuple[str, ...]:
@@ -100,15 +96,14 @@ class OverviewScreen(DataScreen):
             cell(row.latest, lambda value: age_text(value, now), now, fresh),
         )
 
-    def _note(self, overview: Overview, shown: int) -> str:
+    def _note(self, overview: Overview) -> str:
         """The line above the table: counts and window, or the registry error."""
         if not overview.models.ok and not overview.rows:
             return f"✗ registry unavailable: {overview.models.error}"
-        total = len(overview.rows)
-        counted = f"{shown} of {total} models" if self.filter_text else f"{total} models"
-        filtered = f" · filter: {self.filter_text}" if self.filter_text else ""
         window = overview.window_minutes
-        return f"{counted}{filtered} · ERR, P99: last {window} min of data · ~ stale ✗ error"
+        return (
+            f"{len(overview.rows)} models · ERR, P99: last {window} min of data · ~ stale ✗ error"
+        )
 
     def status_text(self, now: datetime) -> str:
         """Each backend's staleness, the first error, and how old the newest data is."""
@@ -127,17 +122,14 @@ class OverviewScreen(DataScreen):
 
     def selected_model(self) -> str | None:
         """The model under the cursor, if any."""
-        table = self.query_one("#models", VigilTable)
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
-        return None if key.value is None else str(key.value)
+        return self.query_one("#models", VigilTable).selected_key()
 
     def on_data_table_row_selected(self, event: VigilTable.RowSelected) -> None:
         """Enter on a row opens that model."""
         event.stop()
-        if event.row_key.value is not None:
-            self.open_model(str(event.row_key.value))
+        model = self.selected_model()
+        if model is not None:
+            self.open_model(model)
 
     def action_open_selected(self) -> None:
         """Open the model under the cursor."""
@@ -150,39 +142,3 @@ class OverviewScreen(DataScreen):
         opener: Any = getattr(self.app, "open_model", None)
         if opener is not None:
             opener(model)
-
-    def action_filter(self) -> None:
-        """Show and focus the filter."""
-        box = self.query_one("#filter", ClosableInput)
-        box.add_class("open")
-        box.focus()
-
-    def action_clear_filter(self) -> None:
-        """Drop the filter."""
-        if self.filter_text:
-            self.filter_text = ""
-            self.render_view()
-
-    def on_input_changed(self, event: ClosableInput.Changed) -> None:
-        """Filter as the user types."""
-        if event.input.id == "filter":
-            self.filter_text = event.value.strip()
-            self.render_view()
-
-    def close_input(self, line: Any) -> None:
-        """Closing the filter clears it; closing the command line just hides it."""
-        if getattr(line, "id", None) == "filter":
-            self.filter_text = ""
-            self.render_view()
-        super().close_input(line)
-
-    def focus_body(self) -> None:
-        """The table has the focus."""
-        self.query_one("#models", VigilTable).focus()
-
-    def on_input_submitted(self, event: ClosableInput.Submitted) -> None:
-        """Enter in the filter keeps it and returns to the table."""
-        if event.input.id == "filter":
-            event.stop()
-            event.input.remove_class("open")
-            self.focus_body()
