@@ -4,18 +4,29 @@ Each record's hash covers its fields and the previous record's hash, so
 editing, deleting or reordering any record breaks every later link. Any
 store (embedded SQLite or not) can use these, and the runbook engine uses
 `verify` to check a chain it reads back.
+
+A chain alone cannot show that its newest records were deleted. So the
+head (`<seq>:<record_hash>`) is also written where the log's writer does
+not rewrite it: every run's state file, and, sent as the `Vigil-Audit-Head`
+header with each admin change, the server's own admin log. `check_anchors`
+compares the chain with those heads.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import asdict, is_dataclass
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass, is_dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 GENESIS = "0" * 64
+HEAD_HEADER = "Vigil-Audit-Head"
+HEAD_FORMAT = re.compile(r"([0-9]{1,19}):([0-9a-f]{64})")
+_CURRENT_HEAD: ContextVar[str | None] = ContextVar("vigil_audit_head", default=None)
 HASHED_FIELDS: tuple[str, ...] = (
     "seq",
     "at",
@@ -100,4 +111,61 @@ def verify(records: Iterable[Any]) -> list[str]:
             if fields.get("record_hash") != expected:
                 problems.append(f"seq {seq}: record_hash does not match its contents")
         previous = fields
+    return problems
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A head of the chain recorded outside it: `seq:record_hash` and where it was found."""
+
+    seq: int
+    record_hash: str
+    where: str
+
+
+def head_of(record: Any) -> str:
+    """The head a record makes: `<seq>:<record_hash>`."""
+    fields = _fields(record)
+    return f"{int(fields['seq'])}:{fields['record_hash']}"
+
+
+def parse_head(text: str, where: str) -> Anchor:
+    """An anchor from `<seq>:<64 hex>`; ValueError when it is not one."""
+    found = HEAD_FORMAT.fullmatch(text.strip()) if isinstance(text, str) else None
+    if found is None:
+        raise ValueError(f"{where}: {text!r} is not an audit head (<seq>:<64 hex>)")
+    return Anchor(int(found.group(1)), found.group(2), where)
+
+
+def announce_head(head: str | None) -> None:
+    """Remember the head the next admin change follows (sent as the Vigil-Audit-Head header)."""
+    _CURRENT_HEAD.set(head)
+
+
+def announced_head() -> str | None:
+    """The head announced in this thread or task, or None when there is none."""
+    return _CURRENT_HEAD.get()
+
+
+def check_anchors(records: Iterable[Any], anchors: Iterable[Anchor]) -> list[str]:
+    """Problems where the chain disagrees with a recorded head: a record gone or rewritten."""
+    by_seq = {int(_fields(r)["seq"]): str(_fields(r).get("record_hash")) for r in records}
+    last = max(by_seq, default=0)
+    problems: list[str] = []
+    for anchor in sorted(anchors, key=lambda a: (a.seq, a.where)):
+        held = by_seq.get(anchor.seq)
+        if held == anchor.record_hash:
+            continue
+        if anchor.seq > last:
+            problems.append(
+                f"{anchor.where} recorded head seq {anchor.seq}, but the log ends at seq {last}: "
+                "records were deleted from its end"
+            )
+        elif held is None:
+            problems.append(f"{anchor.where} recorded head seq {anchor.seq}: it is missing")
+        else:
+            problems.append(
+                f"{anchor.where} recorded head seq {anchor.seq} with another hash: "
+                "the record was rewritten"
+            )
     return problems

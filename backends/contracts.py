@@ -37,6 +37,15 @@ class NotFoundError(BackendError):
     """The model, version, job or record asked for does not exist."""
 
 
+class TrafficConflict(BackendError):
+    """A compare-and-set change was refused: the split is no longer the one the caller saw."""
+
+    def __init__(self, message: str, current: EndpointStatus | None = None) -> None:
+        """The reason, and the split the server holds now when it said."""
+        super().__init__(message)
+        self.current = current
+
+
 # --- registry ---------------------------------------------------------------
 
 
@@ -279,6 +288,7 @@ class EndpointStatus:
     healthy: bool
     url: str = ""
     live: bool = True
+    generation: int | None = None
 
 
 @runtime_checkable
@@ -300,6 +310,21 @@ class SupportsTrafficSplit(Protocol):
 
     def set_weights(self, model: str, weights: Mapping[str, int]) -> EndpointStatus:
         """Set integer percent weights summing to 100, atomically."""
+        ...
+
+
+@runtime_checkable
+class SupportsCompareAndSet(Protocol):
+    """A server that changes a split only while it is still the one the caller read."""
+
+    def set_weights_if(
+        self, model: str, weights: Mapping[str, int], expected: EndpointStatus
+    ) -> EndpointStatus:
+        """Set the split only while `expected` holds (generation, else weights); else conflict."""
+        ...
+
+    def rollback_if(self, model: str, to_version: str, expected: EndpointStatus) -> EndpointStatus:
+        """Route 100 % to `to_version` only while `expected` holds; else TrafficConflict."""
         ...
 
 

@@ -4,6 +4,10 @@ Without an admin token the client reads what V2 offers (model metadata and
 readiness); with one (argument, token file or $VIGIL_ADMIN_TOKEN) it also sets
 weights, rolls back, loads and unloads. Every call has a timeout; failures are
 BackendError with a reason, never a raw httpx error and never the token.
+
+Changes can be compare-and-set (`set_weights_if`: the body carries
+`if_generation`, and a 409 is a TrafficConflict), and each admin change
+carries the head of Vigil's audit log as the `Vigil-Audit-Head` header.
 """
 
 from __future__ import annotations
@@ -14,7 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from backends.contracts import BackendError, EndpointStatus, NotFoundError, VersionState
+from backends.audit_chain import HEAD_HEADER, announced_head
+from backends.contracts import (
+    BackendError,
+    EndpointStatus,
+    NotFoundError,
+    TrafficConflict,
+    VersionState,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -109,10 +120,17 @@ class KServeV2Serving:
                     f"{self.url}: no admin token (pass token/token_file or set ${ENV_TOKEN})"
                 )
             headers["Authorization"] = f"Bearer {self._token}"
+            head = announced_head()
+            if head is not None and method != "GET":
+                headers[HEAD_HEADER] = head
+        changing = admin and method != "GET"
         try:
             answer = self._http().request(method, path, json=body, headers=headers)
         except httpx.TimeoutException as error:
-            raise BackendError(f"{self.url}{path}: timed out after {self.timeout_s:g}s") from error
+            unknown = "; the change may still apply when it answers" if changing else ""
+            raise BackendError(
+                f"{self.url}{path}: no answer within {self.timeout_s:g} s{unknown}"
+            ) from error
         except httpx.HTTPError as error:
             raise BackendError(
                 f"{self.url}{path}: {type(error).__name__}: cannot reach server"
@@ -129,6 +147,8 @@ class KServeV2Serving:
             raise BackendError(f"{self.url}: admin API refused the token (401)")
         if answer.status_code == 404:
             raise NotFoundError(f"{self.url}{path}: {reason}")
+        if answer.status_code == 409 and isinstance(doc, dict) and "generation" in doc:
+            raise TrafficConflict(f"{self.url}{path}: {reason}", self._conflicting(doc))
         if answer.status_code in (400, 409):
             raise RefusedChange(f"{self.url}{path}: {reason}")
         raise BackendError(f"{self.url}{path}: HTTP {answer.status_code}: {reason}")
@@ -201,24 +221,58 @@ class KServeV2Serving:
             for v in doc.get("versions", [])
         )
         weights = {str(k): int(w) for k, w in (doc.get("weights") or {}).items() if int(w) > 0}
+        generation = doc.get("generation")
         return EndpointStatus(
             model=str(doc["model"]),
             versions=versions,
             weights=weights,
             healthy=bool(doc.get("ready")),
             url=self.url,
+            generation=generation if type(generation) is int else None,
         )
+
+    def _conflicting(self, doc: dict[str, Any]) -> EndpointStatus | None:
+        """The split a 409 names (generation and weights), as far as the answer holds it."""
+        try:
+            return self._from_admin({"model": "", **doc})
+        except (BackendError, TypeError, ValueError, AttributeError):
+            return None
 
     def set_weights(self, model: str, weights: Mapping[str, int]) -> EndpointStatus:
         """Set the split atomically; a bad split raises RefusedChange (a ValueError) saying why."""
-        body = {"weights": {str(k): v for k, v in weights.items()}}
-        _, doc = self._call("PUT", _path("admin", model, None, "traffic"), admin=True, body=body)
-        return self._from_admin(doc)
+        return self._change(model, "traffic", {"weights": {str(k): v for k, v in weights.items()}})
+
+    def set_weights_if(
+        self, model: str, weights: Mapping[str, int], expected: EndpointStatus
+    ) -> EndpointStatus:
+        """Set the split only while the server is at `expected`'s generation (else by value)."""
+        body: dict[str, Any] = {"weights": {str(k): v for k, v in weights.items()}}
+        if expected.generation is not None:
+            body["if_generation"] = expected.generation
+            return self._change(model, "traffic", body)
+        now = self.status(model)
+        if _nonzero(now.weights) != _nonzero(expected.weights):
+            raise TrafficConflict(
+                f"{self.url}: the split of {model} is no longer the one read", current=now
+            )
+        return self._change(model, "traffic", body)
 
     def rollback(self, model: str, to_version: str) -> EndpointStatus:
         """Route 100 % to `to_version`."""
-        body = {"to": to_version}
-        _, doc = self._call("POST", _path("admin", model, None, "rollback"), admin=True, body=body)
+        return self._change(model, "rollback", {"to": to_version}, method="POST")
+
+    def rollback_if(self, model: str, to_version: str, expected: EndpointStatus) -> EndpointStatus:
+        """Route 100 % to `to_version` only while the server is at `expected`'s generation."""
+        body: dict[str, Any] = {"to": to_version}
+        if expected.generation is not None:
+            body["if_generation"] = expected.generation
+        return self._change(model, "rollback", body, method="POST")
+
+    def _change(
+        self, model: str, action: str, body: dict[str, Any], method: str = "PUT"
+    ) -> EndpointStatus:
+        """One traffic change; the answer (the server's split after it) is the status."""
+        _, doc = self._call(method, _path("admin", model, None, action), admin=True, body=body)
         return self._from_admin(doc)
 
     def load(self, model: str, version: str) -> EndpointStatus:
@@ -240,6 +294,11 @@ def _path(root: str, model: str, version: str | None = None, action: str = "") -
     if version is not None:
         path += f"/versions/{quote(version, safe='')}"
     return f"{path}/{action}" if action else path
+
+
+def _nonzero(weights: Mapping[str, int]) -> dict[str, int]:
+    """The versions that take traffic."""
+    return {str(k): int(v) for k, v in weights.items() if int(v)}
 
 
 def _models_of(doc: Any) -> list[Any]:

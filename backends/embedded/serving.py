@@ -4,7 +4,12 @@ The split lives in the workspace database (local_serving reads it at start-up
 and persists admin changes through `store_traffic`). When `W/serving.json`
 names a server that answers its health check, calls go to it through the
 KServe V2 admin client; otherwise status shows the stored split with
-`live=False` and weight changes are stored to take effect at the next start.
+`live=False`.
+
+A change goes to the server whenever `W/serving.json` announces one: if that
+server cannot be reached the change fails and nothing is stored. Only a
+workspace with no announced server stores a change for the next start, and
+the status it returns says `live=False`.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +28,7 @@ from backends.contracts import (
     BackendError,
     EndpointStatus,
     Model,
+    TrafficConflict,
     VersionState,
 )
 from backends.embedded.db import Database, dumps, now_us, to_us
@@ -59,6 +65,11 @@ def validate_weights(weights: Mapping[str, int], known: list[str]) -> dict[str, 
 def describe(weights: Mapping[str, int]) -> str:
     """A split as `v1 90% / v2 10%`."""
     return " / ".join(f"{v} {w}%" for v, w in weights.items()) or "none"
+
+
+def _nonzero(weights: Mapping[str, int]) -> dict[str, int]:
+    """The versions that take traffic, for comparing splits."""
+    return {str(k): int(v) for k, v in weights.items() if int(v)}
 
 
 def _stored(conn: Connection, model: Model) -> dict[str, int]:
@@ -98,13 +109,28 @@ class ServingMixin:
             return _stored(conn, found)
 
     def store_traffic(
-        self, model: str, weights: Mapping[str, int], actor: str, *, at: datetime | None = None
+        self,
+        model: str,
+        weights: Mapping[str, int],
+        actor: str,
+        *,
+        at: datetime | None = None,
+        expected: Mapping[str, int] | None = None,
     ) -> None:
-        """Validate and store a split, recording a `traffic_change` timeline event if it changed."""
+        """Validate and store a split, recording a `traffic_change` timeline event if it changed.
+
+        With `expected`, store only while the stored split is still that one
+        (compare-and-set in the same transaction), else TrafficConflict.
+        """
         found = self.get_model(model)
         checked = validate_weights(weights, [v.version for v in found.versions])
         with self._db.write() as conn:
             before = _stored(conn, found)
+            if expected is not None and _nonzero(before) != _nonzero(expected):
+                raise TrafficConflict(
+                    f"the stored split of {model} is {describe(before)}, no longer "
+                    f"{describe(_nonzero(expected))}: someone changed it; nothing was stored"
+                )
             if before == checked:
                 return
             conn.execute(delete(TRAFFIC).where(TRAFFIC.c.model == model))
@@ -139,32 +165,58 @@ class ServingMixin:
         return self._offline(self.get_model(model))
 
     def set_weights(self, model: str, weights: Mapping[str, int]) -> EndpointStatus:
-        """Set the split on the live server, or store it for the next start."""
+        """Set the split on the announced server, or (none announced) store it for next start."""
         found = self.get_model(model)
         checked = validate_weights(weights, [v.version for v in found.versions])
-        live = self._live()
+        live = self._server_for_change("set the traffic split")
         if live is not None:
-            return live.set_weights(model, checked)
+            return self._on_server(lambda: live.set_weights(model, checked))
         self.store_traffic(model, checked, actor="vigil")
         return self._offline(found)
 
+    def set_weights_if(
+        self, model: str, weights: Mapping[str, int], expected: EndpointStatus
+    ) -> EndpointStatus:
+        """As set_weights, but only while the split is still `expected` (else TrafficConflict)."""
+        found = self.get_model(model)
+        checked = validate_weights(weights, [v.version for v in found.versions])
+        live = self._server_for_change("set the traffic split")
+        if live is not None:
+            return self._on_server(lambda: live.set_weights_if(model, checked, expected))
+        self.store_traffic(model, checked, actor="vigil", expected=expected.weights)
+        return self._offline(found)
+
     def rollback(self, model: str, to_version: str) -> EndpointStatus:
-        """Route 100 % to `to_version` (live, or stored for the next start)."""
+        """Route 100 % to `to_version` (on the announced server, else stored for the next start)."""
         found = self.get_model(model)
         validate_weights({to_version: 100}, [v.version for v in found.versions])
-        live = self._live()
+        live = self._server_for_change("roll back")
         if live is not None:
-            return live.rollback(model, to_version)
+            return self._on_server(lambda: live.rollback(model, to_version))
         self.store_traffic(model, {to_version: 100}, actor="vigil rollback")
+        return self._offline(found)
+
+    def rollback_if(self, model: str, to_version: str, expected: EndpointStatus) -> EndpointStatus:
+        """As rollback, but only while the split is still `expected` (else TrafficConflict)."""
+        found = self.get_model(model)
+        validate_weights({to_version: 100}, [v.version for v in found.versions])
+        live = self._server_for_change("roll back")
+        if live is not None:
+            return self._on_server(lambda: live.rollback_if(model, to_version, expected))
+        self.store_traffic(
+            model, {to_version: 100}, actor="vigil rollback", expected=expected.weights
+        )
         return self._offline(found)
 
     def load(self, model: str, version: str) -> EndpointStatus:
         """Load a version on the live server."""
-        return self._require_live("load").load(model, version)
+        live = self._require_live("load")
+        return self._on_server(lambda: live.load(model, version))
 
     def unload(self, model: str, version: str) -> EndpointStatus:
         """Unload a weightless version on the live server."""
-        return self._require_live("unload").unload(model, version)
+        live = self._require_live("unload")
+        return self._on_server(lambda: live.unload(model, version))
 
     def serving_info(self) -> dict[str, Any] | None:
         """The contents of W/serving.json, or None when no server has written one."""
@@ -191,13 +243,48 @@ class ServingMixin:
         )
 
     def _require_live(self, action: str) -> KServeV2Serving:
-        """The live server, or BackendError explaining that none runs."""
-        live = self._live()
+        """The announced server, or BackendError explaining that none runs."""
+        live = self._server_for_change(action)
         if live is None:
             raise BackendError(
                 f"cannot {action}: no server runs on workspace {self._root} (start `vigil serve`)"
             )
         return live
+
+    def _server_for_change(self, action: str) -> KServeV2Serving | None:
+        """The client of the announced server (uncached), or None when none is announced.
+
+        A server announced in serving.json whose process is gone is an error,
+        not "no server": the change must not silently go to the stored split.
+        """
+        from backends.processes import process_alive
+
+        info = self.serving_info()
+        if info is None:
+            return None
+        url = str(info["url"]).rstrip("/")
+        pid = info.get("pid")
+        if isinstance(pid, int) and not process_alive(pid):
+            raise BackendError(
+                f"cannot {action}: {self._root / 'serving.json'} announces a server at {url} "
+                f"(pid {pid}) that is no longer running; nothing was changed or stored. Start "
+                "it again (`vigil serve`), or delete serving.json to store the split for the "
+                "next start"
+            )
+        token_file = str(info["token_file"]) if info.get("token_file") else None
+        return self._client_for(url, token_file)
+
+    def _on_server(self, change: Callable[[], EndpointStatus]) -> EndpointStatus:
+        """Make a change on the announced server; failing to reach it is an error, never a store."""
+        try:
+            return change()
+        except BackendError as error:
+            if type(error) is not BackendError:
+                raise
+            raise BackendError(
+                f"the server announced in {self._root / 'serving.json'} did not take the change: "
+                f"{error}; nothing was stored for the next start"
+            ) from error
 
     def _live(self) -> KServeV2Serving | None:
         """A client for the running server, or None; the answer is cached for two seconds."""

@@ -1,28 +1,34 @@
-"""`vigil audit`: read the hash-chained audit log of the context, and verify the chain."""
+"""`vigil audit`: read the hash-chained audit log of the context, and verify it and its anchors."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console.cli.common import UsageError, emit_json, open_context
+
+if TYPE_CHECKING:
+    from console.config import Context
+
+ADMIN_LOG = "serving-admin.jsonl"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `vigil audit`."""
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     parser.add_argument(
-        "--verify", action="store_true", help="check the hash chain; exit 1 if it is broken"
+        "--verify",
+        action="store_true",
+        help="check the hash chain and the heads recorded outside it; exit 1 if broken",
     )
     parser.add_argument("--run", metavar="ID", help="only the records of one run")
     parser.add_argument("--since", type=int, default=0, metavar="SEQ", help="records after SEQ")
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the audit log (oldest first); with --verify, also check every link of the chain."""
-    from backends.audit_chain import verify
+    """Print the audit log (oldest first); with --verify, also check every link and anchor."""
     from backends.contracts import BackendError
     from backends.discovery import BackendUnavailable
     from console.config import ConfigError
@@ -35,13 +41,17 @@ def run(args: argparse.Namespace) -> int:
     except (BackendError, BackendUnavailable, ConfigError) as error:
         print(f"vigil audit: cannot read the audit log: {error}", file=sys.stderr)
         return 1
-    problems = verify(records) if args.verify else []
+    problems: list[str] = []
+    checked: list[str] = []
+    if args.verify:
+        problems, checked = _verify(context, records)
     shown = [r for r in records if r.seq > args.since and (not args.run or r.run_id == args.run)]
     if args.json:
         document: dict[str, Any] = {"context": context.name, "records": shown}
         if args.verify:
             document["verified"] = not problems
             document["problems"] = problems
+            document["checked"] = checked
         emit_json(document)
     else:
         for record in shown:
@@ -52,8 +62,37 @@ def run(args: argparse.Namespace) -> int:
                 for problem in problems:
                     print(f"  - {problem}")
             else:
-                print(f"audit chain intact: {len(records)} record(s) verified")
+                print("audit chain intact:")
+            for line in checked:
+                print(f"  {line}")
     return 1 if problems else 0
+
+
+def _verify(context: Context, records: list[Any]) -> tuple[list[str], list[str]]:
+    """Problems in the chain and against its anchors, and what exactly was checked."""
+    from backends.audit_chain import check_anchors, verify
+    from console.cli.runbook import state_dir
+    from runbooks.engine.audit import anchors
+
+    admin_log = context.workspace / ADMIN_LOG if context.workspace is not None else None
+    found = anchors(state_dir(context), admin_log)
+    problems = verify(records) + check_anchors(records, found.found) + found.unreadable
+    last = max((int(r.seq) for r in records), default=0)
+    newest = max((a.seq for a in found.found), default=0)
+    checked = [
+        f"{len(records)} record(s), seq 1..{last}: every hash and link",
+        f"against {len(found.found)} recorded head(s): {found.run_files} run state file(s) "
+        f"in {state_dir(context)}"
+        + (f", {found.admin_entries} change(s) in {admin_log}" if admin_log is not None else ""),
+    ]
+    if not found.found:
+        checked.append("no recorded head: deleting the newest records would not be detected")
+    elif last > newest:
+        checked.append(
+            f"records after seq {newest} (the newest recorded head) are not anchored yet: "
+            "deleting only those would not be detected"
+        )
+    return problems, checked
 
 
 def _line(record: Any) -> str:

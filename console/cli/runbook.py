@@ -84,6 +84,8 @@ def _act(args: argparse.Namespace, env: Environment) -> int:
         emit_json(_run_document(env, result))
     elif result.exit_code:
         print(f"run {result.run_id} {result.status}: {result.reason}", file=sys.stderr)
+    elif result.stored_only:
+        print(f"run {result.run_id} {result.status}: {result.reason}")
     else:
         print(f"run {result.run_id} {result.status}")
     return result.exit_code
@@ -98,6 +100,7 @@ def _run_document(env: Environment, result: Any) -> dict[str, Any]:
         "status": result.status,
         "reason": result.reason,
         "exit_code": result.exit_code,
+        "stored_only": result.stored_only,
     }
     try:
         state = load(env.state_dir, result.run_id)
@@ -348,18 +351,33 @@ def _show(args: argparse.Namespace, book: Runbook) -> int:
 
 
 def _plan(args: argparse.Namespace, runner: Any, book: Runbook) -> int:
-    """The dry run: each step and what it would change; nothing changes."""
+    """The dry run: each step and what it would change; exit 1 when a step cannot be planned."""
     lines = runner.plan(book, _params(args.param))
+    unplanned = [line.step for line in lines if not line.planned]
+    code = 1 if unplanned else 0
     if args.json:
-        emit_json({"runbook": book.name, "context": runner.env.context, "steps": lines})
-        return 0
+        emit_json(
+            {
+                "runbook": book.name,
+                "context": runner.env.context,
+                "steps": lines,
+                "planned": not unplanned,
+                "exit_code": code,
+            }
+        )
+        return code
     print(f"plan of {book.name} on {runner.env.context} (dry run: nothing changes)")
     for index, line in enumerate(lines, 1):
         mark = "*" if line.mutating else " "
         print(f" {mark}{index:>2}. [{line.step}] {line.text}")
     if runner.env.read_only and any(line.mutating for line in lines):
         print("note: this context is read-only; `run` would be refused")
-    return 0
+    if unplanned:
+        print(
+            f"vigil runbook plan: cannot plan {len(unplanned)} step(s): {', '.join(unplanned)}",
+            file=sys.stderr,
+        )
+    return code
 
 
 def _runs(args: argparse.Namespace, env: Environment) -> int:

@@ -33,6 +33,15 @@ def check(env: Environment, runbook: Runbook, steps: tuple[Step, ...]) -> None:
         )
 
 
+def check_step(env: Environment, step: Step) -> None:
+    """Refuse one step about to run (injected or not) that the context cannot allow."""
+    if env.read_only and step.mutating:
+        raise RunbookRefused(
+            f"context {env.context!r} is read-only: step {step.name} ({step.type}) would change "
+            "the live system; it was not run"
+        )
+
+
 def confirm_start(env: Environment, runbook: Runbook, model: str, verb: str = "run") -> None:
     """Ask for the confirmation the risk level sets; a No refuses the whole run."""
     if runbook.risk == "low" or env.assume_yes:

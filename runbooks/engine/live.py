@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runbooks.engine.environment import Environment
+
+if TYPE_CHECKING:
+    from backends.contracts import EndpointStatus
 
 PREVIOUS = "previous-"
 
@@ -16,8 +19,50 @@ class StepFailed(Exception):
 
 def weights(env: Environment, model: str) -> dict[str, int]:
     """The live traffic split of a model, version → percent."""
-    status = env.get("serving").status(model)
+    return split_of(split(env, model))
+
+
+def split(env: Environment, model: str) -> EndpointStatus:
+    """The served model as the backend reports it now: split, generation, live or stored."""
+    status: EndpointStatus = env.get("serving").status(model)
+    return status
+
+
+def split_of(status: EndpointStatus) -> dict[str, int]:
+    """The split of a status, version → percent."""
     return {str(k): int(v) for k, v in status.weights.items()}
+
+
+def remembered(model: str, saved: Mapping[str, Any]) -> EndpointStatus:
+    """A split this run recorded (`{"weights", "generation"}`) as a status to compare against."""
+    from backends.contracts import EndpointStatus
+
+    generation = saved.get("generation")
+    return EndpointStatus(
+        model,
+        (),
+        {str(k): int(v) for k, v in dict(saved.get("weights") or {}).items()},
+        True,
+        generation=generation if type(generation) is int else None,
+    )
+
+
+def record_of(status: EndpointStatus) -> dict[str, Any]:
+    """What a run keeps of a split it left: the weights that take traffic and the generation."""
+    return {"weights": nonzero(status.weights), "generation": status.generation}
+
+
+def same_split(now: EndpointStatus, then: EndpointStatus) -> bool:
+    """Whether the split is still the one seen then: same generation, else same weights."""
+    if now.generation is not None and then.generation is not None:
+        return now.generation == then.generation
+    return nonzero(now.weights) == nonzero(then.weights)
+
+
+def describe(status: EndpointStatus) -> str:
+    """`v1:95% v2:5% (generation 7)`."""
+    generation = f" (generation {status.generation})" if status.generation is not None else ""
+    return show(status.weights) + generation
 
 
 def aliases(env: Environment, model: str) -> dict[str, str]:
@@ -88,17 +133,40 @@ def show(split: Mapping[str, int]) -> str:
     return shown or "none"
 
 
-def apply_weights(env: Environment, model: str, target: Mapping[str, int]) -> dict[str, int]:
-    """Set the split and read it back; fails when the live split is not the one asked for."""
-    from backends.contracts import SupportsTrafficSplit
+def apply_weights(
+    env: Environment, model: str, target: Mapping[str, int], expected: EndpointStatus
+) -> EndpointStatus:
+    """Set the split only while it is still `expected`; the server's answer says what holds."""
+    from backends.contracts import SupportsCompareAndSet, SupportsTrafficSplit, TrafficConflict
 
     serving = env.get("serving")
     if not isinstance(serving, SupportsTrafficSplit):
         raise StepFailed("the serving backend of this context cannot set traffic weights")
     if sum(int(v) for v in target.values()) != 100:
         raise StepFailed(f"weights must sum to 100, not {sum(int(v) for v in target.values())}")
-    serving.set_weights(model, complete(weights(env, model), target))
-    after = weights(env, model)
-    if nonzero(after) != nonzero(target):
-        raise StepFailed(f"asked for {show(target)} but the live split is {show(after)}")
+    wanted = complete(expected.weights, target)
+    try:
+        if isinstance(serving, SupportsCompareAndSet):
+            after = serving.set_weights_if(model, wanted, expected)
+        else:
+            now = split(env, model)
+            if not same_split(now, expected):
+                raise TrafficConflict("the split changed since it was read", now)
+            after = serving.set_weights(model, wanted)
+    except TrafficConflict as conflict:
+        raise StepFailed(conflict_message(model, expected, conflict)) from None
+    if nonzero(after.weights) != nonzero(target):
+        raise StepFailed(f"asked for {show(target)} but the server holds {show(after.weights)}")
     return after
+
+
+def conflict_message(model: str, expected: EndpointStatus, conflict: Exception) -> str:
+    """Why a compare-and-set change was refused, with the split that holds now."""
+    from backends.contracts import TrafficConflict
+
+    current = conflict.current if isinstance(conflict, TrafficConflict) else None
+    now = f"is now {describe(current)}" if current is not None else "changed"
+    return (
+        f"{model}: the split {now}, not {describe(expected)} as this run last saw it: "
+        f"someone else changed it, so nothing was changed ({conflict})"
+    )

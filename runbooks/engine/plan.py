@@ -23,6 +23,7 @@ class PlanLine:
     type: str
     text: str
     mutating: bool
+    planned: bool = True
 
 
 def plan(env: Environment, runbook: Runbook, params: Mapping[str, Any]) -> list[PlanLine]:
@@ -36,14 +37,15 @@ def plan(env: Environment, runbook: Runbook, params: Mapping[str, Any]) -> list[
     for step in runbook.steps:
         fields = _lenient(dict(step.fields), values)
         model = str(fields.get("model") or params.get("model") or "")
+        planned = True
         try:
             if model and model not in sim and step.type in _TRAFFIC:
                 sim[model] = live.weights(env, model)
                 start["weights"][model] = dict(sim[model])
             text = _describe(env, step, fields, model, sim, start)
         except (BackendError, StepFailed, ValueError, KeyError, TypeError) as error:
-            text = f"cannot plan: {error}"
-        lines.append(PlanLine(step.name, step.type, text, step.mutating))
+            text, planned = f"cannot plan: {error}", False
+        lines.append(PlanLine(step.name, step.type, text, step.mutating, planned))
     return lines
 
 
@@ -63,6 +65,15 @@ def _describe(
     if kind == "set_weights":
         target = _planned_weights(env, model, fields["weights"], start)
         before = sim[model]
+        rollout = fields.get("rollout")
+        if rollout is not None:
+            version = _maybe_version(env, model, rollout)
+            has, gets = before.get(version, 0), target.get(version, 0)
+            if has >= gets:
+                return (
+                    f"{model}: skipped: v{version} already takes {has}% (this step gives it "
+                    f"{gets}%); weights stay {live.show(before)}"
+                )
         sim[model] = live.complete(before, target)
         return f"{model}: weights {live.show(before)} → {live.show(sim[model])}"
     if kind == "rollback":
@@ -88,6 +99,8 @@ def _describe(
         return text
     if kind in ("load", "unload"):
         version = _maybe_version(env, model, fields["version"])
+        if kind == "load" and _is_loaded(env, model, version):
+            return f"{model}: v{version} is already loaded (ready); nothing to do"
         return f"{model}: {kind} v{version}"
     if kind == "wait":
         return f"wait {parse_duration(fields['duration']):g} s"
@@ -110,6 +123,12 @@ def _describe(
     if kind == "annotate":
         return f"note on the timeline: {fields['message']}"
     return f"notify ({fields.get('channel', 'stdout')}): {fields['message']}"
+
+
+def _is_loaded(env: Environment, model: str, version: str) -> bool:
+    """Whether the server already holds `version` ready."""
+    states = env.get("serving").status(model).versions
+    return any(str(v.version) == version and v.state == "ready" for v in states)
 
 
 def _describe_check(env: Environment, model: str, fields: dict[str, Any]) -> str:

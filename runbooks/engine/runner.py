@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from backends.audit_chain import announce_head, head_of
+from backends.contracts import BackendError
 from backends.processes import process_alive
 from runbooks.engine import audit, gate, live
 from runbooks.engine import state as store
 from runbooks.engine.actions import ACTIONS, Outcome, StepCall
 from runbooks.engine.environment import Environment, ParameterError, RunbookRefused
 from runbooks.engine.live import StepFailed
+from runbooks.engine.lock import ModelLock
 from runbooks.engine.plan import PlanLine, plan
 from runbooks.engine.state import RunState, StepRecord
 from runbooks.spec.loader import coerce, load_runbook_text
@@ -21,16 +24,18 @@ from runbooks.spec.model import Runbook, Step
 from runbooks.spec.templating import TemplateError, substitute
 
 RESUMABLE = ("running", "interrupted", "paused")
+STEP_STATUS = {"ok": "done", "finish": "done", "stored": "done"}
 
 
 @dataclass(frozen=True)
 class RunResult:
-    """How a run ended: its id, status, the reason, and the exit code for the CLI."""
+    """How a run ended: its id, status, the reason, the exit code, and if nothing was live."""
 
     run_id: str
     status: str
     reason: str
     exit_code: int
+    stored_only: bool = False
 
 
 class Runner:
@@ -95,28 +100,32 @@ class Runner:
             created_at=store.now_iso(),
             steps=[StepRecord(s.name, s.type) for s in runbook.steps],
         )
-        refused = self._gate(runbook, state, model, "run")
-        if refused is not None:
-            return refused
-        busy = self._busy(model)
+        lock = ModelLock(self.env.state_dir, model)
+        busy = lock.acquire(self._holder(state))
         if busy:
-            self._audit(
-                state, "gate", "run", params, {}, {}, f"refused: {busy}", time.perf_counter()
-            )
-            state.status, state.reason = "refused", busy
+            return self._refuse(state, "run", busy, save=True)
+        try:
+            refused = self._gate(runbook, state, model, "run")
+            if refused is not None:
+                return refused
+            state.snapshot = self._snapshot(runbook, params)
             store.save(self.env.state_dir, state)
-            return RunResult(state.run_id, "refused", busy, 1)
-        state.snapshot = self._snapshot(runbook, params)
-        store.save(self.env.state_dir, state)
-        self.env.out(f"run {state.run_id}: {runbook.name} on {self.env.context}")
-        return self._continue(runbook, state)
+            self.env.out(f"run {state.run_id}: {runbook.name} on {self.env.context}")
+            return self._continue(runbook, state)
+        finally:
+            lock.release()
 
     def resume(self, run_id: str) -> RunResult:
         """Continue an interrupted or paused run from the first step not done."""
         state = self._load(run_id)
         if state.status not in RESUMABLE:
-            raise ParameterError(f"run {run_id} is {state.status}; only an unfinished run resumes")
-        self._not_running_elsewhere(state)
+            reason = f"run {run_id} is {state.status}; only an unfinished run resumes"
+            self._refuse(state, "resume", reason)
+            raise ParameterError(reason)
+        return self._locked(state, "resume", self._resume)
+
+    def _resume(self, state: RunState) -> RunResult:
+        """The body of resume, once the run's model lock is held."""
         runbook = load_runbook_text(state.text, state.source)
         model = str(state.params.get("model", ""))
         refused = self._gate(runbook, state, model, "resume", save=False)
@@ -132,18 +141,23 @@ class Runner:
         store.save(self.env.state_dir, state)
         failed = next((r for r in state.steps if r.status == "failed"), None)
         if failed is not None:
-            self.env.out(f"resuming {run_id}: finishing the failure steps")
+            self.env.out(f"resuming {state.run_id}: finishing the failure steps")
             return self._fail(runbook, state, f"step {failed.name} failed: {failed.message}")
         done = sum(r.status == "done" for r in state.steps)
-        self.env.out(f"resuming {run_id} at step {done + 1}/{len(state.steps)}")
+        self.env.out(f"resuming {state.run_id} at step {done + 1}/{len(state.steps)}")
         return self._continue(runbook, state)
 
     def revert(self, run_id: str) -> RunResult:
-        """Put the weights and aliases back as they were before the run, and say what differs."""
+        """Undo this run's own changes (weights, aliases) where nobody changed them since."""
         state = self._load(run_id)
         if state.status == "refused" or not state.snapshot:
-            raise ParameterError(f"run {run_id} was {state.status} before it changed anything")
-        self._not_running_elsewhere(state)
+            reason = f"run {run_id} was {state.status} before it changed anything"
+            self._refuse(state, "revert", reason)
+            raise ParameterError(reason)
+        return self._locked(state, "revert", self._revert)
+
+    def _revert(self, state: RunState) -> RunResult:
+        """The body of revert, once the run's model lock is held."""
         runbook = load_runbook_text(state.text, state.source)
         revert_step = Step("revert", "set_weights", {"weights": "start"})
         undo = Runbook(
@@ -160,32 +174,89 @@ class Runner:
         if refused is not None:
             return refused
         started = time.perf_counter()
-        before: dict[str, Any] = {}
-        after: dict[str, Any] = {}
-        problems: list[str] = []
-        for model, saved in state.snapshot.get("weights", {}).items():
-            try:
-                before[model] = live.weights(self.env, model)
-                if live.nonzero(before[model]) != live.nonzero(saved):
-                    live.apply_weights(self.env, model, saved)
-                after[model] = live.weights(self.env, model)
-            except Exception as error:
-                problems.append(f"{model} weights: {error}")
-        problems += self._restore_aliases(state)
+        before: dict[str, Any] = {"weights": {}, "aliases": {}}
+        after: dict[str, Any] = {"weights": {}, "aliases": {}}
+        problems = self._revert_weights(state, before["weights"], after["weights"])
+        problems += self._restore_aliases(state, before["aliases"], after["aliases"])
         state.divergence = self._divergence(state)
         outcome = "reverted" if not problems and not state.divergence else "revert incomplete"
-        self._audit(state, "revert", "revert", {}, before, after, outcome, started)
+        if problems:
+            outcome += ": " + "; ".join(problems)
         state.status = "reverted" if outcome == "reverted" else state.status
         state.reason = "; ".join(problems + state.divergence) or "reverted to the state before"
         store.save(self.env.state_dir, state)
-        for model in after:
-            self.env.out(f"{model}: weights {live.show(before[model])} → {live.show(after[model])}")
+        self._audit(state, "revert", "revert", {}, before, after, outcome, started)
+        for model in after["weights"]:
+            self.env.out(
+                f"{model}: weights {live.show(before['weights'][model])} → "
+                f"{live.show(after['weights'][model])}"
+            )
         self._report_divergence(state)
         return RunResult(
             state.run_id, state.status, state.reason, 0 if outcome == "reverted" else 1
         )
 
+    def _revert_weights(
+        self, state: RunState, before: dict[str, Any], after: dict[str, Any]
+    ) -> list[str]:
+        """Put back each split this run changed, compare-and-set against what the run left."""
+        problems: list[str] = []
+        for model, saved in state.snapshot.get("weights", {}).items():
+            left = state.changed.get("weights", {}).get(model)
+            if not isinstance(left, dict):
+                continue
+            mine = live.remembered(model, left)
+            try:
+                now = live.split(self.env, model)
+                before[model] = live.nonzero(now.weights)
+                if not live.same_split(now, mine):
+                    raise StepFailed(
+                        f"the split is now {live.describe(now)}, not {live.describe(mine)} as "
+                        "this run left it: someone else changed it since; left as it is"
+                    )
+                if live.nonzero(now.weights) != live.nonzero(saved):
+                    now = live.apply_weights(self.env, model, saved, mine)
+                    state.remember({"weights": {model: live.record_of(now)}})
+                after[model] = live.nonzero(now.weights)
+            except (StepFailed, BackendError) as error:
+                problems.append(f"{model} weights not reverted: {error}")
+        return problems
+
     # --- internals ------------------------------------------------------------
+
+    def _locked(
+        self, state: RunState, verb: str, body: Callable[[RunState], RunResult]
+    ) -> RunResult:
+        """Run `body` holding the model's lock; refuse (audited) while another run holds it."""
+        running = self._running_elsewhere(state)
+        if running:
+            return self._refuse(state, verb, running)
+        lock = ModelLock(self.env.state_dir, str(state.params.get("model", "")))
+        busy = lock.acquire(self._holder(state))
+        if busy:
+            return self._refuse(state, verb, busy)
+        try:
+            return body(state)
+        finally:
+            lock.release()
+
+    def _holder(self, state: RunState) -> dict[str, object]:
+        """Who holds a model lock: written into the lock file for the refusal of the next run."""
+        return {
+            "run_id": state.run_id,
+            "runbook": state.runbook,
+            "pid": os.getpid(),
+            "host": self.env.host,
+            "user": self.env.user,
+        }
+
+    def _refuse(self, state: RunState, verb: str, reason: str, save: bool = False) -> RunResult:
+        """Audit a refusal (the only record of the attempt) and, for a new run, persist it."""
+        self._audit(state, "gate", verb, state.params, {}, {}, f"refused: {reason}", 0.0)
+        if save:
+            state.status, state.reason = "refused", reason
+            store.save(self.env.state_dir, state)
+        return RunResult(state.run_id, "refused", reason, 1)
 
     def _gate(
         self, runbook: Runbook, state: RunState, model: str, verb: str, save: bool = True
@@ -245,6 +316,7 @@ class Runner:
         }
         fields: dict[str, Any] = {}
         try:
+            gate.check_step(self.env, step)
             fields = substitute(dict(step.fields), values)
             model = str(fields.get("model") or state.params.get("model") or "")
             call = StepCall(
@@ -256,8 +328,11 @@ class Runner:
                 fields,
                 state.snapshot,
                 record.started_at,
+                state.changed,
             )
             outcome = ACTIONS[step.type](call)
+        except RunbookRefused as refusal:
+            outcome = Outcome("refused", str(refusal))
         except KeyboardInterrupt:
             record.status = "interrupted"
             state.status = "interrupted"
@@ -267,30 +342,38 @@ class Runner:
             raise
         except (StepFailed, TemplateError, BackendError, ValueError, KeyError, TypeError) as error:
             outcome = Outcome("failed", str(error) or type(error).__name__)
+        state.remember(outcome.changed)
+        if outcome.status == "stored":
+            state.stored_only = True
         record.duration_s = time.perf_counter() - started
-        record.status = {"ok": "done", "finish": "done"}.get(outcome.status, outcome.status)
+        record.status = STEP_STATUS.get(outcome.status, outcome.status)
         record.before, record.after = outcome.before, outcome.after
         record.message, record.outputs = outcome.message, outcome.outputs
         store.save(self.env.state_dir, state)
+        said = outcome.status
+        if outcome.status in ("failed", "refused"):
+            said = f"{outcome.status}: {outcome.message}"
+        elif outcome.status == "stored":
+            said = "stored, not live"
         self._audit(
-            state,
-            step.name,
-            step.type,
-            fields,
-            outcome.before,
-            outcome.after,
-            outcome.status if outcome.status != "failed" else f"failed: {outcome.message}",
-            started,
+            state, step.name, step.type, fields, outcome.before, outcome.after, said, started
         )
-        self.env.out(f"    {outcome.status}: {outcome.message}")
+        shown = {"stored": "stored (not live)"}.get(outcome.status, outcome.status)
+        self.env.out(f"    {shown}: {outcome.message}")
+        if outcome.status == "refused":
+            outcome = Outcome("failed", f"refused by the gate: {outcome.message}")
         return outcome
 
     def _fail(self, runbook: Runbook, state: RunState, reason: str) -> RunResult:
         """Run the on_failure steps (by default: weights back as before), then report drift."""
         self.env.out(f"ABORT: {reason}")
         steps = runbook.on_failure
-        if not steps and state.snapshot.get("weights"):
-            steps = (Step("restore-weights", "set_weights", {"weights": "start"}),)
+        if not steps:
+            steps = tuple(
+                Step("restore-weights", "set_weights", {"weights": "start", "model": model})
+                for model in state.changed.get("weights", {})
+                if model in state.snapshot.get("weights", {})
+            )
         if [r.name for r in state.failure_steps] != [s.name for s in steps]:
             state.failure_steps = [StepRecord(s.name, s.type) for s in steps]
         for step, record in zip(steps, state.failure_steps, strict=True):
@@ -303,12 +386,14 @@ class Runner:
 
     def _end(self, state: RunState, status: str, reason: str, code: int) -> RunResult:
         """Persist and audit the end of the run."""
+        if state.stored_only:
+            reason += "; nothing live changed: the split was only stored for the next server start"
         state.status = status
         state.reason = reason
         store.save(self.env.state_dir, state)
         self._audit(state, "end", "run", {}, {}, {}, status, time.perf_counter())
         self.env.out(f"{status}: {reason}")
-        return RunResult(state.run_id, status, reason, code)
+        return RunResult(state.run_id, status, reason, code, state.stored_only)
 
     def _snapshot(self, runbook: Runbook, params: Mapping[str, Any]) -> dict[str, Any]:
         """The weights and aliases of every model the runbook touches, before it starts."""
@@ -363,22 +448,35 @@ class Runner:
                 found.append(f"retraining job {record.outputs['job_id']} ran; it is not undone")
         return found
 
-    def _restore_aliases(self, state: RunState) -> list[str]:
-        """Move aliases back to where they were before the run."""
+    def _restore_aliases(
+        self, state: RunState, before: dict[str, Any], after: dict[str, Any]
+    ) -> list[str]:
+        """Move back the aliases this run moved, where they still point where it put them."""
         from backends.contracts import SupportsRegister
 
         problems: list[str] = []
         registry = self.env.get("registry")
-        for model, saved in state.snapshot.get("aliases", {}).items():
+        for model, moved in state.changed.get("aliases", {}).items():
+            saved = state.snapshot.get("aliases", {}).get(model, {})
             try:
                 now = live.aliases(self.env, model)
-                for alias, version in saved.items():
-                    if now.get(alias) != version:
-                        if not isinstance(registry, SupportsRegister):
-                            raise StepFailed("the registry cannot move aliases")
-                        registry.set_alias(model, alias, version)
-                        self.env.out(f"{model}: alias {alias} {now.get(alias)} → {version}")
-            except Exception as error:
+                for alias, put in moved.items():
+                    was = saved.get(alias)
+                    if was is None or now.get(alias) == was:
+                        continue
+                    if now.get(alias) != put:
+                        problems.append(
+                            f"{model}: alias {alias} is now {now.get(alias)}, not {put} as this "
+                            "run left it: someone else moved it since; left as it is"
+                        )
+                        continue
+                    if not isinstance(registry, SupportsRegister):
+                        raise StepFailed("the registry cannot move aliases")
+                    registry.set_alias(model, alias, was)
+                    before.setdefault(model, {})[alias] = put
+                    after.setdefault(model, {})[alias] = was
+                    self.env.out(f"{model}: alias {alias} {put} → {was}")
+            except (StepFailed, BackendError) as error:
                 problems.append(f"{model} aliases: {error}")
         return problems
 
@@ -404,7 +502,7 @@ class Runner:
         from backends.contracts import BackendError
 
         try:
-            audit.record(
+            written = audit.record(
                 self.env,
                 runbook=state.runbook,
                 run_id=state.run_id,
@@ -419,6 +517,10 @@ class Runner:
         except (BackendError, ValueError) as error:
             self.env.out(f"WARNING: audit record for {step} not written: {error}")
             return False
+        state.audit_head = head_of(written)
+        announce_head(state.audit_head)
+        if (self.env.state_dir / f"{state.run_id}.json").exists():
+            store.save(self.env.state_dir, state)
         return True
 
     def _load(self, run_id: str) -> RunState:
@@ -430,25 +532,10 @@ class Runner:
                 f"no readable run {run_id!r} in {self.env.state_dir}: {error}"
             ) from None
 
-    def _busy(self, model: str) -> str:
-        """Why a new run must wait: another live run on this host is changing the same model."""
-        for other in store.list_runs(self.env.state_dir):
-            if (
-                other.status == "running"
-                and other.host == self.env.host
-                and other.pid != os.getpid()
-                and process_alive(other.pid)
-                and str(other.params.get("model", "")) == model
-            ):
-                return (
-                    f"run {other.run_id} ({other.runbook}, pid {other.pid}) is changing "
-                    f"{model or 'this context'} right now; wait for it or stop it first"
-                )
-        return ""
-
-    def _not_running_elsewhere(self, state: RunState) -> None:
-        """Refuse to touch a run whose process is still alive."""
+    def _running_elsewhere(self, state: RunState) -> str:
+        """Why a run may not be touched: its own process is still alive ("" when it is not)."""
         if (
             state.status == "running" and state.host == self.env.host and process_alive(state.pid)
         ) and state.pid != os.getpid():
-            raise RunbookRefused(f"run {state.run_id} is still running (pid {state.pid})")
+            return f"run {state.run_id} is still running (pid {state.pid})"
+        return ""

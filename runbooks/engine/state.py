@@ -49,14 +49,28 @@ class RunState:
     steps: list[StepRecord] = field(default_factory=list)
     failure_steps: list[StepRecord] = field(default_factory=list)
     divergence: list[str] = field(default_factory=list)
+    changed: dict[str, Any] = field(default_factory=dict)
+    stored_only: bool = False
+    audit_head: str = ""
 
     def outputs(self) -> dict[str, Any]:
-        """`steps.<name>.<key>` values from every finished step, for templating."""
+        """`steps.<name>.<key>` values (and each step's `status`), for templating."""
         values: dict[str, Any] = {}
         for record in self.steps + self.failure_steps:
+            values[f"steps.{record.name}.status"] = record.status
             for key, value in record.outputs.items():
                 values[f"steps.{record.name}.{key}"] = value
         return values
+
+    def remember(self, changed: dict[str, dict[str, Any]]) -> None:
+        """Keep what a step changed (splits and alias moves), the latest per model."""
+        for kind, per_model in changed.items():
+            for model, value in per_model.items():
+                mine = self.changed.setdefault(kind, {})
+                if kind == "aliases":
+                    mine.setdefault(model, {}).update(value)
+                else:
+                    mine[model] = value
 
 
 def new_run_id(runbook: str) -> str:
@@ -99,4 +113,3 @@ def list_runs(state_dir: Path) -> list[RunState]:
         except (OSError, ValueError, TypeError):
             continue
     return runs
-    return True

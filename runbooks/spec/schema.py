@@ -20,7 +20,7 @@ STEP_FIELDS: Mapping[str, Mapping[str, Field]] = {
         "message": ("str", False),
     },
     "confirm": {"message": ("str", True), "require": ("choice:yes|name", False)},
-    "set_weights": {"weights": ("weights", True)},
+    "set_weights": {"weights": ("weights", True), "rollout": ("str", False)},
     "rollback": {"to": ("str", False), "tier": ("choice:immediate|rapid|delayed", False)},
     "promote": {
         "version": ("str", True),

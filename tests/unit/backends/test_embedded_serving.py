@@ -88,14 +88,26 @@ def _closed_port() -> int:
 
 def test_without_a_server_the_stored_split_is_shown_not_live(backend, tmp_path: Path) -> None:
     assert backend.stored_traffic("fraud") == {"1": 100}
-    (tmp_path / "serving.json").write_text(
-        json.dumps({"url": f"http://127.0.0.1:{_closed_port()}"})
-    )
     status = backend.status("fraud")
     assert (status.live, status.healthy, dict(status.weights)) == (False, False, {"1": 100})
     assert {v.state for v in status.versions} == {"unloaded"}
     with pytest.raises(BackendError, match="no server runs"):
         backend.load("fraud", "2")
+
+
+def test_an_announced_server_that_is_down_reads_as_stored_but_refuses_changes(
+    backend, tmp_path: Path
+) -> None:
+    (tmp_path / "serving.json").write_text(
+        json.dumps({"url": f"http://127.0.0.1:{_closed_port()}"})
+    )
+    status = backend.status("fraud")
+    assert (status.live, dict(status.weights)) == (False, {"1": 100})
+    with pytest.raises(BackendError, match="did not take the change"):
+        backend.set_weights("fraud", {"1": 50, "2": 50})
+    with pytest.raises(BackendError, match="did not take the change"):
+        backend.load("fraud", "2")
+    assert backend.stored_traffic("fraud") == {"1": 100}
 
 
 def test_a_live_server_gets_the_calls(backend, tmp_path: Path, health_server, monkeypatch) -> None:

@@ -79,7 +79,12 @@ def test_run_with_yes_changes_traffic_and_is_audited(workspace: Path, capsys) ->
     document = json.loads(capsys.readouterr().out)
     assert document["verified"] is True
     steps = [(r["step"], r["outcome"]) for r in document["records"]]
-    assert steps == [("gate", "allowed"), ("set", "ok"), ("note", "ok"), ("end", "succeeded")]
+    assert steps == [
+        ("gate", "allowed"),
+        ("set", "stored, not live"),
+        ("note", "ok"),
+        ("end", "succeeded"),
+    ]
     assert document["records"][1]["after"] == {"weights": {"1": 90, "2": 10}}
 
 

@@ -271,25 +271,19 @@ def test_unknown_or_missing_parameters_are_rejected(tmp_path: Path) -> None:
 
 def test_a_second_run_on_the_same_model_waits_for_the_first(tmp_path: Path) -> None:
     import subprocess
-
-    from runbooks.engine import state as store
+    import sys
 
     system = FakeSystem(weights={"1": 50, "2": 50})
     env, _ = environment(system, tmp_path)
-    other = subprocess.Popen(["sleep", "30"])
+    holder = (
+        "import sys, time; from pathlib import Path; from runbooks.engine.lock import ModelLock; "
+        f"lock = ModelLock(Path({str(tmp_path)!r}), {MODEL!r}); "
+        "assert lock.acquire({'run_id': 'other-run', 'runbook': 'canary', 'pid': 1, "
+        "'host': 'h'}) == ''; print('locked', flush=True); time.sleep(30)"
+    )
+    other = subprocess.Popen([sys.executable, "-c", holder], stdout=subprocess.PIPE, text=True)
     try:
-        running = store.RunState(
-            run_id="other-run",
-            runbook="canary",
-            source="",
-            text="",
-            context="staging",
-            params={"model": MODEL},
-            user="someone",
-            host=env.host,
-            pid=other.pid,
-        )
-        store.save(tmp_path, running)
+        assert other.stdout is not None and other.stdout.readline().strip() == "locked"
         result = Runner(env).run(book("rollback"), {"model": MODEL})
         assert result.status == "refused" and "other-run" in result.reason
         assert system.calls == [] and system.weights == {"1": 50, "2": 50}
