@@ -1,28 +1,41 @@
 """Analysis inputs gathered through a context's backends, and the analyses run on them.
 
-Duck-typed on the contracts of `backends/contracts.py` (registry, features,
-inference_log, metrics, incidents): nothing here imports a backend, so the
-CLI and the TUI share it and tests can pass any object with those methods.
-Backend errors propagate to the caller, which decides how to show them.
+Typed on the contracts of `backends/contracts.py` through `Sources` and `AnalysisContext`
+(registry, features, inference_log, metrics, incidents): nothing here imports
+a backend, so the CLI and the TUI share it and tests can pass any object with
+those methods. Backend errors propagate to the caller, which decides how to
+show them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from backends.contracts import AuditRecord, Model, Series
+from console.analysis.context import AnalysisContext, Sources
 from console.analysis.correlation import LagCorrelation, lagged_correlation
-from console.analysis.drift import REFERENCE_CACHE, DriftTable, drift_table, fit_reference
+from console.analysis.drift import DriftTable, drift_against, drift_table, reference_fit
 from console.analysis.drift.psi import DEFAULT_EPSILON
 from console.analysis.drift.reference import DEFAULT_BINS, FeatureFit, bin_codes
+from console.analysis.drift.segments import (
+    SegmentDriftTable,
+    SliceSpec,
+    as_predicates,
+    segment_drift_table,
+    slice_mask,
+    slice_names,
+)
 from console.analysis.inputs import InputError
 from console.analysis.latency import LatencyBudget, budget_from_percentiles, latency_budget
+from console.analysis.samples import DEFAULT_MIN_SAMPLES
+from console.analysis.slices.metrics import Predicate
 from console.analysis.timeline import (
     Event,
     Timeline,
@@ -39,17 +52,7 @@ STAGE_SUFFIX = "_ms"
 MAX_POINTS = 400
 
 
-@dataclass(frozen=True)
-class SeriesPoints:
-    """A derived time series (epoch seconds), shaped like a MetricStore series."""
-
-    name: str
-    labels: dict[str, str]
-    timestamps: np.ndarray
-    values: np.ndarray
-
-
-def pick_model(context: Any, name: str | None) -> Any:
+def pick_model(context: Sources, name: str | None) -> Model:
     """The model asked for, the context's default, or the only model; else an InputError."""
     chosen = name or getattr(context, "default_model", None)
     if chosen:
@@ -61,7 +64,7 @@ def pick_model(context: Any, name: str | None) -> Any:
     raise InputError(f"several models, pass --model (known: {names})")
 
 
-def serving_version(model: Any) -> str | None:
+def serving_version(model: Model) -> str | None:
     """The champion's version, or the newest version when no alias says."""
     champion = model.alias("champion")
     if champion is not None:
@@ -71,20 +74,39 @@ def serving_version(model: Any) -> str | None:
     return str(max(model.versions, key=lambda v: v.created_at).version)
 
 
-def last_logged(context: Any, model: str) -> datetime | None:
+def last_logged(context: Sources, model: str) -> datetime | None:
     """The last timestamp in the inference log for `model`."""
     span = context.inference_log.time_range(model)
     return span[1] if span else None
 
 
-def feature_kinds(model: Any) -> dict[str, str]:
+def feature_kinds(model: Model) -> dict[str, str]:
     """Feature name → numeric / categorical, from the registry's feature specs."""
     return {spec.name: spec.kind for spec in model.features}
 
 
+def _feature_names(model: Model, columns: Sequence[str] | None) -> list[str]:
+    """The features asked for (default: all the model declares); unknown names are an error."""
+    kinds = feature_kinds(model)
+    names = list(columns or kinds)
+    if not names:
+        raise InputError(f"model {model.name} declares no features; pass --columns")
+    unknown = [c for c in names if kinds and c not in kinds]
+    if unknown:
+        raise InputError(f"unknown feature(s) {', '.join(unknown)} (known: {', '.join(kinds)})")
+    return names
+
+
+def _inside(frame: pd.DataFrame, predicates: Sequence[Predicate], where: str) -> pd.DataFrame:
+    """The rows of `frame` inside the slice (all of them without predicates)."""
+    if not predicates:
+        return frame
+    return frame.loc[slice_mask(frame, predicates, where)]
+
+
 def model_drift(
-    context: Any,
-    model: Any,
+    context: AnalysisContext,
+    model: Model,
     start: datetime,
     end: datetime,
     *,
@@ -95,43 +117,99 @@ def model_drift(
     version: str | None = None,
     reference_window: tuple[datetime, datetime] | None = None,
     exact: bool = True,
+    slice: SliceSpec | None = None,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> DriftTable:
     """Drift of a model's features in [start, end) against the champion's training reference.
 
-    In quantile mode the reference fit is cached per (model, version, bins,
-    columns), so a second call only bins the current window.
+    With `slice` (COL=VALUE predicates) both sides keep only the rows inside
+    the slice. In quantile mode the reference fit is cached per (model,
+    version, bins, columns, slice), so a second call only bins the window.
+    Features with fewer than `min_samples` rows on a side are `insufficient`.
     """
     kinds = feature_kinds(model)
-    names = list(columns or kinds)
-    if not names:
-        raise InputError(f"model {model.name} declares no features; pass --columns")
-    unknown = [c for c in names if kinds and c not in kinds]
-    if unknown:
-        raise InputError(f"unknown feature(s) {', '.join(unknown)} (known: {', '.join(kinds)})")
-    current = context.inference_log.window(model.name, start, end, columns=names, version=version)
+    predicates = as_predicates(slice)
+    names = _feature_names(model, columns)
+    if columns is None:
+        # a feature the slice fixes is constant inside it: nothing to compare
+        names = [n for n in names if n not in {p.column for p in predicates}] or names
+    wanted = list(dict.fromkeys([*names, *(p.column for p in predicates)]))
+    log = context.inference_log
+    window = log.window(model.name, start, end, columns=wanted, version=version)
+    current = _inside(window, predicates, f"the inference log of {model.name}")
+    options: dict[str, Any] = {"profile": profile, "min_samples": min_samples}
     if reference_window is not None:
-        reference = context.inference_log.window(
-            model.name, reference_window[0], reference_window[1], columns=names
+        logged = log.window(model.name, *reference_window, columns=wanted)
+        reference = _inside(logged, predicates, f"the inference log of {model.name}")
+        table = drift_table(
+            reference, current, names, mode=mode, bins=bins, kinds=kinds, exact=exact, **options
         )
-        options: dict[str, Any] = {"mode": mode, "bins": bins, "profile": profile}
-        return drift_table(reference, current, names, kinds=kinds, exact=exact, **options)
-    ref_version = serving_version(model)
-    if mode != "quantile":
-        reference = context.features.reference(model.name, ref_version)
-        return drift_table(reference, current, names, mode=mode, profile=profile, kinds=kinds)
-
-    def build() -> Any:
-        """Fit the reference once for this version."""
+    elif mode != "quantile":
+        ref_version = serving_version(model)
         frame = context.features.reference(model.name, ref_version)
-        missing = [c for c in names if c not in frame]
-        if missing:
-            raise InputError(f"reference of {model.name} v{ref_version} lacks {', '.join(missing)}")
-        return fit_reference(frame, names, bins=bins, kinds=kinds)
+        reference = _inside(frame, predicates, f"the reference of {model.name} v{ref_version}")
+        table = drift_table(reference, current, names, mode=mode, kinds=kinds, **options)
+    else:
+        ref_version = serving_version(model)
+        fitted = reference_fit(
+            model.name,
+            ref_version,
+            names,
+            lambda: context.features.reference(model.name, ref_version),
+            bins=bins,
+            kinds=kinds,
+            predicates=predicates,
+        )
+        table = drift_against(fitted, current, names, exact=exact, **options)
+    return replace(table, slice=slice_names(predicates))
 
-    key = (model.name, ref_version, bins, tuple(names))
-    fitted = REFERENCE_CACHE.get(key, build)
-    return drift_table(
-        pd.DataFrame(), current, names, bins=bins, profile=profile, fitted=fitted, exact=exact
+
+def segment_drift(
+    context: AnalysisContext,
+    model: Model,
+    start: datetime,
+    end: datetime,
+    *,
+    columns: Sequence[str] | None = None,
+    segments: Sequence[str] | None = None,
+    bins: int = DEFAULT_BINS,
+    profile: str = "strict",
+    version: str | None = None,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+    top: int | None = None,
+) -> SegmentDriftTable:
+    """Segment × feature pairs of a model's window ranked by PSI, each with its support.
+
+    Segments are the values of every categorical feature and the reference
+    quartiles of every numeric one (or of the `segments` columns given); each
+    pair compares the segment in the window with the same segment of the
+    champion's training reference.
+    """
+    kinds = feature_kinds(model)
+    names = _feature_names(model, columns)
+    by = list(segments) if segments is not None else list(kinds)
+    unknown = [c for c in by if c not in kinds]
+    if unknown:
+        raise InputError(
+            f"unknown segment column(s) {', '.join(unknown)} (known: {', '.join(kinds)})"
+        )
+    wanted = list(dict.fromkeys([*names, *by]))
+    current = context.inference_log.window(model.name, start, end, columns=wanted, version=version)
+    ref_version = serving_version(model)
+    reference = context.features.reference(model.name, ref_version)
+    lacking = [c for c in wanted if c not in reference]
+    if lacking:
+        raise InputError(f"the reference of {model.name} v{ref_version} lacks {', '.join(lacking)}")
+    return segment_drift_table(
+        reference,
+        current,
+        names,
+        segment_columns=by,
+        kinds=kinds,
+        bins=bins,
+        profile=profile,
+        min_samples=min_samples,
+        top=top,
     )
 
 
@@ -141,8 +219,8 @@ def stage_columns(frame: pd.DataFrame, stages: Sequence[str]) -> dict[str, str]:
 
 
 def model_latency(
-    context: Any,
-    model: Any,
+    context: Sources,
+    model: Model,
     start: datetime,
     end: datetime,
     stages: Sequence[str],
@@ -186,7 +264,7 @@ def _epoch(frame: pd.DataFrame) -> np.ndarray:
 
 def psi_series(
     fit: FeatureFit, frame: pd.DataFrame, start: datetime, step_s: float, min_rows: int = 30
-) -> SeriesPoints | None:
+) -> Series | None:
     """PSI of one feature per time bucket against its reference fit, in one pass."""
     if frame.empty or fit.feature not in frame:
         return None
@@ -203,12 +281,12 @@ def psi_series(
         values = ((current - reference) * np.log(current / reference)).sum(axis=1)
     values = np.where(sizes >= min_rows, values, np.nan)
     stamps = start.timestamp() + step_s * np.arange(cells)
-    return SeriesPoints("feature_psi", {"feature": fit.feature}, stamps, values)
+    return Series("feature_psi", {"feature": fit.feature}, stamps, values)
 
 
 def model_timeline(
-    context: Any,
-    model: Any,
+    context: Sources,
+    model: Model,
     start: datetime,
     end: datetime,
     *,
@@ -230,7 +308,7 @@ def model_timeline(
             r for r in context.incidents.audit_log() if _audit_in(r, model.name, start, end)
         ),
     ]
-    series: list[Any] = []
+    series: list[Series] = []
     names = list(metrics) if metrics is not None else context.metrics.metric_names()
     for name in names:
         for one in context.metrics.query_range(name, {}, start, end, step_s=int(step)):
@@ -244,7 +322,7 @@ def model_timeline(
     return build_timeline(*events)
 
 
-def _derived_changes(context: Any, model: Any, start: datetime, end: datetime) -> list[Event]:
+def _derived_changes(context: Sources, model: Model, start: datetime, end: datetime) -> list[Event]:
     """Step changes in the log: score (model), accuracy (model), numeric features (data).
 
     Found per request, not per bucket, so a change in a small share of
@@ -272,7 +350,7 @@ def _derived_changes(context: Any, model: Any, start: datetime, end: datetime) -
     return events
 
 
-def _budget_breaches(series: Sequence[Any], budget: dict[str, float]) -> list[Event]:
+def _budget_breaches(series: Sequence[Series], budget: dict[str, float]) -> list[Event]:
     """The first point where each stage's p99 series goes over the stage's budget."""
     events: list[Event] = []
     for one in series:
@@ -287,7 +365,7 @@ def _budget_breaches(series: Sequence[Any], budget: dict[str, float]) -> list[Ev
     return events
 
 
-def _audit_in(record: Any, model: str, start: datetime, end: datetime) -> bool:
+def _audit_in(record: AuditRecord, model: str, start: datetime, end: datetime) -> bool:
     """Whether an audit record is in the window and about this model (or about no model)."""
     at = record.at if record.at.tzinfo else record.at.replace(tzinfo=UTC)
     about = dict(record.params).get("model")
@@ -312,7 +390,7 @@ def parse_selector(text: str) -> tuple[str, dict[str, str]]:
 
 
 def metric_points(
-    context: Any, selector: str, start: datetime, end: datetime, step_s: float
+    context: Sources, selector: str, start: datetime, end: datetime, step_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """One metric-store series picked by a selector; several matches must be narrowed down."""
     name, labels = parse_selector(selector)
@@ -331,7 +409,7 @@ def metric_points(
 
 
 def score_points(
-    context: Any, model: Any, start: datetime, end: datetime, step_s: float
+    context: Sources, model: Model, start: datetime, end: datetime, step_s: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """The model's mean score per bucket, from the inference log."""
     frame = context.inference_log.window(model.name, start, end, columns=["ts", "score"])
@@ -350,8 +428,8 @@ def score_points(
 
 
 def correlate(
-    context: Any,
-    model: Any,
+    context: Sources,
+    model: Model,
     selector: str,
     against: str | None,
     start: datetime,

@@ -1,4 +1,4 @@
-"""Helpers shared by every subcommand: global options, errors, JSON output."""
+"""Helpers shared by every subcommand: global options, errors, JSON output, windows, tables."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -78,3 +80,64 @@ def open_context(args: argparse.Namespace) -> Context:
         return resolve_context(args)
     except (ConfigError, BackendUnavailable) as error:
         raise UsageError(str(error)) from error
+
+
+def add_window_options(parser: argparse.ArgumentParser, *, default_window: str = "24h") -> None:
+    """--model, --start/--end, --window and --version, shared by the workspace-mode commands."""
+    group = parser.add_argument_group("workspace mode (a model of the current context)")
+    group.add_argument("--model", metavar="NAME", help="model (default: the context's default)")
+    group.add_argument("--start", metavar="ISO", help="window start (ISO-8601, UTC)")
+    group.add_argument("--end", metavar="ISO", help="window end (default: the log's last entry)")
+    group.add_argument(
+        "--window",
+        metavar="DURATION",
+        help=f"window length ending at --end or the last logged request (default {default_window})",
+    )
+    group.add_argument("--version", metavar="V", help="only requests served by this version")
+
+
+@contextmanager
+def translated_errors(what: str) -> Iterator[None]:
+    """Bad input and unreachable backends become usage errors (exit 2) naming `what`."""
+    from backends.contracts import BackendError
+    from console.analysis.inputs import InputError
+
+    try:
+        yield
+    except InputError as error:
+        raise UsageError(str(error)) from error
+    except BackendError as error:
+        raise UsageError(f"{what}: {error}") from error
+    except ValueError as error:
+        raise UsageError(f"{what}: {error}") from error
+
+
+def workspace_window(args: argparse.Namespace, default_window: str = "24h") -> tuple[Any, Any, Any]:
+    """The context, the model and the [start, end) window the options ask for."""
+    from console.analysis.inputs import resolve_window
+    from console.analysis.workspace import last_logged, pick_model
+
+    context = open_context(args)
+    with translated_errors("cannot read the workspace"):
+        model = pick_model(context, args.model)
+        last = last_logged(context, model.name)
+        start, end = resolve_window(args.start, args.end, args.window, last, default_window)
+    return context, model, (start, end)
+
+
+def print_rows(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """A plain aligned table: readable over SSH, without colour, and easy to grep."""
+    cells = [[_cell(value) for value in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
+    for row in cells:
+        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _cell(value: Any) -> str:
+    """A table cell: floats to 4 significant digits, None as '-'."""
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)

@@ -1,78 +1,19 @@
-"""`vigil drift`: PSI and friends per feature, from two files or a model of the context.
-
-Also home of the helpers the other analysis commands share (window options,
-error translation, plain tables), so each command module stays small.
-"""
+"""`vigil drift`: PSI and friends per feature, from two files or a model of the context."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
-from console.cli.common import UsageError, emit_json, open_context
-
-
-def add_window_options(parser: argparse.ArgumentParser, *, default_window: str = "24h") -> None:
-    """--model, --start/--end, --window and --version, shared by the workspace-mode commands."""
-    group = parser.add_argument_group("workspace mode (a model of the current context)")
-    group.add_argument("--model", metavar="NAME", help="model (default: the context's default)")
-    group.add_argument("--start", metavar="ISO", help="window start (ISO-8601, UTC)")
-    group.add_argument("--end", metavar="ISO", help="window end (default: the log's last entry)")
-    group.add_argument(
-        "--window",
-        metavar="DURATION",
-        help=f"window length ending at --end or the last logged request (default {default_window})",
-    )
-    group.add_argument("--version", metavar="V", help="only requests served by this version")
-
-
-@contextmanager
-def translated_errors(what: str) -> Iterator[None]:
-    """Bad input and unreachable backends become usage errors (exit 2) naming `what`."""
-    from backends.contracts import BackendError
-    from console.analysis.inputs import InputError
-
-    try:
-        yield
-    except InputError as error:
-        raise UsageError(str(error)) from error
-    except BackendError as error:
-        raise UsageError(f"{what}: {error}") from error
-    except ValueError as error:
-        raise UsageError(f"{what}: {error}") from error
-
-
-def workspace_window(args: argparse.Namespace, default_window: str = "24h") -> tuple[Any, Any, Any]:
-    """The context, the model and the [start, end) window the options ask for."""
-    from console.analysis.inputs import resolve_window
-    from console.analysis.workspace import last_logged, pick_model
-
-    context = open_context(args)
-    with translated_errors("cannot read the workspace"):
-        model = pick_model(context, args.model)
-        last = last_logged(context, model.name)
-        start, end = resolve_window(args.start, args.end, args.window, last, default_window)
-    return context, model, (start, end)
-
-
-def print_rows(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    """A plain aligned table: readable over SSH, without colour, and easy to grep."""
-    cells = [[_cell(value) for value in row] for row in rows]
-    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
-    print("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in cells:
-        print("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
-
-
-def _cell(value: Any) -> str:
-    """A table cell: floats to 4 significant digits, None as '-'."""
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return str(value)
+from console.cli.common import (
+    UsageError,
+    add_window_options,
+    emit_json,
+    print_rows,
+    translated_errors,
+    workspace_window,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,9 +26,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--profile", choices=("strict", "classic"), default="strict")
     parser.add_argument("--columns", metavar="A,B", help="only these features")
     parser.add_argument(
+        "--slice",
+        action="append",
+        default=[],
+        metavar="COL=VALUE",
+        help="only rows inside this slice, on both sides (repeatable: all must hold)",
+    )
+    parser.add_argument(
+        "--by-segment",
+        action="store_true",
+        help="rank segment × feature pairs by PSI (every categorical value, numeric quartiles)",
+    )
+    parser.add_argument(
+        "--top", type=int, default=20, metavar="N", help="pairs to show with --by-segment"
+    )
+    parser.add_argument(
+        "--min-samples",
+        type=int,
+        default=None,
+        metavar="N",
+        help=f"fewer rows than this on a side is 'insufficient' (default {_min_samples()})",
+    )
+    parser.add_argument(
         "--fail-on",
         choices=("act", "investigate"),
-        help="exit 1 when a feature is in this band or worse",
+        help="exit 1 when a feature (or a segment's feature) is in this band or worse",
     )
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     add_window_options(parser)
@@ -98,17 +61,39 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _min_samples() -> int:
+    """The default minimum sample, read lazily so `--help` stays light."""
+    from console.analysis.samples import DEFAULT_MIN_SAMPLES
+
+    return DEFAULT_MIN_SAMPLES
+
+
 def run(args: argparse.Namespace) -> int:
     """Compute the drift table and print it; exit 1 with --fail-on when a feature is over."""
+    from console.analysis.drift.segments import parse_slice
+
     if args.bins < 2:
         raise UsageError("--bins must be at least 2")
+    if args.min_samples is not None and args.min_samples < 1:
+        raise UsageError("--min-samples must be at least 1")
+    if args.top < 1:
+        raise UsageError("--top must be at least 1")
+    if args.by_segment and (args.slice or args.mode != "quantile" or args.reference_window):
+        raise UsageError(
+            "--by-segment goes without --slice, --mode evidently or --reference-window"
+        )
+    args.min_samples = args.min_samples or _min_samples()
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
+    with translated_errors("bad --slice"):
+        predicates = [parse_slice(text) for text in args.slice]
     if args.reference or args.current:
-        table, source = _from_files(args, columns), f"{args.reference} → {args.current}"
+        table, source = _from_files(args, columns, predicates), f"{args.reference} → {args.current}"
     else:
-        table, source = _from_workspace(args, columns)
+        table, source = _from_workspace(args, columns, predicates)
     if args.json:
         emit_json(table.to_dict() | {"source": source})
+    elif args.by_segment:
+        _print_segments(table, source, args.top)
     else:
         _print(table, source)
     if args.fail_on and table.over(args.fail_on):
@@ -116,9 +101,17 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _from_files(args: argparse.Namespace, columns: list[str] | None) -> Any:
-    """The drift table of two files."""
+def _from_files(
+    args: argparse.Namespace, columns: list[str] | None, predicates: list[tuple[str, str]]
+) -> Any:
+    """The drift table (or segment ranking) of two files."""
     from console.analysis.drift import drift_table
+    from console.analysis.drift.segments import (
+        as_predicates,
+        segment_drift_table,
+        slice_mask,
+        slice_names,
+    )
     from console.analysis.inputs import read_table
 
     if not (args.reference and args.current):
@@ -126,24 +119,63 @@ def _from_files(args: argparse.Namespace, columns: list[str] | None) -> Any:
     if args.model or args.start or args.window or args.reference_window:
         raise UsageError("--model/--start/--window/--reference-window are for workspace mode")
     with translated_errors("cannot compare the files"):
-        reference = read_table(args.reference, columns)
-        current = read_table(args.current, columns)
-        if columns is None:
-            shared = [c for c in reference.columns if c in current.columns]
-            if not shared:
-                raise UsageError(f"{args.reference} and {args.current} share no column")
-        return drift_table(
-            reference, current, columns, mode=args.mode, bins=args.bins, profile=args.profile
+        wanted = [*columns, *(c for c, _ in predicates if c not in columns)] if columns else None
+        reference = read_table(args.reference, wanted)
+        current = read_table(args.current, wanted)
+        names = columns or [c for c in reference.columns if c in current.columns]
+        if not names:
+            raise UsageError(f"{args.reference} and {args.current} share no column")
+        if args.by_segment:
+            return segment_drift_table(
+                reference,
+                current,
+                names,
+                bins=args.bins,
+                profile=args.profile,
+                min_samples=args.min_samples,
+                top=args.top,
+            )
+        chosen = as_predicates(predicates)
+        if chosen:
+            reference = reference.loc[slice_mask(reference, chosen, str(args.reference))]
+            current = current.loc[slice_mask(current, chosen, str(args.current))]
+            names = [n for n in names if n not in {p.column for p in chosen}] or names
+        table = drift_table(
+            reference,
+            current,
+            names,
+            mode=args.mode,
+            bins=args.bins,
+            profile=args.profile,
+            min_samples=args.min_samples,
         )
+        return replace(table, slice=slice_names(chosen))
 
 
-def _from_workspace(args: argparse.Namespace, columns: list[str] | None) -> tuple[Any, str]:
+def _from_workspace(
+    args: argparse.Namespace, columns: list[str] | None, predicates: list[tuple[str, str]]
+) -> tuple[Any, str]:
     """The drift table of a model's window against its training reference (or a window)."""
     from console.analysis.inputs import parse_interval
-    from console.analysis.workspace import model_drift
+    from console.analysis.workspace import model_drift, segment_drift
 
     context, model, (start, end) = workspace_window(args)
+    window = f"{model.name} [{start.isoformat()}, {end.isoformat()})"
     with translated_errors(f"cannot compute drift for {model.name}"):
+        if args.by_segment:
+            ranked = segment_drift(
+                context,
+                model,
+                start,
+                end,
+                columns=columns,
+                bins=args.bins,
+                profile=args.profile,
+                version=args.version,
+                min_samples=args.min_samples,
+                top=args.top,
+            )
+            return ranked, f"{window} vs training reference, by segment"
         reference_window = parse_interval(args.reference_window) if args.reference_window else None
         table = model_drift(
             context,
@@ -156,23 +188,80 @@ def _from_workspace(args: argparse.Namespace, columns: list[str] | None) -> tupl
             profile=args.profile,
             version=args.version,
             reference_window=reference_window,
+            slice=predicates,
+            min_samples=args.min_samples,
         )
     against = args.reference_window or "training reference"
-    return table, f"{model.name} [{start.isoformat()}, {end.isoformat()}) vs {against}"
+    return table, f"{window} vs {against}"
 
 
 def _print(table: Any, source: str) -> None:
-    """The table with its context line: mode, bins, epsilon, profile and sizes."""
+    """The table with its context line: mode, bins, epsilon, profile, sizes and slice."""
     profile = table.profile
     print(f"drift  {source}")
+    if table.slice:
+        print(f"slice  {' AND '.join(table.slice)} (both sides)")
     print(
         f"mode {table.mode} · bins {table.bins or 'Sturges'} · ε {table.epsilon:g} · "
         f"profile {profile.name} ({profile.description}) · "
-        f"n_ref {table.n_reference:,} · n_cur {table.n_current:,}"
+        f"n_ref {table.n_reference:,} · n_cur {table.n_current:,} · "
+        f"min samples {table.min_samples:,}"
     )
     rows = [
-        (f.feature, f.kind, f.psi, f.status, f.bins, f.js, f.ks, f.chi2, f.wasserstein, f.note)
+        (
+            f.feature,
+            f.kind,
+            f.psi,
+            f.status,
+            f.bins,
+            f.n_reference,
+            f.n_current,
+            f.js,
+            f.ks,
+            f.chi2,
+            f.wasserstein,
+            f.note,
+        )
         for f in table.features
     ]
-    headers = ("feature", "kind", "psi", "status", "bins", "js", "ks", "chi2", "wass", "note")
+    headers = (
+        "feature",
+        "kind",
+        "psi",
+        "status",
+        "bins",
+        "n_ref",
+        "n_cur",
+        "js",
+        "ks",
+        "chi2",
+        "wass",
+        "note",
+    )
+    print_rows(headers, rows)
+
+
+def _print_segments(table: Any, source: str, top: int) -> None:
+    """Segment × feature pairs, worst PSI first, with their support."""
+    profile = table.profile
+    print(f"drift  {source}")
+    print(
+        f"{table.segments} segments · bins {table.bins} · profile {profile.name} "
+        f"({profile.description}) · n_ref {table.n_reference:,} · n_cur {table.n_current:,} · "
+        f"min samples {table.min_samples:,}"
+    )
+    rows = [
+        (
+            str(r.segment),
+            r.drift.feature,
+            r.drift.psi,
+            r.drift.status,
+            r.drift.n_current,
+            f"{r.share_current:.1%}",
+            r.drift.n_reference,
+            r.drift.note,
+        )
+        for r in table.rows[:top]
+    ]
+    headers = ("segment", "feature", "psi", "status", "rows", "share", "n_ref", "note")
     print_rows(headers, rows)

@@ -5,8 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from console.cli.common import UsageError, emit_json
-from console.cli.drift import add_window_options, print_rows, translated_errors, workspace_window
+from console.cli.common import (
+    UsageError,
+    add_window_options,
+    emit_json,
+    print_rows,
+    translated_errors,
+    workspace_window,
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,8 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from console.cli.common import UsageError, emit_json
-from console.cli.drift import add_window_options, translated_errors
+from console.cli.common import UsageError, add_window_options, emit_json, translated_errors
 from console.cli.timeline import DEFAULT_WINDOW
 from console.cli.timeline import build as build_timeline
 

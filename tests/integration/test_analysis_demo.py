@@ -130,3 +130,21 @@ def test_timeline_shows_the_deploy_before_the_drop(capsys, demo_workspace, truth
         and all(e["detail"].get("labels", {}).get(k) == v for k, v in infra["labels"].items())
     ]
     assert moved and deploys[0]["at"] < moved[0]["at"] < drop["at"]
+
+
+def test_amount_is_act_within_tablets_on_the_incident_window(capsys, demo_workspace, truth) -> None:
+    window = ["--model", truth["model"], *_window(truth, "incident_window")]
+    whole = _json(capsys, demo_workspace, "drift", *window)
+    overall = next(r for r in whole["features"] if r["feature"] == truth["shifted_feature"])
+    assert overall["status"] == "stable"
+    column, value = truth["slice"]["column"], truth["slice"]["value"]
+    inside = _json(capsys, demo_workspace, "drift", *window, "--slice", f"{column}={value}")
+    top = inside["features"][0]
+    assert top["feature"] == truth["shifted_feature"] and top["status"] == "act"
+    assert 2.5 < top["psi"] < 4.5
+    assert inside["slice"] == [f"{column} == {value}"]
+    ranked = _json(capsys, demo_workspace, "drift", *window, "--by-segment")
+    pair = ranked["pairs"][0]
+    assert pair["segment"] == {"column": column, "op": "==", "value": value}
+    assert pair["feature"] == truth["shifted_feature"] and pair["psi"] == top["psi"]
+    assert pair["rows"] == top["n_current"] and 0.03 < pair["share"] < 0.08

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from console.analysis.drift.bands import PROFILES, Profile, get_profile
+from console.analysis.drift.cache import REFERENCE_CACHE, ReferenceCache, reference_fit
 from console.analysis.drift.psi import (
     DEFAULT_EPSILON,
     js_distance,
@@ -13,14 +14,18 @@ from console.analysis.drift.psi import (
     psi_terms,
 )
 from console.analysis.drift.reference import (
-    REFERENCE_CACHE,
     FeatureFit,
-    ReferenceCache,
     ReferenceProfile,
     bin_window,
     fit_reference,
 )
-from console.analysis.drift.table import DriftTable, FeatureDrift, drift_from_counts, drift_table
+from console.analysis.drift.table import (
+    DriftTable,
+    FeatureDrift,
+    drift_against,
+    drift_from_counts,
+    drift_table,
+)
 
 __all__ = [
     "DEFAULT_EPSILON",
@@ -33,6 +38,7 @@ __all__ = [
     "ReferenceCache",
     "ReferenceProfile",
     "bin_window",
+    "drift_against",
     "drift_from_counts",
     "drift_table",
     "fit_reference",
@@ -43,4 +49,5 @@ __all__ = [
     "psi",
     "psi_from_counts",
     "psi_terms",
+    "reference_fit",
 ]

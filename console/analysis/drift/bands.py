@@ -8,7 +8,8 @@ STABLE = "stable"
 INVESTIGATE = "investigate"
 ACT = "act"
 NO_DATA = "no-data"
-STATUS_ORDER: dict[str, int] = {NO_DATA: -1, STABLE: 0, INVESTIGATE: 1, ACT: 2}
+INSUFFICIENT = "insufficient"
+STATUS_ORDER: dict[str, int] = {NO_DATA: -1, INSUFFICIENT: -1, STABLE: 0, INVESTIGATE: 1, ACT: 2}
 
 
 @dataclass(frozen=True)

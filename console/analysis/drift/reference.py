@@ -8,10 +8,8 @@ chunks so memory stays O(bins) beyond the input.
 from __future__ import annotations
 
 import itertools
-from collections import OrderedDict
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -243,39 +241,3 @@ def fit_reference(
         for column in columns
     }
     return ReferenceProfile(fits, bins)
-
-
-class ReferenceCache:
-    """A small LRU of reference profiles keyed by (model, version, bins, columns)."""
-
-    def __init__(self, maxsize: int = 16) -> None:
-        """Keep at most `maxsize` profiles."""
-        self._maxsize = maxsize
-        self._items: OrderedDict[Hashable, ReferenceProfile] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable, build: Callable[[], ReferenceProfile]) -> ReferenceProfile:
-        """The cached profile for `key`, building it on a miss."""
-        if key in self._items:
-            self.hits += 1
-            self._items.move_to_end(key)
-            return self._items[key]
-        self.misses += 1
-        profile = build()
-        self._items[key] = profile
-        while len(self._items) > self._maxsize:
-            self._items.popitem(last=False)
-        return profile
-
-    def clear(self) -> None:
-        """Forget every profile."""
-        self._items.clear()
-
-
-REFERENCE_CACHE = ReferenceCache()
-
-
-def cache_key(model: str, version: str, bins: int, columns: Sequence[str], **extra: Any) -> tuple:
-    """The key of a reference fit: it depends on the version, the bins and the columns."""
-    return (model, version, bins, tuple(columns), tuple(sorted(extra.items())))

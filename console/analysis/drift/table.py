@@ -12,6 +12,7 @@ import pandas as pd
 from console.analysis.drift import stats
 from console.analysis.drift.bands import (
     DEFAULT_PROFILE,
+    INSUFFICIENT,
     NO_DATA,
     STATUS_ORDER,
     Profile,
@@ -23,12 +24,14 @@ from console.analysis.drift.reference import (
     CATEGORICAL,
     DEFAULT_BINS,
     NUMERIC,
+    Binned,
     FeatureFit,
     ReferenceProfile,
     as_float,
     bin_window,
     fit_reference,
 )
+from console.analysis.samples import DEFAULT_MIN_SAMPLES, shortfall
 
 QUANTILE = "quantile"
 EVIDENTLY = "evidently"
@@ -69,7 +72,7 @@ class FeatureDrift:
 
 @dataclass(frozen=True)
 class DriftTable:
-    """Every feature's drift, worst first, with the mode, profile and sizes used."""
+    """Every feature's drift, worst first, with the mode, profile, sizes and slice used."""
 
     mode: str
     profile: Profile
@@ -78,6 +81,8 @@ class DriftTable:
     n_reference: int
     n_current: int
     features: tuple[FeatureDrift, ...] = field(default_factory=tuple)
+    min_samples: int = DEFAULT_MIN_SAMPLES
+    slice: tuple[str, ...] = ()
 
     @property
     def worst(self) -> FeatureDrift | None:
@@ -97,6 +102,8 @@ class DriftTable:
             "epsilon": self.epsilon,
             "n_reference": self.n_reference,
             "n_current": self.n_current,
+            "min_samples": self.min_samples,
+            "slice": list(self.slice),
             "features": [row.to_dict() for row in self.features],
         }
 
@@ -118,8 +125,12 @@ def drift_from_counts(
     note: str = "",
     missing_bin: bool = True,
     unseen_bin: bool = False,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> FeatureDrift:
-    """One feature's drift from bin counts alone (what a SQL or Prometheus backend returns)."""
+    """One feature's drift from bin counts alone (what a SQL or Prometheus backend returns).
+
+    A side with fewer than `min_samples` rows gives `insufficient`, no PSI and no band.
+    """
     profile = profile or get_profile(DEFAULT_PROFILE)
     ref = np.asarray(reference_counts, dtype=np.int64)
     cur = np.asarray(current_counts, dtype=np.int64)
@@ -139,6 +150,10 @@ def drift_from_counts(
     if empty:
         note = "; ".join(part for part in (note, empty) if part)
         return FeatureDrift(**base, psi=None, status=NO_DATA, **sizes, note=note)
+    short = shortfall(n_ref, n_cur, min_samples)
+    if short:
+        note = "; ".join(part for part in (note, short) if part)
+        return FeatureDrift(**base, psi=None, status=INSUFFICIENT, **sizes, note=note)
     terms = psi_terms(floor_shares(shares(ref), epsilon), floor_shares(shares(cur), epsilon))
     value = float(terms.sum())
     chi = stats.chi_square(ref, cur) if kind == CATEGORICAL else stats.TestResult(None)
@@ -161,10 +176,41 @@ def drift_from_counts(
 
 
 def _quantile_row(
-    fit: FeatureFit, current: pd.Series, profile: Profile, epsilon: float, exact: bool
+    fit: FeatureFit,
+    current: pd.Series,
+    profile: Profile,
+    epsilon: float,
+    exact: bool,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> FeatureDrift:
     """A quantile-mode row: bin the window in the fit's bins, then add exact tests if asked."""
-    binned = bin_window(fit, current)
+    row = binned_row(fit, bin_window(fit, current), profile, epsilon, min_samples)
+    if row.psi is None:
+        return row
+    extra: dict[str, Any] = {}
+    if exact and fit.kind == NUMERIC and fit.sample is not None:
+        values = as_float(current)
+        ks = stats.ks_sorted(fit.sample, values)
+        extra |= {
+            "ks": ks.statistic,
+            "ks_pvalue": ks.pvalue,
+            "wasserstein": stats.wasserstein_sorted(fit.sample, values),
+        }
+        if extra["wasserstein"] is None and fit.sample.size and np.ptp(fit.sample) == 0:
+            extra["note"] = "; ".join(
+                p for p in (row.note, "Wasserstein undefined: reference std is 0") if p
+            )
+    return _replace(row, extra)
+
+
+def binned_row(
+    fit: FeatureFit,
+    binned: Binned,
+    profile: Profile,
+    epsilon: float = DEFAULT_EPSILON,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> FeatureDrift:
+    """A quantile-mode row from a reference fit and a window already counted in its bins."""
     note = "; ".join(part for part in (fit.note, binned.note) if part)
     if fit.n and fit.counts[:-1].sum() == 0:
         note = note or "reference has only missing values"
@@ -193,21 +239,9 @@ def _quantile_row(
         profile=profile,
         note=note,
         unseen_bin=fit.kind == CATEGORICAL,
+        min_samples=min_samples,
     )
-    extra: dict[str, Any] = {"infinite_current": binned.infinite}
-    if exact and fit.kind == NUMERIC and fit.sample is not None and row.psi is not None:
-        values = as_float(current)
-        ks = stats.ks_sorted(fit.sample, values)
-        extra |= {
-            "ks": ks.statistic,
-            "ks_pvalue": ks.pvalue,
-            "wasserstein": stats.wasserstein_sorted(fit.sample, values),
-        }
-        if extra["wasserstein"] is None and fit.sample.size:
-            extra["note"] = "; ".join(
-                p for p in (row.note, "Wasserstein undefined: reference std is 0") if p
-            )
-    return _replace(row, extra)
+    return _replace(row, {"infinite_current": binned.infinite})
 
 
 def _replace(row: FeatureDrift, changes: dict[str, Any]) -> FeatureDrift:
@@ -216,11 +250,21 @@ def _replace(row: FeatureDrift, changes: dict[str, Any]) -> FeatureDrift:
 
 
 def _evidently_row(
-    feature: str, kind: str, reference: pd.Series, current: pd.Series, profile: Profile
+    feature: str,
+    kind: str,
+    reference: pd.Series,
+    current: pd.Series,
+    profile: Profile,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> FeatureDrift:
     """An evidently-mode row: Evidently's own bins for this pair of samples."""
     base: dict[str, Any] = {"feature": feature, "mode": EVIDENTLY, "epsilon": EVIDENTLY_EPSILON}
     sizes: dict[str, Any] = {"n_reference": int(reference.size), "n_current": int(current.size)}
+    short = shortfall(int(reference.size), int(current.size), min_samples)
+    if short and reference.size and current.size:
+        return FeatureDrift(
+            **base, kind=kind, psi=None, status=INSUFFICIENT, bins=0, **sizes, note=short
+        )
     try:
         result = evidently_bins(reference, current, kind)
     except ValueError as error:
@@ -247,6 +291,44 @@ def _evidently_row(
     )
 
 
+def drift_against(
+    fitted: ReferenceProfile,
+    current: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    *,
+    profile: str | Profile = DEFAULT_PROFILE,
+    epsilon: float = DEFAULT_EPSILON,
+    exact: bool = True,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> DriftTable:
+    """Drift of `current` against a (cached) quantile-mode reference fit: only the window is binned.
+
+    `exact=False` skips KS and Wasserstein, which need the raw samples
+    sorted, keeping the table O(rows) in one pass. A feature with fewer than
+    `min_samples` rows on either side is `insufficient`.
+    """
+    chosen = profile if isinstance(profile, Profile) else get_profile(profile)
+    names = list(columns) if columns is not None else [c for c in fitted.fits if c in current]
+    missing = [c for c in names if c not in current or c not in fitted.fits]
+    if missing:
+        raise ValueError(f"column(s) not found: {', '.join(missing)}")
+    if not names:
+        raise ValueError("no columns in common between the reference fit and current")
+    rows = [
+        _quantile_row(fitted[c], current[c], chosen, epsilon, exact, min_samples) for c in names
+    ]
+    return DriftTable(
+        mode=QUANTILE,
+        profile=chosen,
+        bins=fitted.bins,
+        epsilon=epsilon,
+        n_reference=max((fitted[c].n for c in names), default=0),
+        n_current=len(current),
+        features=_sort(rows),
+        min_samples=min_samples,
+    )
+
+
 def drift_table(
     reference: pd.DataFrame,
     current: pd.DataFrame,
@@ -257,48 +339,49 @@ def drift_table(
     profile: str | Profile = DEFAULT_PROFILE,
     epsilon: float = DEFAULT_EPSILON,
     kinds: dict[str, str] | None = None,
-    fitted: ReferenceProfile | None = None,
     exact: bool = True,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> DriftTable:
     """Drift of every column of `current` against `reference`, worst first.
 
-    `fitted` is a cached reference fit (quantile mode): with it only the
-    current window is binned. `exact=False` skips KS and Wasserstein, which
-    need the raw samples sorted, keeping the table O(rows) in one pass.
+    Quantile mode fits the reference and scores the window (`drift_against`);
+    evidently mode bins each pair of samples Evidently's way. A feature with
+    fewer than `min_samples` rows on either side is `insufficient`.
     """
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
     chosen = profile if isinstance(profile, Profile) else get_profile(profile)
-    if columns is not None:
-        names = list(columns)
-    elif fitted is not None:
-        names = [c for c in fitted.fits if c in current]
-    else:
-        names = [c for c in reference if c in current]
-    missing = [c for c in names if c not in current or (fitted is None and c not in reference)]
+    names = list(columns) if columns is not None else [c for c in reference if c in current]
+    missing = [c for c in names if c not in current or c not in reference]
     if missing:
         raise ValueError(f"column(s) not found: {', '.join(missing)}")
     if not names:
         raise ValueError("no columns in common between reference and current")
-    rows: list[FeatureDrift] = []
     if mode == QUANTILE:
-        fit = fitted or fit_reference(reference, names, bins=bins, kinds=kinds, keep_sample=exact)
-        rows = [_quantile_row(fit[c], current[c], chosen, epsilon, exact) for c in names]
-        n_reference = max((fit[c].n for c in names), default=0)
-    else:
-        from console.analysis.drift.reference import column_kind
+        fit = fit_reference(reference, names, bins=bins, kinds=kinds, keep_sample=exact)
+        return drift_against(
+            fit,
+            current,
+            names,
+            profile=chosen,
+            epsilon=epsilon,
+            exact=exact,
+            min_samples=min_samples,
+        )
+    from console.analysis.drift.reference import column_kind
 
-        kinds = kinds or {}
-        for c in names:
-            kind = kinds.get(c) or column_kind(reference[c])[0]
-            rows.append(_evidently_row(c, kind, reference[c], current[c], chosen))
-        n_reference = len(reference)
+    kinds = kinds or {}
+    rows: list[FeatureDrift] = []
+    for c in names:
+        kind = kinds.get(c) or column_kind(reference[c])[0]
+        rows.append(_evidently_row(c, kind, reference[c], current[c], chosen, min_samples))
     return DriftTable(
         mode=mode,
         profile=chosen,
-        bins=bins if mode == QUANTILE else 0,
-        epsilon=epsilon if mode == QUANTILE else EVIDENTLY_EPSILON,
-        n_reference=n_reference,
+        bins=0,
+        epsilon=EVIDENTLY_EPSILON,
+        n_reference=len(reference),
         n_current=len(current),
         features=_sort(rows),
+        min_samples=min_samples,
     )

@@ -38,7 +38,7 @@ class Encoded:
         return len(self.predicates)
 
 
-def _numeric_labels(edges: np.ndarray) -> list[str]:
+def numeric_labels(edges: np.ndarray) -> list[str]:
     """`[a, b)` labels for open bins around `edges`."""
     bounds = [f"{edge:.6g}" for edge in edges]
     inner = [f"[{lo}, {hi})" for lo, hi in itertools.pairwise(bounds)]
@@ -69,7 +69,7 @@ def encode(series: pd.Series, column: str, numeric_bins: int = 4) -> Encoded | N
             codes = np.zeros(values.size, dtype=np.int64)
             for edge in edges:
                 codes += values >= edge
-            predicates = [Predicate(column, "in", label) for label in _numeric_labels(edges)]
+            predicates = [Predicate(column, "in", label) for label in numeric_labels(edges)]
             missing = np.isnan(values)
             if missing.any():
                 codes[missing] = len(predicates)

@@ -43,7 +43,26 @@ class Predicate:
             with np.errstate(invalid="ignore"):
                 above = values >= float(low) if low != "-inf" else ~np.isnan(values)
                 return above & (values < float(high))
+        if _is_number(column) and _parses_as_number(self.value):
+            return (column.to_numpy(dtype=np.float64, na_value=np.nan) == float(self.value)).astype(
+                bool
+            )
         return (column.notna() & (column.astype(str) == self.value)).to_numpy()
+
+
+def _is_number(column: pd.Series) -> bool:
+    """Whether a column holds numbers (not booleans), so `==` compares values, not text."""
+    dtype = column.dtype
+    return pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+
+
+def _parses_as_number(text: str) -> bool:
+    """Whether `text` reads as a float (`3`, `3.0`, `1e3`)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

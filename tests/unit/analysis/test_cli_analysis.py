@@ -39,7 +39,7 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 @pytest.fixture
 def context(monkeypatch: pytest.MonkeyPatch) -> FakeContext:
     fake = FakeContext()
-    monkeypatch.setattr("console.cli.drift.open_context", lambda args: fake)
+    monkeypatch.setattr("console.cli.common.open_context", lambda args: fake)
     return fake
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from console.analysis.drift import (
     ReferenceCache,
+    drift_against,
     drift_from_counts,
     drift_table,
     fit_reference,
@@ -80,7 +81,7 @@ def test_cached_reference_is_used_and_gives_the_same_answer(frames) -> None:
     first = cache.get(("m", "1"), build)
     second = cache.get(("m", "1"), build)
     assert first is second and len(builds) == 1 and cache.hits == 1
-    cached = drift_table(reference.iloc[:0], current, ["amount", "age"], fitted=first)
+    cached = drift_against(first, current, ["amount", "age"])
     direct = drift_table(reference, current, ["amount", "age"])
     assert [r.psi for r in cached.features] == [r.psi for r in direct.features]
 
@@ -88,7 +89,7 @@ def test_cached_reference_is_used_and_gives_the_same_answer(frames) -> None:
 def test_unseen_and_missing_categories_get_their_own_bins() -> None:
     reference = pd.DataFrame({"c": ["a"] * 50 + ["b"] * 50})
     current = pd.DataFrame({"c": ["a"] * 40 + ["z"] * 40 + [None] * 20})
-    row = drift_table(reference, current).features[0]
+    row = drift_table(reference, current, min_samples=1).features[0]
     assert row.labels == ("a", "b", "(unseen)", "(missing)")
     assert row.unseen_current == pytest.approx(0.4)
     assert row.missing_current == pytest.approx(0.2)
@@ -104,8 +105,8 @@ def test_empty_current_window_is_no_data_not_zero(frames) -> None:
 
 def test_constant_reference_column_is_explained() -> None:
     reference = pd.DataFrame({"x": np.full(100, 3.0)})
-    same = drift_table(reference, pd.DataFrame({"x": np.full(50, 3.0)})).features[0]
-    moved = drift_table(reference, pd.DataFrame({"x": np.full(50, 2.0)})).features[0]
+    same = drift_table(reference, pd.DataFrame({"x": np.full(50, 3.0)}), min_samples=1).features[0]
+    moved = drift_table(reference, pd.DataFrame({"x": np.full(50, 2.0)}), min_samples=1).features[0]
     assert same.psi == pytest.approx(0.0) and "constant" in same.note
     assert moved.status == "act"
     assert moved.wasserstein is None and "std is 0" in moved.note
@@ -114,10 +115,10 @@ def test_constant_reference_column_is_explained() -> None:
 def test_all_missing_values() -> None:
     reference = pd.DataFrame({"x": np.arange(100, dtype=float)})
     current = pd.DataFrame({"x": np.full(40, np.nan)})
-    row = drift_table(reference, current).features[0]
+    row = drift_table(reference, current, min_samples=1).features[0]
     assert row.missing_current == 1.0 and row.status == "act"
     assert "only missing" in row.note
-    both = drift_table(current, current).features[0]
+    both = drift_table(current, current, min_samples=1).features[0]
     assert both.psi is None and both.status == "no-data"
 
 
@@ -126,7 +127,7 @@ def test_infinities_are_counted_in_the_outer_bins_and_reported() -> None:
     assert counts.tolist() == [2, 2, 1] and infinite == 2
     reference = pd.DataFrame({"x": np.linspace(0, 1, 100)})
     current = pd.DataFrame({"x": [np.inf] * 5 + list(np.linspace(0, 1, 95))})
-    row = drift_table(reference, current).features[0]
+    row = drift_table(reference, current, min_samples=1).features[0]
     assert row.infinite_current == 5 and "infinite" in row.note
     assert row.psi is not None and np.isfinite(row.psi)
 
@@ -134,7 +135,7 @@ def test_infinities_are_counted_in_the_outer_bins_and_reported() -> None:
 def test_mixed_types_are_compared_as_text() -> None:
     reference = pd.DataFrame({"x": ["a", 1, "b", 2] * 25})
     current = pd.DataFrame({"x": ["a", 1, "c", 2] * 25})
-    row = drift_table(reference, current).features[0]
+    row = drift_table(reference, current, min_samples=1).features[0]
     assert row.kind == "categorical" and "mixed types" in row.note
     assert row.unseen_current == pytest.approx(0.25)
 
