@@ -121,3 +121,40 @@ def test_any_edited_outcome_is_reported_at_its_seq(outcomes, victim, forged) -> 
         forged += "!"
     chain[index] = {**chain[index], "outcome": forged}
     assert verify(chain) == [f"seq {index + 1}: record_hash does not match its contents"]
+
+
+def _chain(count: int) -> list[dict[str, object]]:
+    """A valid chain of `count` records."""
+    records: list[dict[str, object]] = []
+    previous = GENESIS
+    for seq in range(1, count + 1):
+        record = {**_fields(seq=seq), "prev_hash": previous}
+        record["record_hash"] = previous = compute_hash(previous, record)
+        records.append(record)
+    return records
+
+
+def test_anchors_catch_a_truncated_tail_an_emptied_log_and_a_rewrite() -> None:
+    from backends.audit_chain import check_anchors, head_of, parse_head
+
+    chain = _chain(5)
+    anchor = parse_head(head_of(chain[3]), "run r1 (state file)")
+    assert verify(chain[:3]) == [], "the chain alone cannot see a deleted tail"
+    assert check_anchors(chain, [anchor]) == []
+    (cut,) = check_anchors(chain[:3], [anchor])
+    assert "recorded head seq 4, but the log ends at seq 3" in cut and "deleted" in cut
+    (emptied,) = check_anchors([], [anchor])
+    assert "the log ends at seq 0" in emptied
+    forged = [*chain[:3], {**chain[3], "record_hash": "f" * 64}]
+    (rewritten,) = check_anchors(forged, [anchor])
+    assert "with another hash: the record was rewritten" in rewritten
+
+
+def test_a_malformed_head_is_refused() -> None:
+    import pytest
+
+    from backends.audit_chain import parse_head
+
+    for text in ("7", "x:" + "a" * 64, "7:" + "A" * 64, "7:" + "a" * 63):
+        with pytest.raises(ValueError, match="is not an audit head"):
+            parse_head(text, "here")

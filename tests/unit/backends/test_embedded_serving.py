@@ -158,3 +158,65 @@ def test_an_unchanged_split_records_no_event_and_a_change_can_be_backdated(backe
     backend.store_traffic("fraud", {"1": 50, "2": 50}, actor="demo", at=T0)
     events = backend.timeline_events("fraud", T0, datetime.now(tz=UTC) + timedelta(minutes=1))
     assert [(e.at, e.source) for e in events] == [(T0, "demo")]
+
+
+@pytest.fixture
+def silent_server() -> Iterator[str]:
+    """A socket that accepts connections but never answers, like a server under SIGSTOP."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(16)
+    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+def _announce(tmp_path: Path, url: str, pid: int) -> None:
+    """Write W/serving.json with a token file, as a running server does."""
+    token = tmp_path / "admin.token"
+    token.write_text("vigil:secret-token\n")
+    info = {"url": url, "pid": pid, "token_file": str(token)}
+    (tmp_path / "serving.json").write_text(json.dumps(info))
+
+
+def test_a_stopped_server_fails_the_change_and_nothing_is_stored(
+    backend, tmp_path: Path, silent_server: str
+) -> None:
+    import os
+
+    _announce(tmp_path, silent_server, os.getpid())
+    with pytest.raises(BackendError) as caught:
+        backend.rollback("fraud", "2")
+    message = str(caught.value)
+    assert "did not take the change" in message and "no answer within" in message
+    assert "may still apply" in message and "nothing was stored" in message
+    assert backend.stored_traffic("fraud") == {"1": 100}
+
+
+def test_a_killed_server_still_announced_is_an_error_not_a_store(backend, tmp_path: Path) -> None:
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    _announce(tmp_path, f"http://127.0.0.1:{_closed_port()}", gone.pid)
+    with pytest.raises(BackendError, match="no longer running; nothing was changed or stored"):
+        backend.set_weights("fraud", {"1": 50, "2": 50})
+    assert backend.stored_traffic("fraud") == {"1": 100}
+
+
+def test_without_a_server_a_change_is_stored_and_says_it_is_not_live(backend) -> None:
+    status = backend.rollback("fraud", "2")
+    assert status.live is False and dict(status.weights) == {"2": 100}
+    assert backend.stored_traffic("fraud") == {"2": 100}
+
+
+def test_offline_compare_and_set_refuses_when_the_stored_split_moved(backend) -> None:
+    from backends.contracts import TrafficConflict
+
+    seen = backend.status("fraud")
+    backend.store_traffic("fraud", {"1": 80, "2": 20}, actor="someone else")
+    with pytest.raises(TrafficConflict, match="someone changed it; nothing was stored"):
+        backend.set_weights_if("fraud", {"1": 100}, seen)
+    assert backend.stored_traffic("fraud") == {"1": 80, "2": 20}
+    moved = backend.status("fraud")
+    assert backend.set_weights_if("fraud", {"1": 100}, moved).live is False
+    assert backend.stored_traffic("fraud") == {"1": 100}

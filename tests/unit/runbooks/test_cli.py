@@ -207,3 +207,62 @@ def test_run_json_prints_one_document_with_the_steps(workspace: Path, capsys) ->
     assert [s["name"] for s in document["steps"]] == ["rollback", "note"]
     assert document["steps"][0]["outputs"]["tier"] == "immediate"
     assert "[rollback] rollback" in captured.err
+
+
+def _delete_audit(workspace: Path, where: str) -> None:
+    """Delete audit rows directly in the database, as someone with write access could."""
+    with sqlite3.connect(workspace / "vigil.db") as db:
+        db.execute(f"DELETE FROM audit_log WHERE {where}")
+
+
+def test_verify_says_what_it_checked(workspace: Path, capsys) -> None:
+    assert vigil(workspace, "runbook", "run", "rollback", "-p", f"model={MODEL}", "--yes") == 0
+    capsys.readouterr()
+    assert vigil(workspace, "audit", "--verify") == 0
+    out = capsys.readouterr().out
+    assert "audit chain intact:" in out
+    assert "4 record(s), seq 1..4: every hash and link" in out
+    assert "against 1 recorded head(s): 1 run state file(s)" in out
+
+
+def test_verify_detects_a_deleted_tail(workspace: Path, capsys) -> None:
+    assert vigil(workspace, "runbook", "run", "rollback", "-p", f"model={MODEL}", "--yes") == 0
+    _delete_audit(workspace, "seq > 2")
+    capsys.readouterr()
+    assert vigil(workspace, "audit", "--verify") == 1
+    out = capsys.readouterr().out
+    assert "audit chain BROKEN" in out
+    assert "recorded head seq 4, but the log ends at seq 2" in out
+
+
+def test_verify_detects_an_emptied_log(workspace: Path, capsys) -> None:
+    assert vigil(workspace, "runbook", "run", "rollback", "-p", f"model={MODEL}", "--yes") == 0
+    _delete_audit(workspace, "1 = 1")
+    capsys.readouterr()
+    assert vigil(workspace, "audit", "--verify", "--json") == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["verified"] is False
+    assert any("the log ends at seq 0" in p for p in document["problems"])
+
+
+def test_a_change_without_a_server_says_nothing_live_changed(workspace: Path, capsys) -> None:
+    assert vigil(workspace, "runbook", "run", "rollback", "-p", f"model={MODEL}", "--yes") == 0
+    out = capsys.readouterr().out
+    assert "stored (not live): " in out and "nothing live changed" in out
+    assert "ok: fraud-detector: rolled back" not in out
+    assert (
+        out.rstrip()
+        .splitlines()[-1]
+        .endswith("nothing live changed: the split was only stored for the next server start")
+    )
+
+
+def test_plan_that_cannot_plan_exits_1(workspace: Path, tmp_path: Path, capsys) -> None:
+    path = tmp_path / "elsewhere.yaml"
+    path.write_text(
+        "name: elsewhere\ndescription: d\nrisk: low\nsteps:\n"
+        "  - type: set_weights\n    model: nosuch\n    weights: {'1': 100}\n"
+    )
+    assert vigil(workspace, "runbook", "plan", "--file", str(path)) == 1
+    captured = capsys.readouterr()
+    assert "cannot plan" in captured.out and "cannot plan 1 step(s)" in captured.err
