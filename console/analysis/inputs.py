@@ -80,6 +80,11 @@ def parse_interval(text: str) -> tuple[datetime, datetime]:
     return start, end
 
 
+def minute_after(moment: datetime) -> datetime:
+    """The end of the whole minute holding `moment`: 12:34:56 → 12:35:00, 12:34:00 → 12:35:00."""
+    return moment.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
 def resolve_window(
     start: str | None,
     end: str | None,
@@ -87,13 +92,18 @@ def resolve_window(
     last: datetime | None,
     default: str = "24h",
 ) -> tuple[datetime, datetime]:
-    """The [start, end) asked for: explicit instants, or a duration ending at `end` or `last`."""
+    """The [start, end) asked for: explicit instants, or a duration ending at `end` or `last`.
+
+    Without `end`, the window ends at the close of the minute of the last
+    logged request, so windows align to whole minutes and a 24h window holds
+    exactly 24 hours (1,440 whole minutes) of data.
+    """
     if start and window:
         raise InputError("give --start/--end or --window, not both")
     stop = parse_instant(end) if end else None
     if start:
         begin = parse_instant(start)
-        stop = stop or (last + timedelta(microseconds=1) if last else None)
+        stop = stop or (minute_after(last) if last else None)
         if stop is None:
             raise InputError("--start needs --end when the log has no data")
         if stop <= begin:
@@ -102,5 +112,5 @@ def resolve_window(
     if stop is None:
         if last is None:
             raise InputError("no data logged for this model, so no window to default to")
-        stop = last + timedelta(microseconds=1)
+        stop = minute_after(last)
     return stop - parse_duration(window or default), stop

@@ -21,6 +21,7 @@ import pandas as pd
 from backends.contracts import AuditRecord, Model, Series
 from console.analysis.context import AnalysisContext, Sources
 from console.analysis.correlation import LagCorrelation, lagged_correlation
+from console.analysis.coverage import coverage
 from console.analysis.drift import DriftTable, drift_against, drift_table, reference_fit
 from console.analysis.drift.psi import DEFAULT_EPSILON
 from console.analysis.drift.reference import DEFAULT_BINS, FeatureFit, bin_codes
@@ -133,10 +134,13 @@ def model_drift(
     if columns is None:
         # a feature the slice fixes is constant inside it: nothing to compare
         names = [n for n in names if n not in {p.column for p in predicates}] or names
-    wanted = list(dict.fromkeys([*names, *(p.column for p in predicates)]))
+    wanted = list(dict.fromkeys(["ts", *names, *(p.column for p in predicates)]))
     log = context.inference_log
     window = log.window(model.name, start, end, columns=wanted, version=version)
     current = _inside(window, predicates, f"the inference log of {model.name}")
+    covered = coverage(
+        current["ts"] if "ts" in current else pd.Series([], dtype=object), start, end
+    )
     options: dict[str, Any] = {"profile": profile, "min_samples": min_samples}
     if reference_window is not None:
         logged = log.window(model.name, *reference_window, columns=wanted)
@@ -161,7 +165,7 @@ def model_drift(
             predicates=predicates,
         )
         table = drift_against(fitted, current, names, exact=exact, **options)
-    return replace(table, slice=slice_names(predicates))
+    return replace(table, slice=slice_names(predicates), coverage=covered)
 
 
 def segment_drift(

@@ -201,6 +201,8 @@ def _print(table: Any, source: str) -> None:
     print(f"drift  {source}")
     if table.slice:
         print(f"slice  {' AND '.join(table.slice)} (both sides)")
+    if table.coverage is not None and table.coverage.note:
+        print(f"window {table.coverage.note}")
     print(
         f"mode {table.mode} · bins {table.bins or 'Sturges'} · ε {table.epsilon:g} · "
         f"profile {profile.name} ({profile.description}) · "

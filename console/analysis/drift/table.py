@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from console.analysis.coverage import Coverage
 from console.analysis.drift import stats
 from console.analysis.drift.bands import (
     DEFAULT_PROFILE,
@@ -83,6 +84,7 @@ class DriftTable:
     features: tuple[FeatureDrift, ...] = field(default_factory=tuple)
     min_samples: int = DEFAULT_MIN_SAMPLES
     slice: tuple[str, ...] = ()
+    coverage: Coverage | None = None
 
     @property
     def worst(self) -> FeatureDrift | None:
@@ -104,6 +106,7 @@ class DriftTable:
             "n_current": self.n_current,
             "min_samples": self.min_samples,
             "slice": list(self.slice),
+            "coverage": self.coverage.to_dict() if self.coverage else None,
             "features": [row.to_dict() for row in self.features],
         }
 

@@ -96,3 +96,21 @@ def test_selectors_and_correlation_with_the_model_score() -> None:
     assert result.points > 100 and len(result.by_lag) == 41
     assert result.y == "mean score of fraud"
     assert result.correlation is not None and result.correlation > 0
+
+
+def test_windows_align_to_whole_minutes_and_hold_exactly_their_duration() -> None:
+    from datetime import UTC, datetime
+
+    import pandas as pd
+
+    last = datetime(2026, 11, 19, 23, 59, 41, 250_000, tzinfo=UTC)
+    start, end = resolve_window(None, None, "24h", last)
+    assert (start, end) == (datetime(2026, 11, 19, tzinfo=UTC), datetime(2026, 11, 20, tzinfo=UTC))
+    on_the_minute = datetime(2026, 11, 19, 12, 0, tzinfo=UTC)
+    start, end = resolve_window(None, None, "1h", on_the_minute)
+    assert start <= on_the_minute < end and (start.second, end.second) == (0, 0)
+    every_minute = pd.date_range(end - timedelta(hours=30), end, freq="1min", inclusive="left")
+    inside = every_minute[(every_minute >= start) & (every_minute < end)]
+    assert len(inside) == 60
+    _, stop = resolve_window("2026-11-19T06:00:00Z", None, None, last)
+    assert stop == datetime(2026, 11, 20, tzinfo=UTC)
