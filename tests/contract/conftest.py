@@ -1,4 +1,4 @@
-"""The contract suite's fixture: a fresh backend per test from each registered factory."""
+"""The contract suite's fixture: a fresh backend per test from each installed backend's factory."""
 
 from __future__ import annotations
 
@@ -15,8 +15,5 @@ from tests.contract.factories import Factory
 def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     """Build the parametrised factory's backend on an empty directory, closing it after."""
     factory: Factory = request.param
-    made = factory.make(tmp_path)
-    yield made
-    close = getattr(made, "close", None)
-    if callable(close):
-        close()
+    with factory.make(tmp_path) as made:
+        yield made

@@ -1,44 +1,103 @@
-"""The backends the contract suite runs against; a new backend appends a `Factory` here."""
+"""How the contract suite builds each installed backend, and which contracts each one claims.
+
+The suite is parametrised from the `vigil.backends` entry points that are
+installed, not from this file: every installed entry point must have at least
+one factory here (or `test_coverage.py` fails), and a factory's backend class
+is the one its entry point loads. A new backend adds a `Factory` to FACTORIES.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from backends.contracts import (
+    FeatureStore,
     IncidentStore,
     InferenceLog,
     MetricStore,
     ModelRegistry,
+    RetrainTrigger,
     ServingControl,
     SupportsBinCounts,
+    SupportsLoad,
     SupportsLogWrite,
     SupportsMetricWrite,
     SupportsRegister,
     SupportsRollback,
     SupportsTrafficSplit,
 )
+from backends.discovery import available, load
+
+Build = Callable[[type[Any], Path], AbstractContextManager[Any]]
 
 
 @dataclass(frozen=True)
 class Factory:
-    """A named way to build a fresh backend on an empty temporary directory."""
+    """One way to build an installed backend on an empty directory, and what it claims."""
 
-    name: str
-    make: Callable[[Path], Any]
+    entry_point: str
+    build: Build
     contracts: frozenset[type]
+    variant: str = ""
+
+    @property
+    def name(self) -> str:
+        """The test id: the entry point, and the variant when there is one."""
+        return f"{self.entry_point}+{self.variant}" if self.variant else self.entry_point
+
+    @contextlib.contextmanager
+    def make(self, path: Path) -> Iterator[Any]:
+        """The backend, built from its entry point's class; closed, its servers stopped, after."""
+        with self.build(load(self.entry_point), path) as made:
+            try:
+                yield made
+            finally:
+                close = getattr(made, "close", None)
+                if callable(close):
+                    close()
 
 
-def _embedded(path: Path) -> Any:
+@contextlib.contextmanager
+def _embedded(backend_class: type[Any], path: Path) -> Iterator[Any]:
     """The embedded backend on a fresh workspace."""
-    from backends.embedded import EmbeddedBackend
-
-    return EmbeddedBackend(str(path / "workspace"))
+    yield backend_class(str(path / "workspace"))
 
 
-EVERYTHING = frozenset(
+@contextlib.contextmanager
+def _memory(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """An empty in-memory backend."""
+    yield backend_class()
+
+
+@contextlib.contextmanager
+def _live_local_serving(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The KServe V2 client against a live local_serving on an empty workspace."""
+    from tests.integration.serving.live_backend import LiveLocalServing
+
+    yield LiveLocalServing(path / "workspace", client_class=backend_class)
+
+
+@contextlib.contextmanager
+def _local_retrain(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """Local retraining jobs on an empty workspace (a job there fails: nothing to train on)."""
+    yield backend_class(str(path / "workspace"))
+
+
+@contextlib.contextmanager
+def _webhook(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The webhook trigger against a training pipeline served on 127.0.0.1 by the test."""
+    from tests.contract.pipeline import running_pipeline
+
+    with running_pipeline() as pipeline:
+        yield backend_class(pipeline.url, token_env=pipeline.token_env, timeout_s=10)
+
+
+STORE = frozenset(
     {
         ModelRegistry,
         SupportsRegister,
@@ -54,30 +113,34 @@ EVERYTHING = frozenset(
     }
 )
 
-
-def _live_local_serving(path: Path) -> Any:
-    """KServeV2Serving against a live local_serving (tests/integration/serving/live_backend.py)."""
-    from tests.integration.serving.live_backend import live_local_serving
-
-    return live_local_serving(path)
-
-
-BACKEND_FACTORIES: list[Factory] = [
-    Factory("embedded", _embedded, EVERYTHING),
+FACTORIES: tuple[Factory, ...] = (
+    Factory("embedded", _embedded, STORE),
+    Factory("memory", _memory, STORE | {SupportsLoad, FeatureStore, RetrainTrigger}),
     Factory(
-        "kserve_v2+local_serving",
+        "kserve_v2",
         _live_local_serving,
-        frozenset({ServingControl, SupportsTrafficSplit, SupportsRollback, SupportsRegister}),
+        frozenset(
+            {ServingControl, SupportsTrafficSplit, SupportsRollback, SupportsLoad, SupportsRegister}
+        ),
+        variant="local_serving",
     ),
-]
+    Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
+    Factory("webhook", _webhook, frozenset({RetrainTrigger})),
+)
+
+
+def installed_factories() -> list[Factory]:
+    """The factories whose entry point is installed, in FACTORIES order."""
+    installed = available()
+    return [factory for factory in FACTORIES if factory.entry_point in installed]
 
 
 def factories_for(*contracts: type) -> list[Any]:
-    """pytest params: the factories that provide every contract in `contracts`."""
+    """pytest params: the installed backends' factories that claim every one of `contracts`."""
     import pytest
 
     return [
         pytest.param(factory, id=factory.name)
-        for factory in BACKEND_FACTORIES
+        for factory in installed_factories()
         if set(contracts) <= factory.contracts
     ]

@@ -1,4 +1,4 @@
-"""ServingControl + SupportsTrafficSplit + SupportsRollback: status, validation, rollback."""
+"""ServingControl and its capabilities (split, rollback, load): status, validation, changes."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import pytest
 from backends.contracts import (
     NotFoundError,
     ServingControl,
+    SupportsLoad,
     SupportsRegister,
     SupportsRollback,
     SupportsTrafficSplit,
@@ -66,3 +67,29 @@ def test_unknown_model_is_not_found(backend) -> None:
         backend.status("nope")
     with pytest.raises(NotFoundError):
         backend.set_weights("nope", {"1": 100})
+
+
+LOAD = factories_for(ServingControl, SupportsLoad, SupportsTrafficSplit, SupportsRegister)
+
+
+def _state(status, version: str) -> str:
+    """The state a status gives one version (`absent` when it lists none)."""
+    return next((v.state for v in status.versions if v.version == version), "absent")
+
+
+@pytest.mark.parametrize("backend", LOAD, indirect=True)
+def test_a_weightless_version_unloads_and_loads_again(backend, two_versions) -> None:
+    backend.set_weights("fraud", {"1": 100})
+    assert _state(backend.unload("fraud", "2"), "2") in ("unloaded", "absent")
+    assert _state(backend.status("fraud"), "2") in ("unloaded", "absent")
+    assert _state(backend.load("fraud", "2"), "2") == "ready"
+    assert dict(backend.status("fraud").weights) == {"1": 100}
+
+
+@pytest.mark.parametrize("backend", LOAD, indirect=True)
+def test_a_version_taking_traffic_is_not_unloaded(backend, two_versions) -> None:
+    backend.set_weights("fraud", {"1": 60, "2": 40})
+    with pytest.raises(ValueError, match="2"):
+        backend.unload("fraud", "2")
+    assert _state(backend.status("fraud"), "2") == "ready"
+    assert dict(backend.status("fraud").weights) == {"1": 60, "2": 40}

@@ -25,14 +25,14 @@ TOKEN = "contract-token-0123456789"
 class LiveLocalServing:
     """KServeV2Serving against a local_serving started on an empty workspace."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, client_class: type[KServeV2Serving] = KServeV2Serving) -> None:
         self.root = root
         self.registry = EmbeddedBackend(str(root))
         options = ServeOptions(port=0, sample_rate=0.0, log_level="warning")
         tokens = Tokens((("contract", TOKEN),), None)
         self.server = BackgroundServer(EmbeddedWorkspace(root), options, tokens)
         self.server.start()
-        self.client = KServeV2Serving(self.server.url, token=TOKEN, timeout_s=30)
+        self.client = client_class(self.server.url, token=TOKEN, timeout_s=30)
 
     def register_version(self, version: ModelVersion, *, model_task: str = "") -> ModelVersion:
         logistic_onnx(Path(artifact_path(version.artifact_uri, self.root)), [0.5, -0.5], 0.0)
@@ -67,8 +67,3 @@ class LiveLocalServing:
         self.client.close()
         self.server.stop()
         self.registry.close()
-
-
-def live_local_serving(path: Path) -> LiveLocalServing:
-    """The contract factory: a server on `path/workspace`."""
-    return LiveLocalServing(path / "workspace")
