@@ -27,6 +27,8 @@ class ServeOptions:
     feature_histograms: int = 8
     log_level: str = "info"
     read_only: bool = False
+    allow_non_finite: bool = False
+    idle_timeout_s: float = 30.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -72,6 +74,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
+    parser.add_argument(
+        "--allow-non-finite",
+        action="store_true",
+        help="accept NaN, Infinity and null input values (refused with 400 by default)",
+    )
+    parser.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=30.0,
+        help="seconds a connection may wait on the client (no request, or one half sent)",
+    )
 
 
 def options_from_args(args: argparse.Namespace) -> ServeOptions:
@@ -82,7 +95,7 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         raise ValueError(f"--sample-rate must be in [0, 1], got {args.sample_rate}")
     if args.max_body_bytes <= 0:
         raise ValueError(f"--max-body-bytes must be positive, got {args.max_body_bytes}")
-    for flag in ("flush_interval", "drain_timeout", "graceful_timeout"):
+    for flag in ("flush_interval", "drain_timeout", "graceful_timeout", "idle_timeout"):
         if getattr(args, flag) <= 0:
             raise ValueError(f"--{flag.replace('_', '-')} must be positive")
     if args.feature_histograms < 0:
@@ -101,4 +114,6 @@ def options_from_args(args: argparse.Namespace) -> ServeOptions:
         feature_histograms=args.feature_histograms,
         log_level=args.log_level,
         read_only=bool(getattr(args, "read_only", False)),
+        allow_non_finite=args.allow_non_finite,
+        idle_timeout_s=args.idle_timeout,
     )

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from local_serving.admin import Tokens, resolve_tokens
 from local_serving.admin.audit import AdminAudit
 from local_serving.http import ServerState, build_app
+from local_serving.http.decoding import Decoder
 from local_serving.metrics.serving import STAGES, ServingMetrics
 from local_serving.models import ModelManager
 from local_serving.recorder import Recorder
@@ -67,6 +68,7 @@ def build_state(workspace: Workspace, options: ServeOptions, tokens: Tokens) -> 
         tokens=tokens,
         audit=AdminAudit(workspace.path),
         runtime_versions=versions,
+        decoder=Decoder(options.allow_non_finite),
     )
 
 
@@ -135,15 +137,18 @@ def _server(
     """A one-worker uvicorn server around the app."""
     import uvicorn
 
+    from local_serving.http.connections import protocol_with
+
     app = build_app(state, on_start=announcement.write, on_stop=announcement.remove)
     config = uvicorn.Config(
         app,
+        http=protocol_with(options.idle_timeout_s),
         workers=1,
         log_level=options.log_level,
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=int(options.graceful_timeout_s),
-        timeout_keep_alive=30,
+        timeout_keep_alive=max(1, round(options.idle_timeout_s)),
     )
     return uvicorn.Server(config)
 

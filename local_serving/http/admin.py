@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from local_serving.http.body import read_body
+from local_serving.http.errors import internal_error
 from local_serving.http.state import ServerState, error_response, json_response
 from local_serving.models import AdminError
 from local_serving.protocol.v2 import ProtocolError
@@ -65,9 +66,8 @@ def authorized(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
             return error_response(error.status, error.message, error.fields)
         except ProtocolError as error:
             return error_response(error.status, error.message)
-        except Exception as error:
-            log.exception("admin %s %s failed", request.method, request.url.path)
-            return error_response(500, f"admin request failed: {type(error).__name__}: {error}")
+        except Exception:
+            return internal_error(f"admin {request.method} {request.url.path}")
 
     return endpoint
 

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from local_serving.http import admin, v2
+from local_serving.http.errors import InternalErrors
 from local_serving.http.state import ServerState, error_response
 from local_serving.metrics.prom import CONTENT_TYPE
 
@@ -25,11 +27,6 @@ async def metrics(request: Request) -> Response:
 async def not_found(request: Request, exc: Exception) -> Response:
     """Unknown paths get the V2 error shape."""
     return error_response(404, f"no endpoint {request.method} {request.url.path}")
-
-
-async def internal_error(request: Request, exc: Exception) -> Response:
-    """Anything unexpected still answers in the V2 error shape."""
-    return error_response(500, f"internal error: {type(exc).__name__}: {exc}")
 
 
 async def bad_method(request: Request, exc: Exception) -> Response:
@@ -93,12 +90,14 @@ def build_app(
         finally:
             if on_stop is not None:
                 on_stop()
+            state.decoder.close()
             state.recorder.stop()
 
     app = Starlette(
         routes=routes(),
         lifespan=lifespan,
-        exception_handlers={404: not_found, 405: bad_method, Exception: internal_error},
+        middleware=[Middleware(InternalErrors)],
+        exception_handlers={404: not_found, 405: bad_method},
     )
     app.state.serving = state
     return app

@@ -10,7 +10,7 @@ from local_serving.protocol.v2 import ProtocolError
 async def read_body(request: Request, limit: int) -> bytes:
     """The whole body, or a 413 as soon as it (or its Content-Length) exceeds `limit`."""
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise ProtocolError(413, f"request body of {declared} bytes is over the limit of {limit}")
     chunks: list[bytes] = []
     size = 0

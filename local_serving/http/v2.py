@@ -13,13 +13,14 @@ from starlette.responses import Response
 from local_serving import __version__
 from local_serving.http.body import read_body
 from local_serving.http.client_timing import HEADER, client_timing
+from local_serving.http.errors import internal_error
 from local_serving.http.postprocess import predictions_of, scores_of
+from local_serving.http.sender import check_sender
 from local_serving.http.state import ServerState, error_response, json_response
 from local_serving.protocol.v2 import (
     InferRequest,
     ProtocolError,
     bind_inputs,
-    decode_request,
     encode_response,
     select_outputs,
 )
@@ -142,12 +143,10 @@ async def infer(request: Request) -> Response:
         state.metrics.rejected.counter("(unknown)", "404").inc()
         return error_response(404, f"unknown model {name!r}")
     try:
+        header_length = check_sender(request.headers)
         body = await read_body(request, state.options.max_body_bytes)
         started = perf_counter()
-        header_length = request.headers.get("inference-header-content-length")
-        if header_length is not None and not header_length.isdigit():
-            raise ProtocolError(400, "Inference-Header-Content-Length must be an integer")
-        decoded = decode_request(body, int(header_length) if header_length else None)
+        decoded = await state.decoder.decode(body, header_length)
         client = client_timing(request.headers.get(HEADER))
         generation, loaded = _route(served, decoded, request)
     except ProtocolError as error:
@@ -210,13 +209,12 @@ async def _run(
         body, header_length = encode_response(served.name, version, request_id, chosen)
         done = perf_counter()
     except ProtocolError as error:
-        metrics.errors.value += 1
-        state.recorder.submit(served.name, version, (), True, None)
+        state.metrics.rejected.counter(served.name, str(error.status)).inc()
         return error_response(error.status, error.message)
-    except Exception as error:
+    except Exception:
         metrics.errors.value += 1
         state.recorder.submit(served.name, version, (), True, None)
-        return error_response(500, f"inference failed on version {version!r}: {error}")
+        return internal_error(f"inference on {served.name!r} version {version!r}")
     seconds = (parsed - started, inferred - parsed, processed - inferred, done - processed)
     metrics.observe_stages(seconds)
     sample = None

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
+_INF = math.inf
+
 
 def _escape(value: str) -> str:
     """A label value escaped as the exposition format requires."""
@@ -82,11 +84,11 @@ class HistogramChild:
         self.count += 1
 
     def observe_many(self, values: Iterable[float]) -> None:
-        """Count several values (NaN skipped); inlined, as it runs per request."""
+        """Count several finite values (NaN and ±Inf skipped: an Inf would poison the sum)."""
         bounds, counts = self.bounds, self.counts
         total, n = 0.0, 0
         for value in values:
-            if value == value:
+            if -_INF < value < _INF:
                 counts[bisect_left(bounds, value)] += 1
                 total += value
                 n += 1

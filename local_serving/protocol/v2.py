@@ -2,30 +2,37 @@
 
 The binary extension (Triton's `Inference-Header-Content-Length`) is what tritonclient
 sends by default: the JSON header is followed by raw little-endian tensor bytes.
+`decode_request` does all the work a request needs before a model is known (JSON,
+structure, tensor values), so it can run in another process for a large body;
+`bind_inputs` then only checks the tensors against the routed version's signature.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from math import prod
+from math import isfinite
 from typing import TYPE_CHECKING, Any
 
 from local_serving.protocol.datatypes import DATATYPES, numpy_dtype
+from local_serving.protocol.errors import ProtocolError
 from local_serving.protocol.tensors import TensorSpec
+from local_serving.protocol.values import NON_FINITE_HINT, binary_array, check_shape, json_array
 
 if TYPE_CHECKING:
     import numpy as np
 
-
-class ProtocolError(Exception):
-    """A request the server refuses: an HTTP status and a message naming the problem."""
-
-    def __init__(self, status: int, message: str) -> None:
-        """Keep the status next to the message."""
-        super().__init__(message)
-        self.status = status
-        self.message = message
+__all__ = [
+    "InferRequest",
+    "InputTensor",
+    "ProtocolError",
+    "RequestedOutput",
+    "bind_inputs",
+    "decode_request",
+    "encode_response",
+    "select_outputs",
+]
+MAX_RANK = 32
 
 
 @dataclass(frozen=True)
@@ -37,67 +44,131 @@ class RequestedOutput:
 
 
 @dataclass(frozen=True)
+class InputTensor:
+    """One decoded input: its declared name, datatype and shape, and its values."""
+
+    name: str
+    datatype: str
+    shape: tuple[int, ...]
+    array: np.ndarray
+
+
+@dataclass(frozen=True)
 class InferRequest:
-    """A decoded request: raw input entries and binary blob, not yet bound to a model."""
+    """A decoded request: its tensors and options, not yet bound to a model."""
 
     request_id: str | None
-    inputs: list[dict[str, Any]]
-    blob: memoryview
+    inputs: tuple[InputTensor, ...]
     parameters: dict[str, Any]
     outputs: tuple[RequestedOutput, ...] | None
     binary_output: bool
 
 
-def decode_request(body: bytes, header_length: int | None) -> InferRequest:
-    """Parse the JSON part of a request and check its structure (not yet against a model)."""
+def _refuse_constant(token: str) -> float:
+    """json's hook for NaN and ±Infinity, which are not JSON numbers."""
+    raise ProtocolError(400, f"{token} is not a JSON number; {NON_FINITE_HINT}")
+
+
+def decode_request(
+    body: bytes, header_length: int | None, allow_non_finite: bool = False
+) -> InferRequest:
+    """Parse a request and turn its tensors into arrays; every problem is a 4xx."""
     if header_length is not None and not 0 < header_length <= len(body):
         raise ProtocolError(400, f"Inference-Header-Content-Length {header_length} is out of range")
     head = body if header_length is None else body[:header_length]
     try:
-        doc = json.loads(head)
+        if allow_non_finite:
+            doc = json.loads(head)
+        else:
+            doc = json.loads(head, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ProtocolError(400, "request body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ProtocolError(400, f"request body is not valid JSON: {error}") from error
     if not isinstance(doc, dict) or not isinstance(doc.get("inputs"), list) or not doc["inputs"]:
         raise ProtocolError(400, "request must be a JSON object with a non-empty 'inputs' list")
-    parameters = doc.get("parameters") or {}
-    if not isinstance(parameters, dict):
-        raise ProtocolError(400, "'parameters' must be a JSON object")
+    parameters = _object(doc.get("parameters"), "'parameters'")
     request_id = doc.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise ProtocolError(400, "'id' must be a string")
-    for index, entry in enumerate(doc["inputs"]):
-        _check_entry(index, entry)
     blob = memoryview(body)[header_length:] if header_length is not None else memoryview(b"")
+    inputs, offset, seen = [], 0, set()
+    for index, entry in enumerate(doc["inputs"]):
+        tensor, offset = _input(index, entry, blob, offset, allow_non_finite)
+        if tensor.name in seen:
+            raise ProtocolError(400, f"input {tensor.name!r} is given twice")
+        seen.add(tensor.name)
+        inputs.append(tensor)
+    if offset != len(blob):
+        raise ProtocolError(400, f"{len(blob) - offset} bytes of binary data follow no input")
     return InferRequest(
         request_id=request_id,
-        inputs=doc["inputs"],
-        blob=blob,
+        inputs=tuple(inputs),
         parameters=parameters,
         outputs=_requested_outputs(doc.get("outputs")),
         binary_output=bool(parameters.get("binary_data_output", False)),
     )
 
 
-def _check_entry(index: int, entry: Any) -> None:
-    """One input entry has a name, a known datatype, a shape and data (or binary data)."""
+def _object(value: Any, what: str) -> dict[str, Any]:
+    """An optional JSON object (absent or null is empty); anything else is a 400."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ProtocolError(400, f"{what} must be a JSON object")
+    return value
+
+
+def _input(
+    index: int, entry: Any, blob: memoryview, offset: int, allow_non_finite: bool
+) -> tuple[InputTensor, int]:
+    """One input entry checked and decoded; returns it and the next binary offset."""
     if not isinstance(entry, dict):
         raise ProtocolError(400, f"input {index} must be a JSON object")
     name = entry.get("name")
     if not isinstance(name, str) or not name:
         raise ProtocolError(400, f"input {index}: missing 'name'")
     datatype = entry.get("datatype")
+    if not isinstance(datatype, str):
+        raise ProtocolError(400, f"input {name!r}: 'datatype' must be a string")
     if datatype == "BYTES":
         raise ProtocolError(400, f"input {name!r}: BYTES tensors are not supported")
     if datatype not in DATATYPES:
-        raise ProtocolError(400, f"input {name!r}: unknown datatype {datatype!r}")
+        raise ProtocolError(400, f"input {name!r}: unknown datatype {datatype[:40]!r}")
     shape = entry.get("shape")
-    if not isinstance(shape, list) or not all(
-        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+    if (
+        not isinstance(shape, list)
+        or len(shape) > MAX_RANK
+        or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape)
     ):
-        raise ProtocolError(400, f"input {name!r}: 'shape' must be a list of non-negative integers")
-    params = entry.get("parameters") or {}
-    if "data" not in entry and "binary_data_size" not in params:
-        raise ProtocolError(400, f"input {name!r}: missing 'data'")
+        raise ProtocolError(
+            400,
+            f"input {name!r}: 'shape' must be a list of at most {MAX_RANK} non-negative integers",
+        )
+    params = _object(entry.get("parameters"), f"input {name!r}: 'parameters'")
+    if "binary_data_size" not in params:
+        if "data" not in entry:
+            raise ProtocolError(400, f"input {name!r}: missing 'data'")
+        return InputTensor(
+            name,
+            datatype,
+            tuple(shape),
+            json_array(name, datatype, shape, entry["data"], allow_non_finite),
+        ), offset
+    nbytes = params["binary_data_size"]
+    size = check_shape(name, shape)
+    if (
+        not isinstance(nbytes, int)
+        or isinstance(nbytes, bool)
+        or nbytes != size * numpy_dtype(datatype).itemsize
+    ):
+        raise ProtocolError(
+            400, f"input {name!r}: binary_data_size {nbytes!r} does not match shape {shape}"
+        )
+    if offset + nbytes > len(blob):
+        raise ProtocolError(400, f"input {name!r}: binary data is shorter than declared")
+    array = binary_array(name, datatype, shape, blob[offset : offset + nbytes], allow_non_finite)
+    return InputTensor(name, datatype, tuple(shape), array), offset + nbytes
 
 
 def _requested_outputs(outputs: Any) -> tuple[RequestedOutput, ...] | None:
@@ -110,20 +181,17 @@ def _requested_outputs(outputs: Any) -> tuple[RequestedOutput, ...] | None:
     for entry in outputs:
         if not isinstance(entry, dict) or not isinstance(entry.get("name"), str):
             raise ProtocolError(400, "each requested output needs a 'name'")
-        params = entry.get("parameters") or {}
+        params = _object(entry.get("parameters"), f"output {entry['name']!r}: 'parameters'")
         requested.append(RequestedOutput(entry["name"], bool(params.get("binary_data", False))))
     return tuple(requested)
 
 
 def bind_inputs(request: InferRequest, specs: tuple[TensorSpec, ...]) -> dict[str, np.ndarray]:
-    """Turn the request's inputs into arrays, checking names, datatypes and shapes."""
-    import numpy as np
-
+    """The request's tensors as the model's feeds, checking names, datatypes and shapes."""
     by_name = {spec.name: spec for spec in specs}
     feeds: dict[str, np.ndarray] = {}
-    offset = 0
-    for entry in request.inputs:
-        name, datatype, shape = entry["name"], entry["datatype"], entry["shape"]
+    for tensor in request.inputs:
+        name, datatype, shape = tensor.name, tensor.datatype, tensor.shape
         spec = by_name.get(name)
         if spec is None:
             known = ", ".join(by_name)
@@ -137,34 +205,11 @@ def bind_inputs(request: InferRequest, specs: tuple[TensorSpec, ...]) -> dict[st
             want >= 0 and got != want for got, want in zip(shape, spec.shape, strict=True)
         ):
             raise ProtocolError(
-                400, f"input {name!r}: shape {shape} does not match the model's {list(spec.shape)}"
+                400,
+                f"input {name!r}: shape {list(shape)} does not match "
+                f"the model's {list(spec.shape)}",
             )
-        dtype = numpy_dtype(datatype)
-        size = prod(shape)
-        params = entry.get("parameters") or {}
-        if "binary_data_size" in params:
-            nbytes = params["binary_data_size"]
-            if not isinstance(nbytes, int) or nbytes != size * dtype.itemsize:
-                raise ProtocolError(
-                    400, f"input {name!r}: binary_data_size {nbytes} does not match shape {shape}"
-                )
-            if offset + nbytes > len(request.blob):
-                raise ProtocolError(400, f"input {name!r}: binary data is shorter than declared")
-            array = np.frombuffer(request.blob[offset : offset + nbytes], dtype=dtype)
-            offset += nbytes
-        else:
-            try:
-                array = np.asarray(entry["data"], dtype=dtype)
-            except (ValueError, TypeError) as error:
-                raise ProtocolError(
-                    400, f"input {name!r}: data is not {datatype}: {error}"
-                ) from error
-            if array.size != size:
-                raise ProtocolError(
-                    400,
-                    f"input {name!r}: {array.size} values but shape {shape} needs {size}",
-                )
-        feeds[name] = array.reshape(shape)
+        feeds[name] = tensor.array
     missing = [spec.name for spec in specs if spec.name not in feeds]
     if missing:
         raise ProtocolError(400, f"missing input {missing[0]!r}")
@@ -212,10 +257,18 @@ def encode_response(
             entry["parameters"] = {"binary_data_size": len(raw)}
             blobs.append(raw)
         else:
-            entry["data"] = array.ravel().tolist()
+            entry["data"] = _json_values(array)
         entries.append(entry)
     doc = {"model_name": model, "model_version": version, "id": request_id, "outputs": entries}
-    head = json.dumps(doc, separators=(",", ":")).encode()
+    head = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
     if not blobs:
         return head, None
     return b"".join([head, *blobs]), len(head)
+
+
+def _json_values(array: np.ndarray) -> list[Any]:
+    """Flat values for JSON; NaN and ±Infinity, which JSON cannot carry, become null."""
+    values: list[Any] = array.ravel().tolist()
+    if array.dtype.kind == "f" and not all(isfinite(v) for v in values):
+        values = [v if isfinite(v) else None for v in values]
+    return values

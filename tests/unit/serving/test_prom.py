@@ -19,10 +19,11 @@ def test_histogram_buckets_are_cumulative_and_inclusive():
     assert 'lat_seconds_sum{model="m"} 1.15' in text
 
 
-def test_nan_values_are_not_counted():
+def test_nan_and_infinite_values_are_not_counted():
     family = Family("score", "Score.", "histogram", (), (0.5,))
-    family.histogram().observe_many([0.2, float("nan"), 0.9])
-    assert "score_count 2" in render([family]).decode()
+    family.histogram().observe_many([0.2, float("nan"), float("inf"), float("-inf"), 0.9])
+    text = render([family]).decode()
+    assert "score_count 2" in text and "score_sum 1.1" in text
 
 
 def test_label_values_are_escaped():

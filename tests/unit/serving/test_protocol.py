@@ -73,12 +73,6 @@ def test_malformed_requests_name_the_problem(body, message):
         ),
         ({"name": "input", "datatype": "FP64", "shape": [1, 3], "data": [1, 2, 3]}, "FP64"),
         ({"name": "input", "datatype": "FP32", "shape": [1, 4], "data": [1, 2, 3, 4]}, "[-1, 3]"),
-        ({"name": "input", "datatype": "FP32", "shape": [2, 3], "data": [1, 2, 3]}, "3 values"),
-        (
-            {"name": "input", "datatype": "FP32", "shape": [1, 3], "data": ["a", "b", "c"]},
-            "not FP32",
-        ),
-        ({"name": "input", "datatype": "FP32", "shape": [1, 3], "data": [[1, 2], [3]]}, "input"),
     ],
 )
 def test_inputs_that_do_not_fit_the_model_are_refused(entry, message):
@@ -87,12 +81,112 @@ def test_inputs_that_do_not_fit_the_model_are_refused(entry, message):
         bind_inputs(decoded, INPUT)
 
 
-def test_short_binary_data_is_refused():
+def _entry(**changes):
+    return {"name": "input", "datatype": "FP32", "shape": [1, 3], "data": [1, 2, 3], **changes}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (_request([_entry(shape=[2, 3])]), "3 values but shape [2, 3] needs 6"),
+        (_request([_entry(data=["a", "b", "c"])]), "FP32 data must be numbers"),
+        (_request([_entry(data=[[1, 2], [3]])]), "ragged"),
+        # the probe cases that answered 500
+        (_request([_entry(shape=[0, 22], data=[])]), "shape [0, 22] holds no values"),
+        (
+            b'{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 3], '
+            b'"data": [1, 2, 1' + b"0" * 400 + b"]}]}",
+            "must be numbers",
+        ),
+        (
+            _request([_entry()], outputs=[{"name": "score", "parameters": 3}]),
+            "output 'score': 'parameters' must be a JSON object",
+        ),
+        (_request([_entry(parameters=[1])]), "input 'input': 'parameters' must be a JSON object"),
+        (_request([_entry(datatype=["FP32"])]), "'datatype' must be a string"),
+        # values the JSON cannot carry
+        (
+            b'{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 3], '
+            b'"data": [1, NaN, 3]}]}',
+            "NaN is not a JSON number",
+        ),
+        (
+            b'{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 3], '
+            b'"data": [1, -Infinity, 3]}]}',
+            "-Infinity is not a JSON number",
+        ),
+        (
+            b'{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 3], '
+            b'"data": [1, 1e400, 3]}]}',
+            "NaN, Infinity or a value beyond FP32",
+        ),
+        (_request([_entry(data=[1, 1e39, 3])]), "beyond FP32"),
+        (_request([_entry(data=[1, None, 3])]), "must be numbers"),
+        # inputs that do not match
+        (
+            _request([_entry(shape=[1, 3], data=[[[1], [2], [3]]])]),
+            "nested data of shape [1, 3, 1]",
+        ),
+        (_request([_entry(shape=[3], data=[[1, 2, 3]])]), "nested data of shape [1, 3]"),
+        (_request([_entry(), _entry()]), "input 'input' is given twice"),
+        # integers and booleans
+        (_request([_entry(datatype="INT64", data=[1, 2.5, 3])]), "INT64 data must be integers"),
+        (_request([_entry(datatype="UINT8", data=[1, 300, 3])]), "outside UINT8's [0, 255]"),
+        (_request([_entry(datatype="INT64", data=[1, 2**64, 3])]), "INT64 data must be integers"),
+        (_request([_entry(datatype="BOOL", data=[True, None, False])]), "true or false"),
+        (_request([_entry(data=3)]), "'data' must be a list"),
+        (_request([_entry(shape=[1] * 40, data=[1])]), "at most 32"),
+        (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+    ],
+)
+def test_tensors_that_cannot_be_decoded_are_refused(body, message):
+    with pytest.raises(ProtocolError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        decode_request(body, None)
+
+
+def test_non_finite_values_are_accepted_when_allowed():
+    body = (
+        b'{"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 4], '
+        b'"data": [NaN, Infinity, null, 1e400]}]}'
+    )
+    array = decode_request(body, None, allow_non_finite=True).inputs[0].array
+    assert np.isnan(array[0, 0]) and np.isinf(array[0, 1]) and np.isnan(array[0, 2])
+    assert array[0, 3] == np.inf
+
+
+def test_non_finite_binary_values_are_refused_by_default():
+    values = np.array([[1.0, np.nan, 3.0]], dtype=np.float32)
+    entry = _entry(parameters={"binary_data_size": values.nbytes})
+    del entry["data"]
+    head = _request([entry])
+    with pytest.raises(ProtocolError, match="NaN, Infinity"):
+        decode_request(head + values.tobytes(), len(head))
+    allowed = decode_request(head + values.tobytes(), len(head), allow_non_finite=True)
+    assert np.isnan(allowed.inputs[0].array[0, 1])
+
+
+@pytest.mark.parametrize(("extra", "message"), [(8, "shorter than declared"), (16, "follow no")])
+def test_binary_data_must_match_what_the_inputs_declare(extra, message):
     entry = {"name": "input", "datatype": "FP32", "shape": [1, 3]}
     entry["parameters"] = {"binary_data_size": 12}
     head = _request([entry])
-    with pytest.raises(ProtocolError, match="shorter than declared"):
-        bind_inputs(decode_request(head + b"\0" * 8, len(head)), INPUT)
+    with pytest.raises(ProtocolError, match=message):
+        decode_request(head + b"\0" * extra, len(head))
+
+
+def test_non_finite_outputs_go_back_as_null_in_valid_json():
+    scores = np.array([[np.nan], [np.inf], [0.5]], dtype=np.float32)
+    decoded = decode_request(_request([_entry()]), None)
+    body, _ = encode_response("m", "1", "r", select_outputs(decoded, OUTPUT, [scores]))
+    doc = json.loads(body, parse_constant=lambda token: pytest.fail(f"bare {token}"))
+    assert doc["outputs"][0]["data"] == [None, None, 0.5]
+
+
+def test_a_protocol_error_survives_pickling():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(ProtocolError(413, "too big")))
+    assert (error.status, error.message) == (413, "too big")
 
 
 def test_json_response_is_flat_row_major_with_the_model_version():
