@@ -6,8 +6,10 @@ found in metric series. Each carries its layer (infrastructure, data, model,
 business) and whether it is a *signal* (a metric moved: an anomaly, a breach,
 an alert) or an *action* (a deploy, a runbook step, a note). The layer that
 moved first is that of the earliest signal or change to what serves (a
-deploy, an alias move, a traffic change); runbook steps and notes are
-responses, not moves.
+deploy, an alias move, a traffic change); runbook steps that change what
+serves sit on the model (or infrastructure) layer, the others and the
+incident's opening and closing on the `response` layer: they are answers,
+not moves. A deploy recorded by several sources at once is one event.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from typing import Any
 import numpy as np
 
 LAYERS = ("infrastructure", "data", "model", "business")
+RESPONSE = "response"
+DEPLOY_MERGE_S = 60.0
 SIGNAL_KINDS = frozenset(
     {
         "anomaly",
@@ -51,6 +55,7 @@ _ACTION_LAYERS = {
     "unload": "infrastructure",
     "retrain": "model",
 }
+_DEPLOY_PARTS = frozenset({"deploy", "alias_moved", "traffic_change"})
 
 
 @dataclass(frozen=True)
@@ -171,13 +176,72 @@ def from_audit(records: Iterable[Any]) -> list[Event]:
     """Audited runbook steps as actions on the layer they touch."""
     result = []
     for record in records:
-        layer = _ACTION_LAYERS.get(record.action, "business")
+        layer = _ACTION_LAYERS.get(record.action, RESPONSE)
         summary = f"runbook {record.runbook} · {record.step}: {record.action} → {record.outcome}"
         detail = {"user": record.user, "run_id": record.run_id, "params": dict(record.params)}
         result.append(
             Event(_utc(record.at), "runbook_step", layer, summary, "audit", False, detail)
         )
     return result
+
+
+def from_incidents(incidents: Iterable[Any], start: datetime, end: datetime) -> list[Event]:
+    """Each incident's opening and closing inside [start, end), on the response layer."""
+    result = []
+    for incident in incidents:
+        what = f"{incident.incident_id} ({incident.severity}): {incident.title}"
+        detail = {"incident": incident.incident_id, "severity": incident.severity}
+        opened = _utc(incident.opened_at)
+        if start <= opened < end:
+            summary = f"incident {what} opened"
+            result.append(
+                Event(opened, "incident_opened", RESPONSE, summary, "incidents", False, detail)
+            )
+        if incident.closed_at is not None and start <= _utc(incident.closed_at) < end:
+            closed = _utc(incident.closed_at)
+            summary = f"incident {what} closed"
+            result.append(
+                Event(closed, "incident_closed", RESPONSE, summary, "incidents", False, detail)
+            )
+    return result
+
+
+def merge_deploys(events: Sequence[Event], within_s: float = DEPLOY_MERGE_S) -> list[Event]:
+    """One event per deploy: alias moves and traffic changes recorded with it become its details.
+
+    Changes to what serves that lie within `within_s` of a deploy, by any
+    source, are folded into it; the deploy recorded by the incident store
+    (the richest summary) leads, else the registry's alias move.
+    """
+    ordered = sorted(events, key=lambda e: e.at)
+    deploys = [e for e in ordered if e.kind == "deploy"]
+    taken: set[int] = set()
+    merged: dict[int, Event] = {}
+    for deploy in deploys:
+        if id(deploy) in taken:
+            continue
+        group = [
+            e
+            for e in ordered
+            if e.kind in _DEPLOY_PARTS
+            and id(e) not in taken
+            and abs((e.at - deploy.at).total_seconds()) <= within_s
+        ]
+        leads = [e for e in group if e.kind == "deploy"]
+        lead = next((e for e in leads if e.source != "registry"), leads[0])
+        others = [e for e in group if e is not lead]
+        detail = dict(lead.detail)
+        moves = [e.summary for e in others if e.kind != "traffic_change"]
+        traffic = [e.summary for e in others if e.kind == "traffic_change"]
+        if moves:
+            detail["alias_moves"] = moves
+        if traffic:
+            detail["traffic_changes"] = traffic
+        taken.update(id(e) for e in group)
+        merged[id(lead)] = Event(
+            lead.at, "deploy", lead.layer, lead.summary, lead.source, False, detail
+        )
+    return [merged.get(id(e), e) for e in ordered if id(e) not in taken or id(e) in merged]
 
 
 def find_change(
@@ -321,6 +385,6 @@ def note(at: datetime, text: str, layer: str = "business") -> Event:
 
 def build_timeline(*sources: Sequence[Event]) -> Timeline:
     """Merge event lists into one timeline, oldest first (signals before actions on a tie)."""
-    merged = [event for source in sources for event in source]
+    merged = merge_deploys([event for source in sources for event in source])
     merged.sort(key=lambda event: (event.at, not event.signal, event.summary))
     return Timeline(tuple(merged))

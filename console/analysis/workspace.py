@@ -44,6 +44,7 @@ from console.analysis.timeline import (
     build_timeline,
     from_audit,
     from_incident_store,
+    from_incidents,
     from_registry,
     row_changes,
     threshold_breaches,
@@ -296,21 +297,25 @@ def model_timeline(
     *,
     metrics: Sequence[str] | None = None,
     derived: bool = True,
+    actions_until: datetime | None = None,
 ) -> Timeline:
     """Registry events, recorded events, runbook steps and anomalies for one model, in order.
 
     Anomalies come from the metric store (series of this model, and series
     without a model label such as host metrics) and, with `derived`, from the
     inference log: step changes in the score, the accuracy and each numeric
-    feature, found per request.
+    feature, found per request. Actions (registry and recorded events, runbook
+    steps, incidents opened and closed) are read up to `actions_until` when it
+    is later than `end`, so a rollback after the last logged request is on it.
     """
     step = step_for(start, end)
+    until = max(end, actions_until) if actions_until else end
+    incidents = context.incidents
     events: list[list[Event]] = [
-        from_registry(context.registry.registry_events(model.name, start, end)),
-        from_incident_store(context.incidents.timeline_events(model.name, start, end)),
-        from_audit(
-            r for r in context.incidents.audit_log() if _audit_in(r, model.name, start, end)
-        ),
+        from_registry(context.registry.registry_events(model.name, start, until)),
+        from_incident_store(incidents.timeline_events(model.name, start, until)),
+        from_audit(r for r in incidents.audit_log() if _audit_in(r, model.name, start, until)),
+        from_incidents(incidents.incidents(model.name), start, until),
     ]
     series: list[Series] = []
     names = list(metrics) if metrics is not None else context.metrics.metric_names()

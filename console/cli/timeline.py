@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC, datetime
 from typing import Any
 
 from console.cli.common import (
@@ -48,9 +49,17 @@ def build(args: argparse.Namespace) -> tuple[Any, Any, Any, tuple[Any, Any]]:
 
     context, model, window = workspace_window(args, DEFAULT_WINDOW)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    # without --end, the actions taken since the last logged request belong on it too
+    until = None if args.end else datetime.now(UTC)
     with translated_errors(f"cannot build the timeline of {model.name}"):
         timeline = model_timeline(
-            context, model, window[0], window[1], metrics=metrics, derived=not args.no_derived
+            context,
+            model,
+            window[0],
+            window[1],
+            metrics=metrics,
+            derived=not args.no_derived,
+            actions_until=until,
         )
     return context, model, timeline, window
 

@@ -172,3 +172,101 @@ def test_row_changes_ignore_ties_and_find_a_real_step() -> None:
     events = row_changes(stamps, {"counts": counts, "stepped": stepped}, layers)
     assert [e.detail["column"] for e in events] == ["stepped"]
     assert abs(events[0].at.timestamp() - stamps[15_000]) < 60 * 300
+
+
+@dataclass
+class Inc:
+    incident_id: str
+    model: str
+    title: str
+    severity: str
+    opened_at: datetime
+    closed_at: datetime | None = None
+
+
+def test_one_deploy_is_one_event_with_its_alias_move_and_traffic_change() -> None:
+    registry = from_registry([Reg(T0, "fraud", "alias_moved", "3", {"alias": "challenger"})])
+    store = from_incident_store(
+        [
+            Rec(T0, "deploy", "model", "v3 deployed as challenger at 10 %", "deploy-bot"),
+            Rec(T0 + timedelta(seconds=2), "traffic_change", "model", "v2 90% / v3 10%", "vigil"),
+        ]
+    )
+    later = from_registry(
+        [Reg(T0 + timedelta(hours=3), "fraud", "alias_moved", "4", {"alias": "challenger"})]
+    )
+    timeline = build_timeline(registry, store, later)
+    deploys = timeline.of_kind("deploy")
+    assert len(deploys) == 2 and not timeline.of_kind("traffic_change")
+    first = deploys[0]
+    assert first.summary == "v3 deployed as challenger at 10 %"
+    assert first.detail["alias_moves"] == ["fraud: challenger → v3"]
+    assert first.detail["traffic_changes"] == ["v2 90% / v3 10%"]
+    assert deploys[1].summary == "fraud: challenger → v4"
+
+
+def test_runbook_steps_and_incidents_sit_on_a_layer_that_fits() -> None:
+    steps = from_audit(
+        [
+            Audit(T0, "rollback", "check", "check", "ok"),
+            Audit(T0, "rollback", "roll", "rollback", "ok"),
+            Audit(T0, "canary", "load", "load", "ok"),
+            Audit(T0, "canary", "tell", "notify", "ok"),
+        ]
+    )
+    assert [e.layer for e in steps] == ["response", "model", "infrastructure", "response"]
+    assert "business" not in {e.layer for e in steps}
+    from console.analysis.timeline import from_incidents
+
+    incident = Inc("INC-1", "fraud", "accuracy down", "P1", T0, T0 + timedelta(hours=2))
+    events = from_incidents([incident], T0 - timedelta(hours=1), T0 + timedelta(hours=3))
+    assert [e.kind for e in events] == ["incident_opened", "incident_closed"]
+    assert all(e.layer == "response" and not e.signal for e in events)
+    assert from_incidents([incident], T0 + timedelta(minutes=1), T0 + timedelta(hours=1)) == []
+
+
+def test_actions_after_the_last_logged_request_are_on_the_timeline() -> None:
+    from console.analysis.workspace import model_timeline
+    from tests.unit.analysis.fake_context import END, FakeContext
+
+    context = FakeContext()
+    model = context.model()
+    after = Audit(
+        END + timedelta(hours=1), "rollback", "roll", "rollback", "ok", params={"model": "fraud"}
+    )
+
+    class Incidents:
+        def timeline_events(self, model, start, end):
+            return []
+
+        def audit_log(self, since_seq=0):
+            return [after]
+
+        def incidents(self, model=None, open_only=False):
+            return [
+                Inc(
+                    "INC-1",
+                    "fraud",
+                    "down",
+                    "P1",
+                    END - timedelta(hours=2),
+                    END + timedelta(hours=2),
+                )
+            ]
+
+    context.__class__ = type(
+        "WithAudit", (FakeContext,), {"incidents": property(lambda self: Incidents())}
+    )
+    start = END - timedelta(hours=24)
+    bounded = model_timeline(context, model, start, END, derived=False)
+    assert not bounded.of_kind("runbook_step") and not bounded.of_kind("incident_closed")
+    extended = model_timeline(
+        context, model, start, END, derived=False, actions_until=END + timedelta(hours=3)
+    )
+    assert [
+        e.kind for e in extended.of_kind("runbook_step", "incident_opened", "incident_closed")
+    ] == [
+        "incident_opened",
+        "runbook_step",
+        "incident_closed",
+    ]
