@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from backends.audit_chain import HEAD_HEADER, announced_head
@@ -26,6 +26,7 @@ from backends.contracts import (
     TrafficConflict,
     VersionState,
 )
+from backends.discovery import Option
 
 if TYPE_CHECKING:
     import httpx
@@ -60,6 +61,12 @@ class RefusedChange(BackendError, ValueError):
 
 class KServeV2Serving:
     """A KServe V2 server (local_serving, Triton, MLServer) as a ServingControl backend."""
+
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("url", "url", "the server's base URL"),
+        Option("token_file", "file", "a file holding the admin token", None),
+        Option("timeout_s", "number", "seconds before a request gives up", 5.0),
+    )
 
     def __init__(
         self,

@@ -22,9 +22,10 @@ import sys
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from backends.contracts import BackendError, NotFoundError, RetrainJob
+from backends.discovery import Option
 from backends.processes import process_alive
 
 JOBS = "retrain_jobs"
@@ -36,6 +37,10 @@ TERMINAL = ("succeeded", "failed", "cancelled")
 
 class LocalRetrainTrigger:
     """Retraining jobs run as local subprocesses, their state in the workspace."""
+
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("workspace", "directory", "the workspace the jobs read and register into"),
+    )
 
     def __init__(self, workspace: str) -> None:
         """Keep job files under `workspace/retrain_jobs`."""

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from backends.contracts import BackendError, NotFoundError, RetrainJob
+from backends.discovery import Option
 
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 
 
 class WebhookRetrainTrigger:
     """Start retraining by posting to a webhook; follow the job at `<url>/<job_id>`."""
+
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("url", "url", "where jobs are posted"),
+        Option("token_env", "string", "the variable with the bearer token", "VIGIL_WEBHOOK_TOKEN"),
+        Option("timeout_s", "number", "seconds before a request gives up", 10),
+    )
 
     def __init__(
         self, url: str, token_env: str = "VIGIL_WEBHOOK_TOKEN", timeout_s: float = 10

@@ -25,7 +25,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from backends.discovery import Option
+from backends.safe_yaml import Limits
+
+if TYPE_CHECKING:
+    from backends.contracts import (
+        FeatureStore,
+        IncidentStore,
+        InferenceLog,
+        MetricStore,
+        ModelRegistry,
+        RetrainTrigger,
+        ServingControl,
+    )
 
 ROLES: tuple[str, ...] = (
     "registry",
@@ -36,20 +50,37 @@ ROLES: tuple[str, ...] = (
     "retrain",
     "incidents",
 )
-CONTEXT_KEYS: tuple[str, ...] = (
-    "workspace",
-    "backends",
-    "read_only",
-    "default_model",
-    "theme",
+CONTEXT_OPTIONS: tuple[Option, ...] = (
+    Option("workspace", "directory", "every role on the embedded backend of this directory", None),
+    Option("read_only", "boolean", "refuse every mutating runbook step", None),
+    Option("default_model", "string", "the model commands use when --model is not given", None),
+    Option("theme", "string", "a Textual theme name", "textual-dark"),
 )
+CONTEXT_KEYS: tuple[str, ...] = (*(option.name for option in CONTEXT_OPTIONS), "backends")
+CONFIG_LIMITS = Limits(max_bytes=256_000, max_nodes=20_000, max_depth=32)
 
 
 Lines = Mapping[tuple[str, ...], int]
+KeyPath = tuple[str, ...]
 
 
 class ConfigError(Exception):
     """The config file is malformed: the message names file, line and key."""
+
+
+@dataclass(frozen=True)
+class ConfigOrigin:
+    """Where a context was read from, so a problem found on use still names file, line and key."""
+
+    path: Path
+    lines: Lines
+
+    def error(self, key: KeyPath, message: str) -> ConfigError:
+        """A ConfigError that names the file, the line of `key` and the key path."""
+        from backends.safe_yaml import key_line
+
+        dotted = ".".join(key) or "(top level)"
+        return ConfigError(f"{self.path}:{key_line(self.lines, key)}: {dotted}: {message}")
 
 
 def config_home() -> Path:
@@ -87,6 +118,7 @@ class Context:
     default_model: str | None = None
     theme: str = "textual-dark"
     workspace: Path | None = None
+    origin: ConfigOrigin | None = field(default=None, repr=False, compare=False)
     _instances: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = field(
         default_factory=dict, repr=False
     )
@@ -96,7 +128,7 @@ class Context:
         spec = self.specs.get(role)
         if spec is None:
             raise ConfigError(f"context {self.name!r} has no backend for {role!r}")
-        key = (spec.type, tuple(sorted((k, repr(v)) for k, v in spec.options.items())))
+        key = (spec.type, tuple(sorted((str(k), repr(v)) for k, v in spec.options.items())))
         if key not in self._instances:
             from backends.discovery import create
 
@@ -104,39 +136,46 @@ class Context:
         return self._instances[key]
 
     @cached_property
-    def registry(self) -> Any:
+    def registry(self) -> ModelRegistry:
         """The ModelRegistry."""
-        return self.backend("registry")
+        backend: ModelRegistry = self.backend("registry")
+        return backend
 
     @cached_property
-    def metrics(self) -> Any:
+    def metrics(self) -> MetricStore:
         """The MetricStore."""
-        return self.backend("metrics")
+        backend: MetricStore = self.backend("metrics")
+        return backend
 
     @cached_property
-    def features(self) -> Any:
+    def features(self) -> FeatureStore:
         """The FeatureStore."""
-        return self.backend("features")
+        backend: FeatureStore = self.backend("features")
+        return backend
 
     @cached_property
-    def inference_log(self) -> Any:
+    def inference_log(self) -> InferenceLog:
         """The InferenceLog."""
-        return self.backend("inference_log")
+        backend: InferenceLog = self.backend("inference_log")
+        return backend
 
     @cached_property
-    def serving(self) -> Any:
+    def serving(self) -> ServingControl:
         """The ServingControl."""
-        return self.backend("serving")
+        backend: ServingControl = self.backend("serving")
+        return backend
 
     @cached_property
-    def retrain(self) -> Any:
+    def retrain(self) -> RetrainTrigger:
         """The RetrainTrigger."""
-        return self.backend("retrain")
+        backend: RetrainTrigger = self.backend("retrain")
+        return backend
 
     @cached_property
-    def incidents(self) -> Any:
+    def incidents(self) -> IncidentStore:
         """The IncidentStore."""
-        return self.backend("incidents")
+        backend: IncidentStore = self.backend("incidents")
+        return backend
 
 
 def workspace_specs(workspace: Path) -> dict[str, BackendSpec]:
@@ -179,9 +218,41 @@ def resolve_context(args: argparse.Namespace) -> Context:
         return embedded_context(demo, name="demo", read_only=read_only)
     if name not in contexts:
         raise ConfigError(f"no context named {name!r}{_suggest(name, contexts)}")
-    context = contexts[name]
+    context = check_context(contexts[name])
     if read_only:
         context.read_only = True
+    return context
+
+
+def check_context(context: Context) -> Context:
+    """Check what only use can tell: the workspace exists, each backend takes its options.
+
+    Run on the chosen context only, so a typo in another context does not block this one;
+    it imports the backends the context names (listing names never does).
+    """
+    from backends.discovery import BackendUnavailable, OptionError, check_options
+
+    origin = context.origin
+    if origin is None:
+        return context
+    where = ("contexts", context.name)
+    if context.workspace is not None and not context.workspace.is_dir():
+        raise origin.error(
+            (*where, "workspace"),
+            f"workspace {context.workspace} does not exist "
+            f"(build one with `vigil demo --workspace {context.workspace}`)",
+        )
+    for role, spec in context.specs.items():
+        configured: KeyPath = (*where, "backends", role)
+        try:
+            check_options(spec.type, spec.options, paths_exist=True)
+        except BackendUnavailable as error:
+            option = error.option if isinstance(error, OptionError) else "type"
+            if configured not in origin.lines:
+                key: KeyPath = (*where, "workspace")
+            else:
+                key = (*configured, option) if option else configured
+            raise origin.error(key, str(error)) from None
     return context
 
 
@@ -196,65 +267,57 @@ def _existing(workspace: Path, hint: str = "") -> Path:
 
 def load_config(path: Path) -> dict[str, Any]:
     """Read and validate config.yaml; a missing file is an empty config."""
-    if not path.exists():
+    from backends.safe_yaml import YamlRefused, load_with_lines, read_text
+
+    if not path.exists() and not path.is_symlink():
         return {"current": None, "contexts": {}}
-    import yaml
-
-    from runbooks.yaml_lines import load_with_lines
-
-    text = path.read_text(encoding="utf-8")
     try:
-        document, lines = load_with_lines(text)
-    except yaml.YAMLError as error:
-        raise ConfigError(f"{path}: not valid YAML: {error}") from error
+        document, lines = load_with_lines(read_text(path, CONFIG_LIMITS), CONFIG_LIMITS)
+    except YamlRefused as error:
+        raise ConfigError(f"{path}:{error.line}: {error}") from None
+    origin = ConfigOrigin(path, lines)
     if document is None:
         return {"current": None, "contexts": {}}
     if not isinstance(document, dict):
-        raise _error(path, lines, (), "the top level must be a mapping with `contexts:`")
-    _check_keys(path, lines, (), document, ("current", "contexts"))
+        raise origin.error((), "the top level must be a mapping with `contexts:`")
+    _check_keys(origin, (), document, ("current", "contexts"))
     raw_contexts = document.get("contexts") or {}
     if not isinstance(raw_contexts, dict):
-        raise _error(path, lines, ("contexts",), "must be a mapping of context names")
-    contexts = {
-        str(name): _parse_context(path, lines, str(name), body)
-        for name, body in raw_contexts.items()
-    }
+        raise origin.error(("contexts",), "must be a mapping of context names")
+    contexts: dict[str, Context] = {}
+    for name, body in raw_contexts.items():
+        if not isinstance(name, str):
+            message = f'a context name must be a string: write "{name}" in quotes'
+            raise origin.error(("contexts", str(name)), message)
+        contexts[name] = _parse_context(origin, name, body)
     current = document.get("current")
+    if current is not None and not isinstance(current, str):
+        raise origin.error(("current",), f"current must name a context, not {_kind(current)}")
     if current is not None and current not in contexts:
         hint = _suggest(current, contexts)
-        raise _error(path, lines, ("current",), f"current: no context {current!r}{hint}")
+        raise origin.error(("current",), f"current: no context {current!r}{hint}")
     return {"current": current, "contexts": contexts}
 
 
-def _parse_context(path: Path, lines: Lines, name: str, body: Any) -> Context:
-    """Validate one context's body and build it."""
+def _parse_context(origin: ConfigOrigin, name: str, body: Any) -> Context:
+    """Validate one context's keys and value types, and build it (paths are checked on use)."""
+    from backends.discovery import option_problem
+
     where = ("contexts", name)
     if not isinstance(body, dict):
-        raise _error(path, lines, where, f"context {name!r} must be a mapping")
-    _check_keys(path, lines, where, body, CONTEXT_KEYS)
-    read_only = body.get("read_only", "prod" in name.lower())
-    if not isinstance(read_only, bool):
-        raise _error(path, lines, (*where, "read_only"), "read_only must be true or false")
-    specs: dict[str, BackendSpec] = {}
-    workspace = body.get("workspace")
-    if workspace is not None:
-        specs = workspace_specs(Path(str(workspace)).expanduser())
-    backends = body.get("backends") or {}
-    if not isinstance(backends, dict):
-        raise _error(path, lines, (*where, "backends"), "backends must be a mapping")
-    for role, spec in backends.items():
-        key = (*where, "backends", str(role))
-        if role not in ROLES:
-            raise _error(path, lines, key, f"unknown role {role!r}{_suggest(role, ROLES)}")
-        if not isinstance(spec, dict) or "type" not in spec:
-            raise _error(path, lines, key, f"{role} needs `type:` (a backend name)")
-        options = {k: v for k, v in spec.items() if k != "type"}
-        specs[str(role)] = BackendSpec(str(spec["type"]), options)
+        raise origin.error(where, f"context {name!r} must be a mapping")
+    _check_keys(origin, where, body, CONTEXT_KEYS)
+    for option in CONTEXT_OPTIONS:
+        if option.name in body:
+            problem = option_problem(option, body[option.name], paths_exist=False)
+            if problem:
+                raise origin.error((*where, option.name), f"{option.name} {problem}")
+    workspace = _path(origin, (*where, "workspace"), body.get("workspace"))
+    specs = workspace_specs(workspace) if workspace is not None else {}
+    specs.update(_parse_backends(origin, (*where, "backends"), body.get("backends", {})))
     missing = [role for role in ROLES if role not in specs]
-    if missing and workspace is None:
-        raise _error(
-            path,
-            lines,
+    if missing:
+        raise origin.error(
             where,
             f"context {name!r} has no backend for {', '.join(missing)} "
             "(give `workspace:` for the embedded default)",
@@ -262,33 +325,62 @@ def _parse_context(path: Path, lines: Lines, name: str, body: Any) -> Context:
     return Context(
         name=name,
         specs=specs,
-        read_only=read_only,
+        read_only=body.get("read_only", "prod" in name.lower()),
         default_model=body.get("default_model"),
-        theme=str(body.get("theme", "textual-dark")),
-        workspace=Path(str(workspace)).expanduser() if workspace is not None else None,
+        theme=body.get("theme", "textual-dark"),
+        workspace=workspace,
+        origin=origin,
     )
 
 
+def _parse_backends(origin: ConfigOrigin, where: KeyPath, body: Any) -> dict[str, BackendSpec]:
+    """Role → `{type: NAME, ...options}`; the options are checked against the backend on use."""
+    if not isinstance(body, dict):
+        raise origin.error(where, f"backends must be a mapping of roles, not {_kind(body)}")
+    specs: dict[str, BackendSpec] = {}
+    for role, spec in body.items():
+        key = (*where, str(role))
+        if role not in ROLES:
+            raise origin.error(key, f"unknown role {role!r}{_suggest(role, ROLES)}")
+        if not isinstance(spec, dict) or "type" not in spec:
+            raise origin.error(key, f"{role} needs `type:` (a backend name)")
+        if not isinstance(spec["type"], str):
+            raise origin.error((*key, "type"), f"type names a backend, not {_kind(spec['type'])}")
+        for option in spec:
+            if not isinstance(option, str):
+                raise origin.error((*key, str(option)), f"an option name is a string: {option!r}")
+        options = {k: v for k, v in spec.items() if k != "type"}
+        specs[role] = BackendSpec(spec["type"], options)
+    return specs
+
+
+def _path(origin: ConfigOrigin, key: KeyPath, value: Any) -> Path | None:
+    """A configured path with `~` expanded; a `~user` that does not exist names the key."""
+    if value is None:
+        return None
+    try:
+        return Path(value).expanduser()
+    except RuntimeError as error:
+        raise origin.error(key, f"cannot expand {value!r}: {error}") from None
+
+
 def _check_keys(
-    path: Path,
-    lines: Lines,
-    where: tuple[str, ...],
-    body: Mapping[str, Any],
-    allowed: tuple[str, ...],
+    origin: ConfigOrigin, where: KeyPath, body: Mapping[str, Any], allowed: tuple[str, ...]
 ) -> None:
     """Reject unknown keys, naming the line and the close match."""
     for key in body:
         if key not in allowed:
             message = f"unknown key {key!r}{_suggest(str(key), allowed)}"
-            raise _error(path, lines, (*where, str(key)), message)
+            raise origin.error((*where, str(key)), message)
 
 
-def _error(path: Path, lines: Lines, key: tuple[str, ...], message: str) -> ConfigError:
-    """A ConfigError that names the file, the line of `key` and the key path."""
-    from runbooks.yaml_lines import key_line
-
-    dotted = ".".join(key) or "(top level)"
-    return ConfigError(f"{path}:{key_line(lines, key)}: {dotted}: {message}")
+def _kind(value: Any) -> str:
+    """A short name of a YAML value's kind, for messages."""
+    if value is None:
+        return "nothing"
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), f"{type(value).__name__} {value!r}"
+    )
 
 
 def _suggest(word: str, choices: Any) -> str:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from backends.contracts import BackendError
+from backends.discovery import Option
 from backends.embedded.db import Database
 from backends.embedded.features import FeaturesMixin
 from backends.embedded.incidents import IncidentsMixin
@@ -39,6 +40,10 @@ class EmbeddedBackend(
     IncidentsMixin,
 ):
     """Every contract but retraining, over one workspace directory."""
+
+    OPTIONS: ClassVar[tuple[Option, ...]] = (
+        Option("workspace", "directory", "the workspace directory (`vigil demo` builds one)"),
+    )
 
     def __init__(self, workspace: str | Path) -> None:
         """Open the workspace at `workspace`, creating the directory and database if needed."""

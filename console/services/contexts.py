@@ -22,7 +22,7 @@ def context_names() -> list[str]:
 
 def open_named_context(name: str) -> Any:
     """The configured context `name`, its backends created lazily on first read."""
-    from console.config import ConfigError, config_home, load_config
+    from console.config import ConfigError, check_context, config_home, load_config
 
     try:
         contexts = load_config(config_home() / "config.yaml")["contexts"]
@@ -33,4 +33,7 @@ def open_named_context(name: str) -> Any:
         hint = f"; did you mean {close[0]!r}?" if close else ""
         known = ", ".join(contexts) or "none configured"
         raise ContextError(f"no context named {name!r}{hint} (known: {known})")
-    return contexts[name]
+    try:
+        return check_context(contexts[name])
+    except ConfigError as error:
+        raise ContextError(str(error)) from error

@@ -19,7 +19,13 @@ from runbooks.spec.schema import (
     TOP_FIELDS,
     TRIGGER_FIELDS,
 )
-from runbooks.spec.templating import PATTERN, TemplateError, parse_duration, references
+from runbooks.spec.templating import (
+    PATTERN,
+    TemplateError,
+    malformed,
+    parse_duration,
+    references,
+)
 
 KeyPath = tuple[str, ...]
 BUILTINS: tuple[str, ...] = ("context", "run_id", "runbook")
@@ -39,11 +45,18 @@ def library_dir() -> Path:
 
 def load_runbook(path: Path, *, library: Path | None = None) -> Runbook:
     """Read and validate a runbook file."""
+    return load_runbook_text(_read(path), str(path), library=library)
+
+
+def _read(path: Path) -> str:
+    """A runbook file's text, within the YAML limits; a read failure names the file."""
+    from backends.safe_yaml import YamlRefused, read_text
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise RunbookError(f"{path}: cannot read: {error}") from error
-    return load_runbook_text(text, str(path), library=library)
+        return read_text(path)
+    except YamlRefused as error:
+        where = f"{path}:{error.line}" if error.line > 1 else str(path)
+        raise RunbookError(f"{where}: cannot read: {error}") from None
 
 
 def load_runbook_text(
@@ -66,7 +79,7 @@ class _Loader:
 
     def fail(self, where: KeyPath, message: str) -> RunbookError:
         """An error naming the file, the line of `where` and the dotted key."""
-        from runbooks.yaml_lines import key_line
+        from backends.safe_yaml import key_line
 
         dotted = ".".join(where) or "(top level)"
         return RunbookError(f"{self.source}:{key_line(self.lines, where)}: {dotted}: {message}")
@@ -104,20 +117,13 @@ class _Loader:
         )
 
     def _parse(self) -> Any:
-        """Parse YAML safely; any parser failure becomes a RunbookError with its line."""
-        import yaml
-
-        from runbooks.yaml_lines import load_with_lines
+        """Parse YAML within the shared limits; a refusal becomes a RunbookError with its line."""
+        from backends.safe_yaml import YamlRefused, load_with_lines
 
         try:
             document, self.lines = load_with_lines(self.text)
-        except yaml.MarkedYAMLError as error:
-            mark = error.problem_mark or error.context_mark
-            line = mark.line + 1 if mark is not None else 1
-            problem = error.problem or error.context or "invalid"
-            raise RunbookError(f"{self.source}:{line}: (yaml): not valid YAML: {problem}") from None
-        except (yaml.YAMLError, ValueError, TypeError, RecursionError) as error:
-            raise RunbookError(f"{self.source}:1: (yaml): not valid YAML: {error}") from None
+        except YamlRefused as error:
+            raise RunbookError(f"{self.source}:{error.line}: (yaml): {error}") from None
         return document
 
     def _fields(
@@ -333,9 +339,7 @@ class _Loader:
         path = self.library / f"{target}.yaml"
         if not path.is_file():
             raise self.fail((*where, "include"), f"no bundled runbook {target!r}")
-        inner_loader = _Loader(
-            path.read_text(encoding="utf-8"), str(path), self.library, (*self.stack, target)
-        )
+        inner_loader = _Loader(_read(path), str(path), self.library, (*self.stack, target))
         inner = inner_loader.load()
         bound: dict[str, Any] = {}
         given = fields.get("with", {})
@@ -369,7 +373,12 @@ class _Loader:
         names = [*params, *BUILTINS]
         seen: list[str] = []
         for section, group in (("steps", steps), ("on_failure", on_failure)):
-            for step in group:
+            for index, step in enumerate(group):
+                for key, text in malformed(dict(step.fields)):
+                    raise self.fail(
+                        (section, str(index), *key),
+                        f"{text!r} is not a reference: write ${{name}}, closing the brace",
+                    )
                 for ref in references(dict(step.fields)):
                     if ref in names:
                         continue
@@ -377,7 +386,6 @@ class _Loader:
                         ref.startswith(f"steps.{s}.") for s in seen
                     ):
                         continue
-                    index = [s.name for s in group].index(step.name)
                     hint = _suggest(ref, names + [f"steps.{s}" for s in seen])
                     raise self.fail(
                         (section, str(index)),

@@ -28,6 +28,23 @@ def references(value: Any) -> Iterator[str]:
             yield from references(item)
 
 
+def malformed(value: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    """Each `${` that does not open a `${name}` reference, as (key path, the text from it)."""
+    if isinstance(value, str):
+        start = value.find("${")
+        while start != -1:
+            if PATTERN.match(value, start) is None:
+                yield path, value[start : start + 24]
+            start = value.find("${", start + 2)
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from malformed(key, (*path, str(key)))
+            yield from malformed(item, (*path, str(key)))
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            yield from malformed(item, (*path, str(index)))
+
+
 def substitute(value: Any, values: Mapping[str, Any]) -> Any:
     """Replace references; a string that is exactly one reference takes the typed value."""
     if isinstance(value, str):

@@ -135,6 +135,67 @@ def test_a_file_that_cannot_be_read_is_an_error(tmp_path: Path) -> None:
         load_runbook(tmp_path / "missing.yaml")
 
 
+def _bomb(levels: int) -> str:
+    """A billion-laughs document: each anchor's list repeats the previous one nine times."""
+    lines = ["l0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [" + ", ".join([f"*l{level - 1}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.timeout(30)
+def test_a_yaml_bomb_is_refused_quickly() -> None:
+    message = reject(GOOD + "doc: &top\n  " + _bomb(9).replace("\n", "\n  ") + "\n")
+    assert re.match(r"<runbook>:\d+: \(yaml\): expands to more than 100,000 nodes", message)
+
+
+def test_an_alias_that_contains_itself_is_refused() -> None:
+    assert "alias refers to the node that contains it" in reject(GOOD + "doc: &a [*a]\n")
+
+
+def test_deep_nesting_is_refused_with_the_limit() -> None:
+    message = reject(GOOD + "doc: " + "[" * 2000 + "]" * 2000 + "\n")
+    assert re.match(r"<runbook>:14: \(yaml\): nested deeper than 64 levels", message), message
+
+
+def test_a_runbook_over_the_size_limit_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text(GOOD + "doc: |\n" + ("  " + "x" * 99 + "\n") * 11_000)
+    with pytest.raises(RunbookError, match=r"big.yaml: cannot read: larger than the 1,000,000"):
+        load_runbook(path)
+
+
+def test_a_duplicate_key_is_refused_at_its_line() -> None:
+    text = GOOD.replace("    duration: 5s\n", "    duration: 5s\n    duration: 10m\n")
+    message = reject(text)
+    assert message.startswith("<runbook>:14: (yaml): duplicate key 'duration' (first on line 13)")
+
+
+@pytest.mark.parametrize("field", ["'${model'", "'restore ${model now'", "'${}'", "'${ model }'"])
+def test_an_unclosed_or_empty_reference_is_an_error(field: str) -> None:
+    message = reject(GOOD + f"  - type: notify\n    message: {field}\n")
+    assert message.startswith("<runbook>:15: steps.2.message: "), message
+    assert "not a reference" in message
+
+
+def test_a_runbook_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes(GOOD.replace("set a split", "caf\xe9").encode("latin-1"))
+    with pytest.raises(RunbookError, match=r"latin1.yaml:2: cannot read: not UTF-8 text"):
+        load_runbook(path)
+
+
+def test_a_utf16_runbook_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "utf16.yaml"
+    path.write_bytes(GOOD.encode("utf-16"))
+    assert load_runbook(path).name == "tiny"
+
+
+def test_a_directory_is_not_a_runbook(tmp_path: Path) -> None:
+    with pytest.raises(RunbookError, match="cannot read: is a directory"):
+        load_runbook(tmp_path)
+
+
 templates = st.sampled_from(["${model}", "${nope}", "${steps.a.b}", "x ${model} y", "${run_id}"])
 yaml_values = st.recursive(
     st.none()
