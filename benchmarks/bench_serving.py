@@ -149,6 +149,7 @@ def start_local_serving(workspace: Path) -> tuple[subprocess.Popen, str]:
     """`python -m local_serving` on the workspace, as an operator would run it."""
     token = workspace / "bench.token"
     token.write_text("bench:bench-token\n")
+    token.chmod(0o600)
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "local_serving", "--workspace", str(workspace),

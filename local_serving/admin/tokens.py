@@ -1,23 +1,31 @@
 """Admin bearer tokens: from --token-file, $VIGIL_ADMIN_TOKEN, or a created workspace file.
 
-A token file holds one token a line, `name:token` or a bare token (named after the
-file). The name is who an audited change is attributed to; a token is never logged.
+A token file holds one `name:token` a line. The name (letters, digits, `_.@-`) ends
+at the first `:` and is required, so a token may itself contain `:` and is never
+mistaken for a name; a token is visible ASCII without spaces. $VIGIL_ADMIN_TOKEN is
+one whole token, named `env`. A token file readable or writable by group or others is
+refused, as ssh refuses such a key. The name is who an audited change is attributed
+to; a token is never logged.
 """
 
 from __future__ import annotations
 
 import hmac
 import os
+import re
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 ENV = "VIGIL_ADMIN_TOKEN"
 WORKSPACE_TOKEN = "admin.token"
+NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
 
 
 class TokenError(Exception):
-    """No usable admin token: the message says where one was looked for."""
+    """No usable admin token: the message says where one was looked for and what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -39,25 +47,46 @@ class Tokens:
         return found
 
 
-def parse_token_lines(text: str, default_name: str) -> tuple[tuple[str, str], ...]:
-    """`name:token` or bare-token lines; blank lines and `#` comments are skipped."""
+def parse_token_lines(text: str, source: str) -> tuple[tuple[str, str], ...]:
+    """`name:token` lines; blank lines and `#` comments are skipped; anything else is refused."""
     pairs = []
-    for line in text.splitlines():
-        line = line.strip()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
         if not line or line.startswith("#"):
             continue
         name, sep, token = line.partition(":")
-        pairs.append((name.strip(), token.strip()) if sep else (default_name, line))
-    return tuple((name, token) for name, token in pairs if token)
+        if not sep or not NAME.fullmatch(name):
+            raise TokenError(
+                f"{source} line {number}: expected `name:token` (a name of letters, digits "
+                "or _.@- before the first ':'); a bare token is not accepted"
+            )
+        if not TOKEN.fullmatch(token):
+            raise TokenError(
+                f"{source} line {number}: the token of {name!r} must be visible ASCII "
+                "without spaces"
+            )
+        pairs.append((name, token))
+    return tuple(pairs)
 
 
 def read_token_file(path: Path) -> tuple[tuple[str, str], ...]:
-    """The tokens of a file; an unreadable or empty file is a TokenError."""
+    """The tokens of a private file; unreadable, shared or empty is a TokenError."""
     try:
-        text = path.read_text()
+        with path.open("rb") as handle:
+            mode = stat.S_IMODE(os.fstat(handle.fileno()).st_mode)
+            if mode & 0o077:
+                raise TokenError(
+                    f"token file {path} is open to group or others (mode {mode:04o}): "
+                    f"run `chmod 600 {path}`"
+                )
+            data = handle.read()
     except OSError as error:
         raise TokenError(f"cannot read token file {path}: {error.strerror}") from error
-    pairs = parse_token_lines(text, path.stem)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TokenError(f"token file {path} is not UTF-8 text") from None
+    pairs = parse_token_lines(text, f"token file {path}")
     if not pairs:
         raise TokenError(f"token file {path} holds no token")
     return pairs
@@ -69,7 +98,9 @@ def resolve_tokens(token_file: Path | None, workspace: Path | None) -> Tokens:
         return Tokens(read_token_file(token_file), token_file)
     env = os.environ.get(ENV, "").strip()
     if env:
-        return Tokens(parse_token_lines(env, "env"), None)
+        if not TOKEN.fullmatch(env):
+            raise TokenError(f"${ENV} must be one token of visible ASCII without spaces")
+        return Tokens((("env", env),), None)
     if workspace is None:
         raise TokenError(f"no admin token: give --token-file or set ${ENV}")
     path = workspace / WORKSPACE_TOKEN

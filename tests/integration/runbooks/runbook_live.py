@@ -79,6 +79,8 @@ def start(workspace: Path, timeout_s: float = 120.0) -> Live:
     """Start local_serving on a free port with every version loaded; wait until ready."""
     token_file = workspace / "runbooks.tokens"
     token_file.write_text(f"runbook-tests:{TOKEN}\n")
+    token_file.chmod(0o600)  # local_serving refuses a token file others can read
+    token_file.chmod(0o600)
     serving = workspace / "serving.json"
     log = open(workspace / "server.log", "ab")  # noqa: SIM115 - the child writes to it
     process = subprocess.Popen(

@@ -58,6 +58,7 @@ def start_server(workspace: Path, *extra: str, timeout_s: float = 90.0) -> Runni
     """Start the server on a free port; wait until W/serving.json names it and it is ready."""
     token_file = workspace / "test.tokens"
     token_file.write_text(f"tester:{TOKEN}\n")
+    token_file.chmod(0o600)
     serving = workspace / "serving.json"
     serving.unlink(missing_ok=True)
     log = open(workspace / "server.log", "ab")  # noqa: SIM115

@@ -31,7 +31,17 @@ def test_start_up_errors_exit_2_with_a_message(workspace, tmp_path):
     assert missing.returncode == 2 and "is not a directory" in missing.stderr
     no_token = _vigil("--workspace", str(workspace), "--token-file", str(tmp_path / "none"))
     assert no_token.returncode == 2 and "cannot read token file" in no_token.stderr
-    assert "Traceback" not in bad_port.stderr + missing.stderr + no_token.stderr
+    shared_file = tmp_path / "shared.tokens"
+    shared_file.write_text("ops:a-token-anyone-here-can-read\n")
+    shared_file.chmod(0o644)
+    shared = _vigil("--workspace", str(workspace), "--token-file", str(shared_file))
+    assert shared.returncode == 2 and "open to group or others (mode 0644)" in shared.stderr
+    shared_file.chmod(0o600)
+    shared_file.write_text("a-bare:token:with:colons\nbare-token\n")
+    bare = _vigil("--workspace", str(workspace), "--token-file", str(shared_file))
+    assert bare.returncode == 2 and "line 2: expected `name:token`" in bare.stderr
+    errors = bad_port.stderr + missing.stderr + no_token.stderr + shared.stderr + bare.stderr
+    assert "Traceback" not in errors
 
 
 def test_a_busy_port_is_a_clear_error(workspace):
