@@ -219,8 +219,9 @@ def segment_drift(
 
 
 def stage_columns(frame: pd.DataFrame, stages: Sequence[str]) -> dict[str, str]:
-    """Stage name → column for each `<stage>_ms` column present."""
-    return {s: f"{s}{STAGE_SUFFIX}" for s in stages if f"{s}{STAGE_SUFFIX}" in frame}
+    """Stage name → column for each `<stage>_ms` column holding a timing (not all missing)."""
+    columns = {s: f"{s}{STAGE_SUFFIX}" for s in stages}
+    return {s: c for s, c in columns.items() if c in frame and frame[c].notna().any()}
 
 
 def model_latency(

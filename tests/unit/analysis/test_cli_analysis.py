@@ -1,4 +1,4 @@
-"""The analysis commands: file mode, workspace mode (on a fake context), JSON and exit codes."""
+"""The analysis commands: file mode, workspace mode (in-memory context), JSON and exit codes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from console.cli import main
-from tests.unit.analysis.fake_context import DEPLOY, DROP, END, FakeContext
+from console.config import Context
+from tests.datasets.fraud_shift import DEPLOY, DROP, END, fraud_shift
 
 SEED_TRIGGERS = """
 triggers:
@@ -37,10 +38,10 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def context(monkeypatch: pytest.MonkeyPatch) -> FakeContext:
-    fake = FakeContext()
-    monkeypatch.setattr("console.cli.common.open_context", lambda args: fake)
-    return fake
+def context(monkeypatch: pytest.MonkeyPatch) -> Context:
+    memory = fraud_shift().context
+    monkeypatch.setattr("console.cli.common.open_context", lambda args: memory)
+    return memory
 
 
 def test_drift_files_json_and_fail_on(capsys, files) -> None:

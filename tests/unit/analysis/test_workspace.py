@@ -7,57 +7,55 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from backends.contracts import STAGES, Series
+from backends.contracts import STAGES
 from console.analysis.drift import REFERENCE_CACHE, drift_table, fit_reference
 from console.analysis.inputs import InputError, parse_duration, parse_interval, resolve_window
 from console.analysis.workspace import model_drift, model_latency, pick_model, psi_series
-from tests.unit.analysis.fake_context import DROP, END, FakeContext
+from tests.contract.helpers import points
+from tests.datasets.fraud_shift import DROP, END, fraud_shift
 
 
 def test_model_drift_fits_the_reference_once_per_version() -> None:
-    context = FakeContext()
+    data = fraud_shift()
+    context = data.context
     REFERENCE_CACHE.clear()
     misses = REFERENCE_CACHE.misses
-    first = model_drift(context, context.model(), DROP, END)
-    second = model_drift(context, context.model(), DROP, END)
+    first = model_drift(context, data.model(), DROP, END)
+    second = model_drift(context, data.model(), DROP, END)
     assert REFERENCE_CACHE.misses == misses + 1
     assert [r.psi for r in first.features] == [r.psi for r in second.features]
     assert first.features[0].feature == "amount"
     with pytest.raises(InputError, match="unknown feature"):
-        model_drift(context, context.model(), DROP, END, columns=["nope"])
+        model_drift(context, data.model(), DROP, END, columns=["nope"])
 
 
 def test_psi_over_time_rises_after_the_shift() -> None:
-    context = FakeContext()
-    fit = fit_reference(context.reference("fraud"), ["amount"])["amount"]
+    data = fraud_shift()
+    fit = fit_reference(data.reference, ["amount"])["amount"]
     start = END - timedelta(days=4)
-    points = psi_series(fit, context.log, start, 6 * 3600.0)
+    points = psi_series(fit, data.log, start, 6 * 3600.0)
     assert points is not None
     before = points.values[points.timestamps < DROP.timestamp()]
     after = points.values[points.timestamps >= DROP.timestamp()]
     assert np.nanmean(after) > 1.5 * np.nanmean(before)
-    last = context.log[context.log["ts"] >= END - timedelta(hours=6)]
-    expected = drift_table(context.reference("fraud"), last, ["amount"]).features[0].psi
+    last = data.log[data.log["ts"] >= END - timedelta(hours=6)]
+    expected = drift_table(data.reference, last, ["amount"]).features[0].psi
     assert points.values[-1] == pytest.approx(expected, rel=1e-12)
 
 
 def test_latency_falls_back_to_metric_p99s() -> None:
-    class NoTimings(FakeContext):
-        def window(self, model, start, end, columns=None, version=None):
-            return super().window(model, start, end, ["amount"], version)
-
-        def quantile_range(self, histogram, quantile, labels, start, end, step_s=60):
-            value = 60.0 if labels["stage"] == "feature_fetch" else 1.0
-            return [Series(histogram, labels, np.array([0.0, 60.0]), np.array([value, value]))]
-
-    context = NoTimings()
-    result = model_latency(context, context.model(), DROP, END, STAGES)
+    data = fraud_shift(timings=False)
+    for stage in STAGES:
+        value = 60.0 if stage == "feature_fetch" else 1.0
+        labels = {"model": "fraud", "stage": stage, "quantile": "0.99"}
+        data.backend.write_points(points("stage_latency_ms", labels, DROP, [value, value]))
+    result = model_latency(data.context, data.model(), DROP, END, STAGES)
     assert result.over_budget is not None and result.over_budget.stage == "feature_fetch"
     assert "only p99s" in result.note
 
 
 def test_pick_model_and_windows() -> None:
-    context = FakeContext(default_model=None)
+    context = fraud_shift(default_model=None).context
     assert pick_model(context, None).name == "fraud"
     assert parse_duration("90m") == timedelta(minutes=90)
     start, end = resolve_window(None, None, "24h", END)
@@ -83,10 +81,10 @@ def test_selectors_and_correlation_with_the_model_score() -> None:
     for bad in ("lat{stage}", "{x=1}", "lat{"):
         with pytest.raises(InputError):
             parse_selector(bad)
-    context = FakeContext()
+    data = fraud_shift()
     result = correlate(
-        context,
-        context.model(),
+        data.context,
+        data.model(),
         "memory_used_bytes{host=serve-a}",
         None,
         END - timedelta(days=4),
