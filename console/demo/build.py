@@ -14,7 +14,7 @@ import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +41,7 @@ COMPLETE = ".demo-complete"
 BUILDING = ".demo-building"
 LOCK = ".demo-lock"
 GROUND_TRUTH = "ground_truth.json"
+SERVING_FILE = "serving.json"
 
 
 class DemoError(Exception):
@@ -74,13 +75,14 @@ def build(
         reused = None if rebuild else _reuse(workspace, recipe)
         if reused is not None:
             return reused
+        _refuse_live_server(workspace)
         _clear(workspace)
         (workspace / BUILDING).write_text(recipe + "\n")
         steps = sum(len(plan.versions) for plan in MODELS) + 2 * len(MODELS) + 3
         progress = Progress(steps, quiet=quiet)
         summary = _build_into(workspace, spec, progress)
         progress.step("writing the ground truth and the completion marker")
-        document: dict[str, Any] = {"recipe": recipe, "spec": asdict(spec), "summary": summary}
+        document: dict[str, Any] = {"recipe": recipe, "spec": spec.as_json(), "summary": summary}
         document["seconds"] = round(progress.elapsed(), 2)
         (workspace / COMPLETE).write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
         (workspace / BUILDING).unlink()
@@ -276,6 +278,22 @@ def _refuse_foreign(workspace: Path) -> None:
         )
 
 
+def _refuse_live_server(workspace: Path) -> None:
+    """Refuse to clear a workspace while the server W/serving.json names still runs on it."""
+    from backends.processes import process_alive
+
+    try:
+        info = json.loads((workspace / SERVING_FILE).read_text())
+        pid, url = int(info["pid"]), str(info.get("url", "?"))
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    if process_alive(pid):
+        raise DemoError(
+            f"a server runs on {workspace} ({url}, pid {pid}); stop it before rebuilding "
+            "(a rebuild would delete its admin.token and serving.json)"
+        )
+
+
 def _clear(workspace: Path) -> None:
     """Empty a previous demo workspace, keeping the lock file."""
     for entry in workspace.iterdir():
@@ -294,9 +312,7 @@ def describe(result: BuildResult) -> list[str]:
     state = "reused" if result.reused else f"built in {result.seconds:.1f}s"
     lines = [f"demo workspace {result.workspace} ({state})"]
     history = summary.get("history", {})
-    lines.append(
-        f"  history   {history.get('start')} → {history.get('end')} (fixed; data is stale)"
-    )
+    lines.append(f"  history   {history.get('start')} → {history.get('end')}")
     for name, model in summary.get("models", {}).items():
         split = " / ".join(f"v{v} {w}%" for v, w in model.get("traffic", {}).items())
         lines.append(

@@ -41,9 +41,13 @@ class Minutes:
     def of(cls, plan: IncidentPlan) -> Minutes:
         """Every minute from plan.start to plan.end."""
         ts = np.arange(plan.start.timestamp(), plan.end.timestamp(), 60.0)
-        hours = (ts % 86_400) / 3600.0
-        diurnal = 1.0 + 0.55 * np.sin(2 * np.pi * (hours - 9.0) / 24.0)
-        return cls(ts, diurnal)
+        return cls(ts, diurnal(ts))
+
+
+def diurnal(ts: np.ndarray) -> np.ndarray:
+    """The daily traffic shape at epoch seconds `ts` (1 on average, peak mid-afternoon UTC)."""
+    hours = (ts % 86_400) / 3600.0
+    return 1.0 + 0.55 * np.sin(2 * np.pi * (hours - 9.0) / 24.0)
 
 
 def version_shares(
@@ -111,16 +115,27 @@ def host_metrics(incident: IncidentPlan, minutes: Minutes, seed: int) -> Iterato
     for host, capacity in HOSTS.items():
         n = len(minutes.ts)
         pressure = incident.pressure(minutes.ts) if host == FRAUD.host else np.zeros(n)
-        share = 0.58 + 0.03 * minutes.diurnal + 0.005 * rng.standard_normal(n)
-        share = share + (0.95 - share) * pressure
-        cpu = 0.25 + 0.12 * minutes.diurnal + 0.2 * pressure + 0.02 * rng.standard_normal(n)
-        gc = 5.0 + 2.0 * minutes.diurnal + 110.0 * pressure**2 + rng.gamma(2.0, 0.8, n)
-        queue = rng.poisson(1.5 + minutes.diurnal + 24.0 * pressure**2).astype(np.float64)
-        labels = {"host": host}
-        yield _points("memory_used_bytes", labels, minutes.ts, np.round(share * capacity))
-        yield _points("cpu_utilization", labels, minutes.ts, np.round(np.clip(cpu, 0, 1), 4))
-        yield _points("gc_pause_ms", labels, minutes.ts, np.round(gc, 2))
-        yield _points("queue_depth", labels, minutes.ts, queue)
+        values = host_values(capacity, pressure, minutes.diurnal, rng)
+        for name, column in values.items():
+            yield _points(name, {"host": host}, minutes.ts, column)
+
+
+def host_values(
+    capacity: float, pressure: np.ndarray, diurnal: np.ndarray, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
+    """Per-minute host metrics under `pressure` (0–1); the live driver writes the same curves."""
+    n = len(pressure)
+    share = 0.58 + 0.03 * diurnal + 0.005 * rng.standard_normal(n)
+    share = share + (0.95 - share) * pressure
+    cpu = 0.25 + 0.12 * diurnal + 0.2 * pressure + 0.02 * rng.standard_normal(n)
+    gc = 5.0 + 2.0 * diurnal + 110.0 * pressure**2 + rng.gamma(2.0, 0.8, n)
+    queue = rng.poisson(1.5 + diurnal + 24.0 * pressure**2).astype(np.float64)
+    return {
+        "memory_used_bytes": np.round(share * capacity),
+        "cpu_utilization": np.round(np.clip(cpu, 0, 1), 4),
+        "gc_pause_ms": np.round(gc, 2),
+        "queue_depth": queue,
+    }
 
 
 def _points(name: str, labels: dict[str, str], ts: np.ndarray, values: np.ndarray) -> pd.DataFrame:

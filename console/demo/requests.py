@@ -57,7 +57,7 @@ def request_log(
         scores[mask] = score(plan, artifacts[version], frame.loc[mask])
     scores = np.round(scores, 6)
     classifier = plan.task == "binary-classification"
-    prediction = (scores >= 0.5).astype(np.float64) if classifier else scores
+    prediction = (scores >= 0.5).astype(np.int64) if classifier else scores  # as served
     prefix = plan.name[:2]
     rows = pd.DataFrame(
         {
@@ -67,6 +67,8 @@ def request_log(
         }
     )
     rows = pd.concat([rows, frame], axis=1)
+    for spec in plan.categorical:
+        rows[spec.name] = rows[spec.name].astype(str)  # as local_serving logs them: plain strings
     rows["score"] = scores
     rows["prediction"] = prediction
     rows["label"] = np.nan

@@ -1,8 +1,9 @@
-"""What the demo builds: sizes, seed and the fixed end of its history, with a recipe hash.
+"""What the demo builds: sizes, seed and the end of its history, with a recipe hash.
 
-The history ends at a fixed instant (`DEMO_END`, 2026-11-20T00:00Z), not at
-build time, so two builds with the same seed are byte-identical; the console
-shows how stale that makes the data.
+By default the history ends at a fixed instant (`DEMO_END`, 2026-11-20T00:00Z),
+not at build time, so two builds with the same seed are byte-identical and the
+console shows the data as stale. The live demo builds with `end` at the minute
+it starts, so its traffic continues the history without a gap.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class DemoSpec:
     train_rows: int = 40_000
     reference_rows: int = 20_000
     epochs: int = 6
+    end: datetime = DEMO_END
 
     def __post_init__(self) -> None:
         """Refuse sizes the incident cannot fit in."""
@@ -38,22 +40,23 @@ class DemoSpec:
             raise ValueError("every demo size must be at least 1000 rows")
         if self.epochs < 1:
             raise ValueError("epochs must be at least 1")
-
-    @property
-    def end(self) -> datetime:
-        """The last instant of the history (exclusive)."""
-        return DEMO_END
+        if self.end.tzinfo is None or self.end.timestamp() % 60:
+            raise ValueError("the history must end on a whole UTC minute")
 
     @property
     def start(self) -> datetime:
         """The first instant of the history."""
-        return DEMO_END - timedelta(days=self.days)
+        return self.end - timedelta(days=self.days)
+
+    def as_json(self) -> dict[str, object]:
+        """The spec as a JSON document (the end as ISO-8601 UTC)."""
+        return {**asdict(self), "end": self.end.astimezone(UTC).isoformat()}
 
     def recipe_hash(self) -> str:
         """sha256 of the spec, the recipe version and the demo's own source code."""
         digest = hashlib.sha256()
-        digest.update(json.dumps(asdict(self), sort_keys=True).encode())
-        digest.update(f"recipe={RECIPE_VERSION};end={DEMO_END.isoformat()}".encode())
+        digest.update(json.dumps(self.as_json(), sort_keys=True).encode())
+        digest.update(f"recipe={RECIPE_VERSION}".encode())
         for path in sorted(Path(__file__).parent.glob("*.py")):
             digest.update(path.name.encode())
             digest.update(path.read_bytes())

@@ -1,0 +1,62 @@
+"""Which history the demo opens: one that the live traffic continues, or whatever is present.
+
+The live demo needs a history that ends where its traffic begins. A workspace
+whose history (or last live traffic, `W/.demo-live`) reaches within
+`MAX_GAP` of now is reused as it is; otherwise the demo is built again with
+its history ending at the current minute (deterministic for that end).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from console.demo.spec import DemoSpec
+
+COMPLETE = ".demo-complete"
+HEARTBEAT = ".demo-live"
+MAX_GAP = timedelta(minutes=2)
+
+
+def present_spec(workspace: Path, seed: int) -> DemoSpec | None:
+    """The spec of the finished demo build at `workspace` for `seed`, if its recipe still holds."""
+    marker = _read(workspace / COMPLETE)
+    document = marker.get("spec")
+    if not isinstance(document, dict):
+        return None
+    try:
+        spec = DemoSpec(**{**document, "end": datetime.fromisoformat(str(document["end"]))})
+    except (TypeError, ValueError, KeyError):
+        return None
+    if spec.seed != seed or spec.recipe_hash() != marker.get("recipe"):
+        return None
+    return spec
+
+
+def live_spec(workspace: Path, seed: int, now: datetime) -> DemoSpec:
+    """The present spec when its data reaches within MAX_GAP of `now`, else one ending now."""
+    spec = present_spec(workspace, seed)
+    if spec is not None and now - last_data(workspace, spec) <= MAX_GAP:
+        return spec
+    minute = now.astimezone(UTC).replace(second=0, microsecond=0)
+    return replace(spec if spec is not None else DemoSpec(seed=seed), end=minute)
+
+
+def last_data(workspace: Path, spec: DemoSpec) -> datetime:
+    """The later of the history's end and the last heartbeat of live traffic."""
+    until = _read(workspace / HEARTBEAT).get("until")
+    if isinstance(until, int | float):
+        return max(spec.end, datetime.fromtimestamp(until, UTC))
+    return spec.end
+
+
+def _read(path: Path) -> dict[str, Any]:
+    """A JSON object file, or {} when it is missing or unreadable."""
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return document if isinstance(document, dict) else {}
