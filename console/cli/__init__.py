@@ -32,6 +32,7 @@ COMMANDS: dict[str, Command] = {
     "drift": Command("console.cli.drift", "PSI and friends per feature, from a model or files."),
     "slices": Command("console.cli.slices", "Metric per slice and the worst slices found."),
     "latency": Command("console.cli.latency", "Per-stage latency against its budget."),
+    "log": Command("console.cli.log", "Export a model's logged requests to Parquet or CSV."),
     "timeline": Command("console.cli.timeline", "One ordered incident timeline across layers."),
     "postmortem": Command("console.cli.postmortem", "A Markdown postmortem from the timeline."),
     "retrain-check": Command("console.cli.retrain_check", "Evaluate retraining triggers."),
