@@ -273,6 +273,12 @@ class KServeV2Serving:
         body: dict[str, Any] = {"to": to_version}
         if expected.generation is not None:
             body["if_generation"] = expected.generation
+            return self._change(model, "rollback", body, method="POST")
+        now = self.status(model)
+        if _nonzero(now.weights) != _nonzero(expected.weights):
+            raise TrafficConflict(
+                f"{self.url}: the split of {model} is no longer the one read", current=now
+            )
         return self._change(model, "rollback", body, method="POST")
 
     def _change(

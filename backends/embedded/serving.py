@@ -298,8 +298,14 @@ class ServingMixin:
         return client
 
     def _probe(self) -> KServeV2Serving | None:
-        """Check W/serving.json's server with GET /v2/health/live within a second."""
+        """Check W/serving.json's server with GET /v2/health/live within a second.
+
+        None when no server is announced or its process is gone (a stale file);
+        BackendError when its process runs but does not answer (stopped, hung).
+        """
         import httpx
+
+        from backends.processes import process_alive
 
         info = self.serving_info()
         if info is None:
@@ -307,9 +313,16 @@ class ServingMixin:
         url = str(info["url"]).rstrip("/")
         try:
             answer = httpx.get(f"{url}/v2/health/live", timeout=HEALTH_TIMEOUT_S)
+            healthy = answer.status_code == 200
         except httpx.HTTPError:
-            return None
-        if answer.status_code != 200:
+            healthy = False
+        if not healthy:
+            pid = info.get("pid")
+            if isinstance(pid, int) and process_alive(pid):
+                raise BackendError(
+                    f"the server announced in {self._root / 'serving.json'} ({url}, pid {pid}) "
+                    f"runs but does not answer its health check within {HEALTH_TIMEOUT_S:g} s"
+                )
             return None
         token_file = str(info["token_file"]) if info.get("token_file") else None
         return self._client_for(url, token_file)

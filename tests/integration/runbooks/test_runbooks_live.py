@@ -39,9 +39,23 @@ def test_canary_with_a_failing_threshold_reverts_and_says_why(demo_split: Live) 
     assert done.returncode == 1, done.stdout + done.stderr
     assert "step analysis-5 failed: analysis failed" in done.stderr
     assert "psi" in done.stderr and "vs max -1: fail" in done.stderr
-    assert "weights v2:90% v3:10% → v2:95% v3:5%" in done.stdout, "the canary did move traffic"
-    assert demo_split.weights() == DEMO_SPLIT, "on_failure put the live weights back"
+    assert "v3 is already loaded (ready); nothing to do" in done.stdout
+    assert "v3 already takes 10% (this step gives it 5%)" in done.stdout, "no step back to 5 %"
+    assert "this run did not change the split; nothing to restore" in done.stdout
+    assert demo_split.weights() == DEMO_SPLIT
     assert runs(demo_split)[-1]["status"] == "failed"
+
+
+def test_canary_that_moved_traffic_puts_it_back_on_failure(demo_split: Live) -> None:
+    demo_split.set_weights({"2": 100})
+    done = demo_split.vigil(
+        "runbook", "run", "canary", "-p", f"model={MODEL}", "-p", "max_psi=-1",
+        "-p", "window=6h", "-p", "measurements=1", "--yes",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "weights v2:100% → v2:95% v3:5%" in done.stdout, "the canary did move traffic"
+    assert "v2:95% v3:5% → v2:100% (as before the run)" in done.stdout
+    assert demo_split.weights() == {"2": 100}, "on_failure put the live weights back"
 
 
 def test_read_only_context_changes_nothing(demo_split: Live) -> None:

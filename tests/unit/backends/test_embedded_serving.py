@@ -184,6 +184,8 @@ def test_a_stopped_server_fails_the_change_and_nothing_is_stored(
     import os
 
     _announce(tmp_path, silent_server, os.getpid())
+    with pytest.raises(BackendError, match="runs but does not answer its health check"):
+        backend.status("fraud")
     with pytest.raises(BackendError) as caught:
         backend.rollback("fraud", "2")
     message = str(caught.value)
