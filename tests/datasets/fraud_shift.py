@@ -96,8 +96,10 @@ def _memory_metric(start: datetime, end: datetime) -> pd.DataFrame:
     return pd.DataFrame({"name": "memory_used_bytes", "labels": labels, "ts": ts, "value": values})
 
 
-def fraud_shift(default_model: str | None = "fraud", *, timings: bool = True) -> FraudShift:
-    """The dataset in a fresh in-memory context (without `timings`, no `<stage>_ms` logged)."""
+def fraud_shift(
+    default_model: str | None = "fraud", *, timings: bool = True, incident: bool = True
+) -> FraudShift:
+    """The dataset in a fresh in-memory context; `timings` and `incident` can be left out."""
     context = memory_context(default_model=default_model)
     backend = memory_backend(context)
     backend.add_model(
@@ -119,6 +121,7 @@ def fraud_shift(default_model: str | None = "fraud", *, timings: bool = True) ->
     backend.add_event(
         TimelineEvent(DROP + timedelta(hours=1), "alert", "model", "AccuracyDrop firing", "fraud")
     )
-    backend.open_incident("fraud", "fraud: accuracy down", "P1", DROP + timedelta(hours=2))
+    if incident:
+        backend.open_incident("fraud", "fraud: accuracy down", "P1", DROP + timedelta(hours=2))
     stored = backend.window("fraud", END - timedelta(days=4), END)
     return FraudShift(context, backend, stored, reference)

@@ -16,7 +16,7 @@ from console.analysis.samples import DEFAULT_MIN_SAMPLES
 from console.analysis.slices.metrics import Predicate
 from console.analysis.workspace import model_drift, segment_drift
 from console.cli import main
-from tests.unit.analysis.fake_context import DROP, END, FakeContext
+from tests.datasets.fraud_shift import DROP, END, fraud_shift
 
 KINDS = {"amount": "numeric", "age": "numeric", "device_type": "categorical"}
 
@@ -50,14 +50,14 @@ def test_a_shift_in_five_percent_of_traffic_is_act_inside_the_slice() -> None:
 
 
 def test_model_drift_in_a_slice_filters_both_sides_and_says_so() -> None:
-    context = FakeContext()
-    model = context.model()
+    data = fraud_shift()
+    context, model = data.context, data.model()
     whole = model_drift(context, model, DROP, END, exact=False)
     tablet = model_drift(context, model, DROP, END, slice={"device_type": "tablet"}, exact=False)
     amount = next(row for row in tablet.features if row.feature == "amount")
     assert amount.status == "act"
     assert amount.n_current < whole.n_current / 10
-    reference = context.reference("fraud")
+    reference = data.reference
     assert amount.n_reference == int((reference["device_type"] == "tablet").sum())
     assert tablet.slice == ("device_type == tablet",)
     assert "device_type" not in {row.feature for row in tablet.features}
@@ -67,9 +67,9 @@ def test_model_drift_in_a_slice_filters_both_sides_and_says_so() -> None:
 
 
 def test_a_slice_on_a_column_nobody_has_is_a_clear_error() -> None:
-    context = FakeContext()
+    data = fraud_shift()
     with pytest.raises(InputError, match="nope"):
-        model_drift(context, context.model(), DROP, END, slice={"nope": "x"})
+        model_drift(data.context, data.model(), DROP, END, slice={"nope": "x"})
     with pytest.raises(InputError, match="COL=VALUE"):
         parse_slice("device_type")
 
@@ -91,8 +91,8 @@ def test_segment_ranking_puts_the_shifted_pair_first_with_its_support() -> None:
 
 
 def test_segment_drift_agrees_with_the_drift_of_that_slice() -> None:
-    context = FakeContext()
-    model = context.model()
+    data = fraud_shift()
+    context, model = data.context, data.model()
     table = segment_drift(context, model, DROP, END)
     assert table.rows, "no pairs"
     for pair in table.rows[:12]:

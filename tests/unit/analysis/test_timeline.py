@@ -227,36 +227,24 @@ def test_runbook_steps_and_incidents_sit_on_a_layer_that_fits() -> None:
 
 def test_actions_after_the_last_logged_request_are_on_the_timeline() -> None:
     from console.analysis.workspace import model_timeline
-    from tests.unit.analysis.fake_context import END, FakeContext
+    from tests.datasets.fraud_shift import END, fraud_shift
 
-    context = FakeContext()
-    model = context.model()
-    after = Audit(
-        END + timedelta(hours=1), "rollback", "roll", "rollback", "ok", params={"model": "fraud"}
+    data = fraud_shift(incident=False)
+    context, model = data.context, data.model()
+    data.backend.append_audit(
+        {
+            "at": END + timedelta(hours=1),
+            "user": "oncall",
+            "runbook": "rollback",
+            "run_id": "r1",
+            "step": "roll",
+            "action": "rollback",
+            "outcome": "ok",
+            "params": {"model": "fraud"},
+        }
     )
-
-    class Incidents:
-        def timeline_events(self, model, start, end):
-            return []
-
-        def audit_log(self, since_seq=0):
-            return [after]
-
-        def incidents(self, model=None, open_only=False):
-            return [
-                Inc(
-                    "INC-1",
-                    "fraud",
-                    "down",
-                    "P1",
-                    END - timedelta(hours=2),
-                    END + timedelta(hours=2),
-                )
-            ]
-
-    context.__class__ = type(
-        "WithAudit", (FakeContext,), {"incidents": property(lambda self: Incidents())}
-    )
+    opened = data.backend.open_incident("fraud", "down", "P1", END - timedelta(hours=2))
+    data.backend.close_incident(opened.incident_id, END + timedelta(hours=2))
     start = END - timedelta(hours=24)
     bounded = model_timeline(context, model, start, END, derived=False)
     assert not bounded.of_kind("runbook_step") and not bounded.of_kind("incident_closed")
