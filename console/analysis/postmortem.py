@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -68,6 +69,81 @@ def monitoring_gap(timeline: Timeline) -> MonitoringGap:
     return MonitoringGap(first, detected, delay, summary)
 
 
+@dataclass(frozen=True)
+class LayerGap:
+    """A layer (or the accuracy) that moved: its first signal, the first alert on it, the delay."""
+
+    layer: str
+    first_signal: Event
+    first_detection: Event | None
+    delay: timedelta | None
+
+    @property
+    def summary(self) -> str:
+        """`model: moved at 11-18 23:49 (score changed …); first alert (…) 5 h 10 min later`."""
+        first = self.first_signal
+        moved = f"{self.layer}: moved at {first.at:%m-%d %H:%M} ({first.summary})"
+        if self.first_detection is None or self.delay is None:
+            return f"{moved}; nothing alerted on it"
+        return f"{moved}; first alert ({self.first_detection.summary}) {_human(self.delay)} later"
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values, the delay in seconds."""
+        return {
+            "layer": self.layer,
+            "first_signal": self.first_signal.to_dict(),
+            "first_detection": self.first_detection.to_dict() if self.first_detection else None,
+            "delay_s": self.delay.total_seconds() if self.delay is not None else None,
+            "summary": self.summary,
+        }
+
+
+def _is_accuracy(event: Event) -> bool:
+    """Whether a signal is about the model's accuracy."""
+    return event.detail.get("column") == "accuracy" or event.summary.startswith("accuracy")
+
+
+def layer_gaps(timeline: Timeline) -> tuple[LayerGap, ...]:
+    """For every layer that moved, and for accuracy, the delay until an alert on that layer."""
+    signals = [e for e in timeline.events if e.signal and e.kind not in DETECTION_KINDS]
+    alerts = [e for e in timeline.events if e.kind in DETECTION_KINDS]
+    firsts: dict[str, Event] = {}
+    for event in signals:
+        firsts.setdefault(event.layer, event)
+        if _is_accuracy(event):
+            firsts.setdefault("accuracy", event)
+    gaps = []
+    for name, first in sorted(firsts.items(), key=lambda item: item[1].at):
+        layer = "model" if name == "accuracy" else name
+        detected = next((a for a in alerts if a.layer == layer and a.at >= first.at), None)
+        delay = detected.at - first.at if detected else None
+        gaps.append(LayerGap(name, first, detected, delay))
+    return tuple(gaps)
+
+
+@dataclass(frozen=True)
+class RecommendedCheck:
+    """A check that would have fired on the incident: the `vigil` arguments and what it read."""
+
+    argv: tuple[str, ...]
+    summary: str
+    reading: str
+
+    @property
+    def command(self) -> str:
+        """The check as a shell command (the window options go after it)."""
+        return shlex.join(["vigil", *self.argv])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON values."""
+        return {
+            "argv": list(self.argv),
+            "command": self.command,
+            "summary": self.summary,
+            "reading": self.reading,
+        }
+
+
 def _human(delta: timedelta) -> str:
     """`3 h 05 min`, `12 min`, `40 s`."""
     seconds = int(delta.total_seconds())
@@ -91,6 +167,9 @@ class Postmortem:
     timeline: Timeline
     preventive: tuple[str, ...] = field(default_factory=tuple)
     findings: tuple[str, ...] = field(default_factory=tuple)
+    root_cause_reason: str = ""
+    gaps: tuple[LayerGap, ...] = field(default_factory=tuple)
+    checks: tuple[RecommendedCheck, ...] = field(default_factory=tuple)
 
     def to_markdown(self) -> str:
         """The postmortem as Markdown: summary, impact, timeline, root cause, gap, prevention."""
@@ -126,13 +205,22 @@ class Postmortem:
                 f"| {event.at:%Y-%m-%d %H:%M:%S} | {event.layer} | {event.kind} | {text}{mark} |"
             )
         lines += ["", "## Root cause", ""]
+        layer = self.root_cause_layer or "undetermined"
+        reason = f": {self.root_cause_reason}" if self.root_cause_reason else ""
+        lines.append(f"Root-cause layer: **{layer}**{reason}.")
         move = self.timeline.first_move
-        if move:
-            lines.append(f"The {move.layer} layer moved first: {move.summary}.")
+        if move and move.layer != self.root_cause_layer:
+            lines.append(f"What changed first was on the {move.layer} layer: {move.summary}.")
+        lines.append("")
         lines += [f"- {finding}" for finding in self.findings]
         lines += ["", "## The monitoring gap", "", self.gap.summary + ".", ""]
-        lines += ["## Preventive measures", ""]
-        lines += [f"- [ ] {item}" for item in self.preventive] or ["- [ ] (to be agreed)"]
+        lines += [f"- {gap.summary}" for gap in self.gaps]
+        lines += ["", "## Preventive measures", ""]
+        items = [
+            f"{check.summary}: `{check.command}` ({check.reading} on the incident window)"
+            for check in self.checks
+        ] + list(self.preventive)
+        lines += [f"- [ ] {item}" for item in items] or ["- [ ] (to be agreed)"]
         return "\n".join(lines) + "\n"
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,8 +231,11 @@ class Postmortem:
             "severity": self.severity.to_dict(),
             "impact": self.impact.to_dict(),
             "root_cause_layer": self.root_cause_layer,
+            "root_cause_reason": self.root_cause_reason,
             "monitoring_gap": self.gap.summary,
             "detection_delay_s": self.gap.delay.total_seconds() if self.gap.delay else None,
+            "monitoring_gaps": [gap.to_dict() for gap in self.gaps],
+            "recommended_checks": [check.to_dict() for check in self.checks],
             "findings": list(self.findings),
             "preventive": list(self.preventive),
             "timeline": self.timeline.to_dict(),
@@ -174,11 +265,21 @@ def build_postmortem(
     title: str | None = None,
     findings: Sequence[str] = (),
     root_cause_layer: str | None = None,
+    root_cause_reason: str = "",
+    checks: Sequence[RecommendedCheck] = (),
 ) -> Postmortem:
-    """Assemble a postmortem; the root-cause layer defaults to the layer that moved first."""
+    """Assemble a postmortem; the root-cause layer defaults to the layer that moved first.
+
+    `checks` are monitors verified to fire on the incident window; they
+    replace the generic advice for the root-cause layer.
+    """
+    move = timeline.first_move
     layer = root_cause_layer or timeline.first_layer
+    if not root_cause_reason and move is not None and layer == move.layer:
+        root_cause_reason = f"it moved first ({move.summary})"
     gap = monitoring_gap(timeline)
-    preventive = [PREVENTION_BY_LAYER[layer]] if layer in PREVENTION_BY_LAYER else []
+    generic = layer in PREVENTION_BY_LAYER and not checks
+    preventive = [PREVENTION_BY_LAYER[layer]] if generic and layer else []
     if gap.first_detection is None or (gap.delay and gap.delay > timedelta(minutes=15)):
         preventive.append("add or tighten the monitor that would have caught the first signal")
     return Postmortem(
@@ -192,4 +293,7 @@ def build_postmortem(
         timeline=timeline,
         preventive=tuple(preventive),
         findings=tuple(findings),
+        root_cause_reason=root_cause_reason,
+        gaps=layer_gaps(timeline),
+        checks=tuple(checks),
     )

@@ -53,12 +53,14 @@ def _postmortem(
     from console.analysis.incidents import relative_drop, suggest_severity
     from console.analysis.postmortem import Impact, build_postmortem
     from console.analysis.slices import worst_slices
-    from console.analysis.workspace import model_drift
+    from console.analysis.workspace import model_drift, segment_drift
 
     impacts = [e for e in timeline.events if e.signal and e.layer in ("model", "data")]
     onset = impacts[0] if impacts else timeline.first_signal
     impact_start = onset.at if onset else start
     drift = model_drift(context, model, impact_start, end, exact=False)
+    segments = segment_drift(context, model, impact_start, end, top=1)
+    in_segment = segments.rows[0] if segments.rows and segments.over("act") else None
     frame = context.inference_log.window(model.name, start, end)
     during = frame[frame["ts"] >= impact_start] if "ts" in frame else frame
     before = frame[frame["ts"] < impact_start] if "ts" in frame else frame.iloc[:0]
@@ -87,6 +89,12 @@ def _postmortem(
     findings = []
     if worst is not None:
         findings.append(f"drift: {worst.feature} PSI {worst.psi:.3f} ({worst.status}) since onset")
+    if in_segment is not None:
+        findings.append(
+            f"drift within {in_segment.segment}: {in_segment.drift.feature} PSI "
+            f"{in_segment.drift.psi:.2f} ({in_segment.drift.status}) on "
+            f"{in_segment.share_current:.1%} of traffic"
+        )
     if top is not None and top.baseline_metric is not None:
         findings.append(
             f"slice: {top.name} mean score {top.baseline_metric:.3f} → {top.metric:.3f} "
@@ -99,7 +107,8 @@ def _postmortem(
     recorded = [i for i in context.incidents.incidents(model.name) if i.opened_at < end]
     if recorded:
         findings.append(f"recorded incident {recorded[0].incident_id} ({recorded[0].severity})")
-    data_moved = any(e.layer == "data" for e in impacts) or bool(drift.over("investigate"))
+    data_signals = [e for e in impacts if e.layer == "data"]
+    data_moved = bool(data_signals) or bool(drift.over("investigate")) or in_segment is not None
     impact = Impact(
         share_of_traffic=top.share if top else 1.0,
         start=impact_start,
@@ -109,8 +118,32 @@ def _postmortem(
     )
     heading = title or (recorded[0].title if recorded else None)
     extra: dict[str, Any] = {"title": heading, "findings": findings}
-    extra["root_cause_layer"] = "data" if data_moved else None
+    if data_moved:
+        evidence = data_signals[0].summary if data_signals else findings[0]
+        extra["root_cause_layer"] = "data"
+        extra["root_cause_reason"] = (
+            f"the data layer moved in the impact window ({evidence}), and triage looks at "
+            "the data first (60-80 % of incidents)"
+        )
+    extra["checks"] = _drift_checks(model.name, worst, in_segment)
     return build_postmortem(model.name, timeline, severity, impact, **extra)
+
+
+def _drift_checks(model: str, worst: Any, in_segment: Any) -> list[Any]:
+    """The drift checks that fire on the impact window: the table itself, else inside a segment."""
+    from console.analysis.postmortem import RecommendedCheck
+
+    if worst is not None and worst.status == "act":
+        argv: tuple[str, ...] = ("drift", "--model", model, "--fail-on", "act")
+        summary = f"alert on PSI of {worst.feature} (act band)"
+        return [RecommendedCheck(argv, summary, f"PSI {worst.psi:.2f}")]
+    if in_segment is None:
+        return []
+    segment = in_segment.segment
+    where = f"{segment.column}={segment.value}"
+    argv = ("drift", "--model", model, "--slice", where, "--fail-on", "act")
+    summary = f"alert on PSI of {in_segment.drift.feature} within {segment} (act band)"
+    return [RecommendedCheck(argv, summary, f"PSI {in_segment.drift.psi:.2f}")]
 
 
 def _slice_drop(top: Any, before: Any, during: Any) -> float | None:

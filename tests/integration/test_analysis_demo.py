@@ -148,3 +148,20 @@ def test_amount_is_act_within_tablets_on_the_incident_window(capsys, demo_worksp
     assert pair["segment"] == {"column": column, "op": "==", "value": value}
     assert pair["feature"] == truth["shifted_feature"] and pair["psi"] == top["psi"]
     assert pair["rows"] == top["n_current"] and 0.03 < pair["share"] < 0.08
+
+
+def test_the_postmortem_agrees_with_itself_and_its_check_fires(capsys, demo_workspace, truth):
+    report = _json(capsys, demo_workspace, "postmortem", "--model", truth["model"])
+    layer = report["root_cause_layer"]
+    assert f"**Root-cause layer:** {layer}" in report["markdown"]
+    assert f"Root-cause layer: **{layer}**" in report["markdown"]
+    gaps = {gap["layer"]: gap for gap in report["monitoring_gaps"]}
+    assert {"infrastructure", "data", "model", "accuracy"} <= set(gaps)
+    assert gaps["accuracy"]["delay_s"] is not None
+    check = report["recommended_checks"][0]
+    column, value = truth["slice"]["column"], truth["slice"]["value"]
+    assert f"{column}={value}" in check["argv"]
+    impact = report["impact"]
+    window = ["--start", impact["start"], "--end", impact["end"]]
+    assert main(["--workspace", str(demo_workspace), *check["argv"], *window]) == 1
+    capsys.readouterr()

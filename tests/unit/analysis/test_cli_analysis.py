@@ -249,3 +249,20 @@ def test_workspace_retrain_check(capsys, context, tmp_path: Path) -> None:
         "prediction_distribution_shift",
     }
     assert decision["values"]["prediction_distribution_shift"] > 0
+
+
+def test_postmortem_recommends_a_check_that_fires_on_the_incident_window(capsys, context) -> None:
+    code, out, err = _run(capsys, "postmortem", "--json")
+    assert code == 0, err
+    report = json.loads(out)
+    header = report["root_cause_layer"]
+    assert f"Root-cause layer: **{header}**" in report["markdown"]
+    checks = report["recommended_checks"]
+    assert checks and checks[0]["argv"][0] == "drift"
+    impact = report["impact"]
+    window = ["--start", impact["start"], "--end", impact["end"]]
+    code, out, err = _run(capsys, *checks[0]["argv"], *window)
+    assert code == 1, (out, err)
+    assert checks[0]["command"].startswith("vigil drift --model fraud")
+    layers = {gap["layer"] for gap in report["monitoring_gaps"]}
+    assert {"data", "model"} <= layers

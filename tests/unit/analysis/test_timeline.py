@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -149,12 +150,18 @@ def test_postmortem_markdown() -> None:
     assert markdown.startswith("# Postmortem: fraud")
     assert "**Severity:** P1" in markdown and "5.0%" in markdown and "35 min" in markdown
     assert "**Root-cause layer:** model" in markdown
-    assert "The model layer moved first" in markdown
+    assert "Root-cause layer: **model**: it moved first" in markdown
     data_first = build_postmortem(
         "fraud", timeline, suggest_severity(), impact, root_cause_layer="data"
     )
     assert "**Root-cause layer:** data" in data_first.to_markdown()
     assert "per-feature PSI" in data_first.to_markdown()
+    for report_ in (report, data_first):
+        text = report_.to_markdown()
+        header = re.search(r"\*\*Root-cause layer:\*\* (\w+)", text)
+        section = re.search(r"## Root cause\n\nRoot-cause layer: \*\*(\w+)\*\*", text)
+        assert header and section and header.group(1) == section.group(1)
+    assert "What changed first was on the model layer" in data_first.to_markdown()
     assert "## The monitoring gap" in markdown and "25 min later" in markdown
     assert markdown.count("| ") >= len(timeline.events)
     assert report.to_dict()["detection_delay_s"] == pytest.approx(25 * 60, abs=60)
@@ -258,3 +265,28 @@ def test_actions_after_the_last_logged_request_are_on_the_timeline() -> None:
         "runbook_step",
         "incident_closed",
     ]
+
+
+def test_the_monitoring_gap_covers_every_layer_that_moved_and_the_accuracy() -> None:
+    from console.analysis.postmortem import layer_gaps
+
+    store = from_incident_store(
+        [
+            Rec(T0 + timedelta(minutes=50), "alert", "data", "FeatureDrift firing"),
+            Rec(T0 + timedelta(minutes=95), "alert", "model", "AccuracyDrop firing"),
+        ]
+    )
+    signals = anomalies(
+        [
+            _series("feature_psi", 45, 0.02, 0.4),
+            _series("accuracy", 55, 0.93, 0.80),
+            _series("stage_latency_ms", 20, 10.0, 40.0),
+        ]
+    )
+    gaps = {gap.layer: gap for gap in layer_gaps(build_timeline(store, signals))}
+    assert set(gaps) == {"infrastructure", "data", "model", "accuracy"}
+    assert gaps["infrastructure"].first_detection is None
+    assert "nothing alerted" in gaps["infrastructure"].summary
+    assert gaps["data"].delay == timedelta(minutes=5)
+    assert gaps["accuracy"].delay == timedelta(minutes=40)
+    assert gaps["accuracy"].first_detection is not None
