@@ -19,9 +19,12 @@ KeyPath = tuple[str, ...]
 
 
 class YamlRefused(ValueError):
-    """A document that cannot be read, parsed or that passes a limit; `line` says where."""
+    """A document that cannot be read, parsed or that passes a limit; `line` says where.
 
-    def __init__(self, message: str, line: int = 1) -> None:
+    `line` is None when the refusal is about the whole file (unreadable, too large).
+    """
+
+    def __init__(self, message: str, line: int | None = None) -> None:
         """Keep the reason and the line it is about."""
         super().__init__(message)
         self.line = line
@@ -98,7 +101,7 @@ def load_with_lines(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, di
         message = f"not valid YAML: character {character!r} is not allowed"
         raise YamlRefused(message, line) from None
     except yaml.YAMLError as error:
-        raise YamlRefused(f"not valid YAML: {error}") from None
+        raise YamlRefused(f"not valid YAML: {error}", 1) from None
     finally:
         if loader is not None:
             loader.dispose()

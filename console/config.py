@@ -274,7 +274,8 @@ def load_config(path: Path) -> dict[str, Any]:
     try:
         document, lines = load_with_lines(read_text(path, CONFIG_LIMITS), CONFIG_LIMITS)
     except YamlRefused as error:
-        raise ConfigError(f"{path}:{error.line}: {error}") from None
+        where = f"{path}:{error.line}" if error.line is not None else str(path)
+        raise ConfigError(f"{where}: {error}") from None
     origin = ConfigOrigin(path, lines)
     if document is None:
         return {"current": None, "contexts": {}}

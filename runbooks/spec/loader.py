@@ -55,7 +55,7 @@ def _read(path: Path) -> str:
     try:
         return read_text(path)
     except YamlRefused as error:
-        where = f"{path}:{error.line}" if error.line > 1 else str(path)
+        where = f"{path}:{error.line}" if error.line is not None else str(path)
         raise RunbookError(f"{where}: cannot read: {error}") from None
 
 
@@ -123,7 +123,7 @@ class _Loader:
         try:
             document, self.lines = load_with_lines(self.text)
         except YamlRefused as error:
-            raise RunbookError(f"{self.source}:{error.line}: (yaml): {error}") from None
+            raise RunbookError(f"{self.source}:{error.line or 1}: (yaml): {error}") from None
         return document
 
     def _fields(

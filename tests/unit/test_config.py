@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import re
+import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from console.config import ConfigError, load_config, resolve_context
+from console.config import ConfigError, check_context, load_config, resolve_context
 
 GOOD = """\
 current: staging
@@ -220,7 +224,7 @@ def test_a_config_path_that_is_a_directory_exits_2(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     code, err = run_vigil(["models"], capsys)
     assert code == 2
-    assert "config.yaml:1: is a directory, not a YAML file" in err
+    assert "config.yaml: is a directory, not a YAML file" in err
 
 
 def test_a_utf16_config_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
@@ -241,7 +245,7 @@ def test_a_yaml_bomb_in_the_config_is_refused(tmp_path: Path) -> None:
 
 def test_a_config_over_the_size_limit_is_refused(tmp_path: Path) -> None:
     path = write(tmp_path, GOOD + "# " + "x" * 300_000 + "\n")
-    with pytest.raises(ConfigError, match=r"config.yaml:1: larger than the 256,000-byte limit"):
+    with pytest.raises(ConfigError, match=r"config.yaml: larger than the 256,000-byte limit"):
         load_config(path)
 
 
@@ -338,3 +342,60 @@ def test_a_typo_in_another_context_does_not_block_this_one(
     args.context = "b"
     with pytest.raises(ConfigError, match=r":4: contexts.b.workspace: workspace /nope"):
         resolve_context(args)
+
+
+scalars = st.none() | st.booleans() | st.integers(-3, 9) | st.text(max_size=6) | st.just("/tmp")
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(scalars, inner, max_size=3),
+    max_leaves=8,
+)
+backend_specs = st.fixed_dictionaries(
+    {},
+    optional={
+        "type": st.sampled_from(["embedded", "kserve_v2", "webhook", "local_retrain", "nope"])
+        | values,
+        "workspace": st.just("/tmp") | values,
+        "url": st.just("http://127.0.0.1:9") | values,
+        "timeout_s": values,
+        "urll": values,
+    },
+)
+context_bodies = st.fixed_dictionaries(
+    {},
+    optional={
+        "workspace": st.just("/tmp") | values,
+        "read_only": values,
+        "default_model": values,
+        "theme": values,
+        "themes": values,
+        "backends": st.dictionaries(
+            st.sampled_from(["registry", "serving", "retrain", "metric"]) | scalars,
+            backend_specs | values,
+            max_size=3,
+        )
+        | values,
+    },
+)
+config_documents = st.fixed_dictionaries(
+    {},
+    optional={
+        "current": st.sampled_from(["a", "b"]) | values,
+        "contexts": st.dictionaries(st.sampled_from(["a", "b"]) | scalars, context_bodies | values)
+        | values,
+        "extra": values,
+    },
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(config_documents)
+def test_fuzz_config_documents_give_contexts_or_config_errors(document: dict) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "config.yaml"
+        path.write_text(yaml.safe_dump(document, allow_unicode=True))
+        try:
+            for context in load_config(path)["contexts"].values():
+                check_context(context)
+        except ConfigError as error:
+            assert re.match(rf"^{re.escape(str(path))}(:\d+)?: ", str(error)), str(error)
