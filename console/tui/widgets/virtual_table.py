@@ -1,0 +1,328 @@
+"""A table for 100,000 rows and more, on Textual's line API (as Toolong does).
+
+Only the visible lines are rendered; each rendered row is kept as a `Strip`
+in an LRU cache, so paging back and forth formats a row once. Column widths
+come from the header and a sample of rows, never from measuring every cell.
+The header line stays put while the rows scroll beneath it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from console.tui.actions import bindings_for
+
+GAP = 2
+SAMPLE_ROWS = 200
+CACHE_LINES = 1024
+MAX_WIDTH = 40
+
+
+class RowSource(Protocol):
+    """Rows by index: the table asks only for the rows it shows."""
+
+    def __len__(self) -> int:
+        """How many rows there are."""
+        ...
+
+    def cells(self, index: int) -> Sequence[str]:
+        """The cell texts of one row."""
+        ...
+
+
+@dataclass(frozen=True)
+class ListRows:
+    """Rows already held as text (a timeline, a small result)."""
+
+    rows: Sequence[Sequence[str]]
+
+    def __len__(self) -> int:
+        """How many rows there are."""
+        return len(self.rows)
+
+    def cells(self, index: int) -> Sequence[str]:
+        """The cell texts of one row."""
+        return self.rows[index]
+
+
+class Column(Protocol):
+    """A column's values by row index: a list, a tuple or a numpy array."""
+
+    def __len__(self) -> int:
+        """How many values."""
+        ...
+
+    def __getitem__(self, index: int, /) -> Any:
+        """The value of one row."""
+        ...
+
+
+class ColumnRows:
+    """Rows drawn from column arrays, each cell formatted only when its row is shown."""
+
+    def __init__(self, columns: Sequence[tuple[Column, Callable[[Any], str]]]) -> None:
+        """`columns` pairs each column's values (equal lengths) with its formatter."""
+        self.columns = tuple(columns)
+        self.length = len(self.columns[0][0]) if self.columns else 0
+
+    def __len__(self) -> int:
+        """How many rows there are."""
+        return self.length
+
+    def cells(self, index: int) -> Sequence[str]:
+        """The cell texts of one row."""
+        return [render(values[index]) for values, render in self.columns]
+
+
+def measure_widths(headers: Sequence[str], rows: RowSource, sample: int = SAMPLE_ROWS) -> list[int]:
+    """Each column's width from its header and the first and last `sample` rows (capped)."""
+    widths = [len(header) for header in headers]
+    count = len(rows)
+    indices = list(range(min(sample, count))) + list(range(max(sample, count - sample), count))
+    for index in indices:
+        for column, text in enumerate(rows.cells(index)):
+            if column < len(widths):
+                widths[column] = max(widths[column], min(len(text), MAX_WIDTH))
+    return widths
+
+
+class VirtualTable(ScrollView, can_focus=True):
+    """Rows from a `RowSource`, a fixed header, a row cursor; Enter posts `RowSelected`."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("table")]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "virtual-table--header",
+        "virtual-table--cursor",
+        "virtual-table--empty",
+    }
+    DEFAULT_CSS = """
+    VirtualTable { height: 1fr; }
+    """
+
+    cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class RowSelected(Message):
+        """Enter (or a click) on a row."""
+
+        def __init__(self, table: VirtualTable, index: int) -> None:
+            """Which table and which row."""
+            super().__init__()
+            self.table = table
+            self.index = index
+
+        @property
+        def control(self) -> VirtualTable:
+            """The table the row belongs to."""
+            return self.table
+
+    class CursorMoved(Message):
+        """The cursor moved (a flood while paging coalesces into the latest)."""
+
+        def __init__(self, table: VirtualTable, index: int) -> None:
+            """Which table and where its cursor is."""
+            super().__init__()
+            self.table = table
+            self.index = index
+
+        def can_replace(self, message: Message) -> bool:
+            """A newer position replaces an unhandled older one."""
+            return isinstance(message, VirtualTable.CursorMoved) and message.table is self.table
+
+    def __init__(
+        self, *, empty_text: str = "no rows", id: str | None = None, classes: str | None = None
+    ) -> None:
+        """An empty table; `show` gives it columns and rows."""
+        super().__init__(id=id, classes=classes)
+        self.headers: tuple[str, ...] = ()
+        self.widths: list[int] = []
+        self.line_width = 0
+        self.rows: RowSource = ListRows(())
+        self.empty_text = empty_text
+        self._lines: LRUCache[tuple[int, int, int, int], Strip] = LRUCache(CACHE_LINES)
+        self._styles: dict[str, Style] = {}
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the table holds."""
+        return len(self.rows)
+
+    @property
+    def page_rows(self) -> int:
+        """Rows visible under the header."""
+        return max(1, self.scrollable_content_region.height - 1)
+
+    def show(
+        self,
+        headers: Sequence[str],
+        rows: RowSource,
+        *,
+        widths: Sequence[int] | None = None,
+        empty_text: str | None = None,
+        keep_cursor: bool = False,
+    ) -> None:
+        """Replace the columns and rows; the cursor goes to the top unless `keep_cursor`."""
+        self.headers = tuple(headers)
+        self.rows = rows
+        self.widths = list(widths) if widths is not None else measure_widths(headers, rows)
+        if empty_text is not None:
+            self.empty_text = empty_text
+        self._lines.clear()
+        self.line_width = sum(self.widths) + GAP * max(len(self.widths) - 1, 0)
+        self.virtual_size = Size(self.line_width, len(rows) + 1)
+        row = min(self.cursor_row, max(len(rows) - 1, 0)) if keep_cursor else 0
+        if not self.is_mounted:
+            self.set_reactive(VirtualTable.cursor_row, row)
+            return
+        if not keep_cursor:
+            self.scroll_to(0, 0, animate=False, immediate=True)
+        self.cursor_row = row
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        """A theme change: rendered rows carry old styles, so drop them."""
+        super().notify_style_update()
+        self._lines.clear()
+        self._styles.clear()
+
+    def _style(self, part: str) -> Style:
+        """The widget's style (`base`) or a component's, computed once per theme."""
+        style = self._styles.get(part)
+        if style is None:
+            base = self.rich_style
+            style = base if part == "base" else base + self.get_component_rich_style(part)
+            self._styles[part] = style
+        return style
+
+    def _line_text(self, cells: Sequence[str]) -> str:
+        """Cells padded or cut to their column widths, joined by the gap."""
+        gap = " " * GAP
+        return gap.join(
+            set_cell_size(text, width) for text, width in zip(cells, self.widths, strict=False)
+        )
+
+    def _row_strip(self, index: int, scroll_x: int, width: int) -> Strip:
+        """One visible row, rendered once per cursor state, scroll offset and width, then cached."""
+        state = 0 if index != self.cursor_row else (1 if self.has_focus else 2)
+        key = (index, state, scroll_x, width)
+        cached = self._lines.get(key)
+        if cached is not None:
+            return cached
+        style = self._style("base") if state == 0 else self._style("virtual-table--cursor")
+        if state == 2:
+            style += Style(dim=True)
+        text = self._line_text(self.rows.cells(index))
+        strip = self._visible(text, style, scroll_x, width)
+        self._lines[key] = strip
+        return strip
+
+    def _visible(self, text: str, style: Style, scroll_x: int, width: int) -> Strip:
+        """The part of a full line the viewport shows, padded to its width."""
+        full = max(self.line_width, width + scroll_x)
+        strip = Strip([Segment(text, style)], cell_len(text))
+        return strip.extend_cell_length(full, style).crop(scroll_x, scroll_x + width)
+
+    def render_line(self, y: int) -> Strip:
+        """Line 0 is the header; the rest are rows from the scroll offset down."""
+        scroll_x, scroll_y = self.scroll_offset
+        width = self.scrollable_content_region.width
+        if y == 0:
+            header = self._style("virtual-table--header")
+            return self._visible(self._line_text(self.headers), header, scroll_x, width)
+        index = scroll_y + y - 1
+        if len(self.rows) == 0 and y == 1:
+            empty = self._style("virtual-table--empty")
+            return Strip([Segment(set_cell_size(self.empty_text, width), empty)])
+        if index >= len(self.rows):
+            return Strip.blank(width, self._style("base"))
+        return self._row_strip(index, scroll_x, width)
+
+    def watch_cursor_row(self, new: int) -> None:
+        """Keep the cursor in view, redraw, and tell the screen."""
+        top = int(self.scroll_y)
+        if new < top:
+            self.scroll_to(y=new, animate=False, immediate=True)
+        elif new >= top + self.page_rows:
+            self.scroll_to(y=new - self.page_rows + 1, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.CursorMoved(self, new))
+
+    def on_focus(self) -> None:
+        """The cursor shows brighter while focused."""
+        self.refresh()
+
+    def on_blur(self) -> None:
+        """The cursor dims when the focus leaves."""
+        self.refresh()
+
+    def move_cursor(self, row: int) -> None:
+        """Put the cursor on `row` (clamped to the rows held)."""
+        if len(self.rows):
+            self.cursor_row = min(max(row, 0), len(self.rows) - 1)
+
+    def action_cursor_down(self) -> None:
+        """Next row."""
+        self.move_cursor(self.cursor_row + 1)
+
+    def action_cursor_up(self) -> None:
+        """Previous row."""
+        self.move_cursor(self.cursor_row - 1)
+
+    def action_page_down(self) -> None:
+        """A page further: the cursor and the view move together."""
+        page = self.page_rows
+        self.scroll_to(y=self.scroll_y + page, animate=False, immediate=True)
+        self.move_cursor(self.cursor_row + page)
+
+    def action_page_up(self) -> None:
+        """A page back."""
+        page = self.page_rows
+        self.scroll_to(y=max(self.scroll_y - page, 0), animate=False, immediate=True)
+        self.move_cursor(self.cursor_row - page)
+
+    def action_scroll_top(self) -> None:
+        """First row."""
+        self.move_cursor(0)
+
+    def action_scroll_bottom(self) -> None:
+        """Last row."""
+        self.move_cursor(len(self.rows) - 1)
+
+    def action_scroll_home(self) -> None:
+        """Home: the first row."""
+        self.move_cursor(0)
+
+    def action_scroll_end(self) -> None:
+        """End: the last row."""
+        self.move_cursor(len(self.rows) - 1)
+
+    def action_select_cursor(self) -> None:
+        """Tell the screen which row was chosen."""
+        if len(self.rows):
+            self.post_message(self.RowSelected(self, self.cursor_row))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a row moves the cursor there and selects it."""
+        index = int(self.scroll_y) + event.y - 1
+        if event.y >= 1 and 0 <= index < len(self.rows):
+            self.cursor_row = index
+            self.post_message(self.RowSelected(self, index))
+
+    def position_text(self) -> str:
+        """`row 1,204 of 100,000`, for a screen's note line."""
+        if not len(self.rows):
+            return "no rows"
+        return f"row {self.cursor_row + 1:,} of {len(self.rows):,}"
