@@ -88,7 +88,7 @@ def load_with_lines(text: str, limits: Limits = DEFAULT_LIMITS) -> tuple[Any, di
         if node is None:
             return None, {}
         lines: dict[KeyPath, int] = {}
-        _Walk(limits, lines).node(node, (), 1)
+        _Walk(limits, lines).node(node, (), 1, node.start_mark.line + 1)
         return loader.construct_document(node), lines
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
@@ -145,10 +145,10 @@ class _Walk:
         self.lines = lines
         self.nodes = 0
         self.open: set[int] = set()
+        self.seen: set[int] = set()
 
-    def node(self, node: yaml.Node, path: KeyPath, depth: int) -> None:
-        """Visit `node` at `path`, as many times as aliases repeat it."""
-        line = node.start_mark.line + 1
+    def node(self, node: yaml.Node, path: KeyPath, depth: int, line: int) -> None:
+        """Visit `node` at `path` as often as aliases repeat it; `line` is where it is used."""
         self.nodes += 1
         if self.nodes > self.limits.max_nodes:
             raise YamlRefused(
@@ -160,14 +160,16 @@ class _Walk:
         if id(node) in self.open:
             raise YamlRefused("an alias refers to the node that contains it", line)
         self.open.add(id(node))
+        self.seen.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
                 self._mapping(node, path, depth)
             elif isinstance(node, yaml.SequenceNode):
                 for index, item in enumerate(node.value):
                     item_path = (*path, str(index))
-                    self.lines.setdefault(item_path, item.start_mark.line + 1)
-                    self.node(item, item_path, depth + 1)
+                    item_line = line if id(item) in self.seen else item.start_mark.line + 1
+                    self.lines.setdefault(item_path, item_line)
+                    self.node(item, item_path, depth + 1, item_line)
         finally:
             self.open.discard(id(node))
 
@@ -186,5 +188,5 @@ class _Walk:
             label = str(key_node.value) if isinstance(key_node, yaml.ScalarNode) else "?"
             key_path = (*path, label)
             self.lines.setdefault(key_path, line)
-            self.node(key_node, key_path, depth + 1)
-            self.node(value_node, key_path, depth + 1)
+            self.node(key_node, key_path, depth + 1, line)
+            self.node(value_node, key_path, depth + 1, line)

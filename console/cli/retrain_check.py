@@ -77,17 +77,15 @@ def run(args: argparse.Namespace) -> int:
 
 def _load(path: str) -> Any:
     """A YAML or JSON file (safe_load), with the file named in any error."""
-    import yaml
+    from backends.safe_yaml import YamlRefused, load_with_lines, read_text
 
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise UsageError(f"{file}: cannot read: {error.strerror}") from error
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise UsageError(f"{file}: not valid YAML or JSON: {error}") from error
+        document, _lines = load_with_lines(read_text(file))
+    except YamlRefused as error:
+        where = f"{file}:{error.line}" if error.line is not None else str(file)
+        raise UsageError(f"{where}: {error}") from None
+    return document
 
 
 def _decision(args: argparse.Namespace) -> dict[str, Any]:

@@ -34,15 +34,16 @@ def keymap_path() -> Path:
 
 def load_keymap(path: Path | None = None) -> dict[str, tuple[str, ...]]:
     """Read and validate the keymap; a missing file means no overrides."""
-    import yaml
+    from backends.safe_yaml import YamlRefused, load_with_lines, read_text
 
     path = path or keymap_path()
     if not path.exists():
         return {}
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
-        raise KeymapError(f"{path}: cannot read the keymap: {error}") from error
+        document, _lines = load_with_lines(read_text(path))
+    except YamlRefused as error:
+        where = f"{path}:{error.line}" if error.line is not None else str(path)
+        raise KeymapError(f"{where}: cannot read the keymap: {error}") from None
     if document is None:
         return {}
     if not isinstance(document, Mapping):
