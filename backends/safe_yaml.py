@@ -53,6 +53,8 @@ def read_text(path: Path, limits: Limits = DEFAULT_LIMITS) -> str:
     """The text of a YAML file within the size limit: UTF-8, or UTF-16/32 with a BOM."""
     if path.is_dir():
         raise YamlRefused("is a directory, not a YAML file")
+    if path.exists() and not path.is_file():
+        raise YamlRefused("is not a regular file")
     try:
         with path.open("rb") as handle:
             data = handle.read(limits.max_bytes + 1)

@@ -282,7 +282,9 @@ def load_config(path: Path) -> dict[str, Any]:
     if not isinstance(document, dict):
         raise origin.error((), "the top level must be a mapping with `contexts:`")
     _check_keys(origin, (), document, ("current", "contexts"))
-    raw_contexts = document.get("contexts") or {}
+    raw_contexts = document.get("contexts")
+    if raw_contexts is None:
+        raw_contexts = {}
     if not isinstance(raw_contexts, dict):
         raise origin.error(("contexts",), "must be a mapping of context names")
     contexts: dict[str, Context] = {}
@@ -336,6 +338,8 @@ def _parse_context(origin: ConfigOrigin, name: str, body: Any) -> Context:
 
 def _parse_backends(origin: ConfigOrigin, where: KeyPath, body: Any) -> dict[str, BackendSpec]:
     """Role → `{type: NAME, ...options}`; the options are checked against the backend on use."""
+    if body is None:
+        return {}
     if not isinstance(body, dict):
         raise origin.error(where, f"backends must be a mapping of roles, not {_kind(body)}")
     specs: dict[str, BackendSpec] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -225,6 +226,24 @@ def test_a_config_path_that_is_a_directory_exits_2(
     code, err = run_vigil(["models"], capsys)
     assert code == 2
     assert "config.yaml: is a directory, not a YAML file" in err
+
+
+@pytest.mark.timeout(30)
+def test_a_config_path_that_is_a_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
+    path = tmp_path / "config.yaml"
+    os.mkfifo(path)
+    with pytest.raises(ConfigError, match=r"config.yaml: is not a regular file"):
+        load_config(path)
+
+
+def test_empty_sections_are_empty_but_other_scalars_are_refused(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, "contexts:\n"))["contexts"] == {}
+    text = "current: a\ncontexts:\n  a:\n    workspace: /tmp\n    backends:\n"
+    assert load_config(write(tmp_path, text))["contexts"]["a"].specs["registry"].type == "embedded"
+    with pytest.raises(ConfigError, match=r":1: contexts: must be a mapping"):
+        load_config(write(tmp_path, "contexts: 0\n"))
+    with pytest.raises(ConfigError, match=r":5: contexts.a.backends: .*not a string"):
+        load_config(write(tmp_path, text.replace("backends:", "backends: ''")))
 
 
 def test_a_utf16_config_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
