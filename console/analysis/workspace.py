@@ -36,7 +36,7 @@ from console.analysis.drift.segments import (
 from console.analysis.inputs import InputError
 from console.analysis.latency import LatencyBudget, budget_from_percentiles, latency_budget
 from console.analysis.samples import DEFAULT_MIN_SAMPLES
-from console.analysis.slices.metrics import Predicate
+from console.analysis.slices.metrics import Predicate, agreement
 from console.analysis.timeline import (
     Event,
     Timeline,
@@ -355,7 +355,7 @@ def _derived_changes(context: Sources, model: Model, start: datetime, end: datet
     events = row_changes(stamps, columns, layers)
     if {"label", "prediction"} <= set(frame):
         labelled = frame["label"].notna().to_numpy()
-        right = (frame["label"] == frame["prediction"]).to_numpy(dtype=np.float64)
+        right = agreement(frame["label"], frame["prediction"])
         events += row_changes(stamps[labelled], {"accuracy": right[labelled]}, layers, ranks=False)
     return events
 

@@ -169,9 +169,11 @@ def _mask(top: Any, frame: Any) -> Any:
 
 def _accuracy(frame: Any) -> float | None:
     """Accuracy of the labelled rows, or None when none is labelled."""
+    from console.analysis.slices.metrics import agreement
+
     if frame is None or "label" not in frame or "prediction" not in frame:
         return None
     labelled = frame[frame["label"].notna()]
     if labelled.empty:
         return None
-    return float((labelled["label"] == labelled["prediction"]).mean())
+    return float(agreement(labelled["label"], labelled["prediction"]).mean())

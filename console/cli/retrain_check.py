@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,8 @@ def _workspace_values(args: argparse.Namespace, triggers: list[Any]) -> tuple[di
 
 def _accuracy_drop(context: Any, model: str, begin: Any, end: Any, span: Any) -> float | None:
     """Accuracy of the previous window minus that of the current one (labelled rows only)."""
+    from console.analysis.slices.metrics import agreement
+
     columns = ["label", "prediction"]
     now = context.inference_log.window(model, begin, end, columns=columns)
     then = context.inference_log.window(model, begin - span, begin, columns=columns)
@@ -144,7 +147,7 @@ def _accuracy_drop(context: Any, model: str, begin: Any, end: Any, span: Any) ->
         labelled = frame[frame["label"].notna()] if "label" in frame else frame.iloc[:0]
         if labelled.empty:
             return None
-        scores.append(float((labelled["label"] == labelled["prediction"]).mean()))
+        scores.append(float(agreement(labelled["label"], labelled["prediction"]).mean()))
     return scores[0] - scores[1]
 
 
@@ -165,9 +168,12 @@ def _sample_size(args: argparse.Namespace) -> dict[str, Any]:
     from console.analysis.retraining import canary_duration_h, sample_size
 
     p, delta = args.sample_size
-    n = sample_size(p, delta, alpha=args.alpha, power=args.power)
+    exact = sample_size(p, delta, alpha=args.alpha, power=args.power)
+    # a sample is whole requests: round the formula's value up, or the test is underpowered
+    n = math.ceil(exact - 1e-9)
     result: dict[str, Any] = {"p": p, "delta": delta, "alpha": args.alpha, "power": args.power}
     result["per_arm"] = n
+    result["per_arm_formula"] = exact
     if args.canary:
         result["canary_hours"] = canary_duration_h(n, args.canary[0], args.canary[1])
     return result
@@ -181,7 +187,10 @@ def _print(document: dict[str, Any]) -> None:
     if "sample_size" in document:
         part = document["sample_size"]
         test = f"α {part['alpha']:g}, power {part['power']:g}"
-        line = f"sample size {part['per_arm']:,.1f} per arm ({test})"
+        line = (
+            f"sample size {part['per_arm']:,} per arm ({test}; "
+            f"the formula gives {part['per_arm_formula']:,.1f})"
+        )
         if "canary_hours" in part:
             line += f" · minimum canary {part['canary_hours']:.1f} h"
         print(line)

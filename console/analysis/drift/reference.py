@@ -39,6 +39,7 @@ class FeatureFit:
     infinite: int = 0
     note: str = ""
     sample: np.ndarray | None = None
+    non_numeric: int = 0
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -65,6 +66,7 @@ class Binned:
     n: int
     infinite: int = 0
     note: str = ""
+    non_numeric: int = 0
 
 
 def column_kind(series: pd.Series) -> tuple[str, str]:
@@ -94,6 +96,21 @@ def as_float(series: pd.Series | np.ndarray) -> np.ndarray:
             return series.to_numpy(dtype=np.float64, na_value=np.nan)
         return pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     return np.asarray(series, dtype=np.float64)
+
+
+def non_numeric(series: pd.Series | np.ndarray) -> int:
+    """How many present values do not read as numbers (text in a numeric column)."""
+    if not isinstance(series, pd.Series):
+        return 0
+    if pd.api.types.is_numeric_dtype(series.dtype) or pd.api.types.is_bool_dtype(series.dtype):
+        return 0
+    present = series.dropna()
+    return int(pd.to_numeric(present, errors="coerce").isna().sum())
+
+
+def _non_numeric_note(count: int) -> str:
+    """`3 non-numeric value(s) counted as missing`, or ""."""
+    return f"{count:,} non-numeric value(s) counted as missing" if count else ""
 
 
 def as_text(series: pd.Series) -> pd.Series:
@@ -161,7 +178,8 @@ def fit_feature(
         values = as_float(series)
         edges = quantile_edges(values, bins)
         counts, infinite = count_numeric(values, edges)
-        notes = [note] if note else []
+        text = non_numeric(series)
+        notes = [part for part in (note, _non_numeric_note(text)) if part]
         finite = values[np.isfinite(values)]
         if n and finite.size == 0:
             notes.append("reference has no finite values")
@@ -171,7 +189,7 @@ def fit_feature(
             notes.append(f"{edges.size + 1} bins: tied quantiles merged")
         sample = np.sort(finite) if keep_sample else None
         return FeatureFit(
-            feature, NUMERIC, counts, n, edges, (), infinite, "; ".join(notes), sample
+            feature, NUMERIC, counts, n, edges, (), infinite, "; ".join(notes), sample, text
         )
     text = as_text(series)
     order = text.value_counts(dropna=True)
@@ -187,8 +205,12 @@ def bin_window(fit: FeatureFit, series: pd.Series | np.ndarray) -> Binned:
     if fit.kind == NUMERIC:
         values = as_float(series) if isinstance(series, pd.Series) else np.asarray(series)
         counts, infinite = count_numeric(values, fit.edges)
-        note = f"{infinite} infinite value(s) counted in the outer bins" if infinite else ""
-        return Binned(counts, int(values.size), infinite, note)
+        text = non_numeric(series)
+        notes = (
+            f"{infinite} infinite value(s) counted in the outer bins" if infinite else "",
+            _non_numeric_note(text),
+        )
+        return Binned(counts, int(values.size), infinite, "; ".join(p for p in notes if p), text)
     column = series if isinstance(series, pd.Series) else pd.Series(series)
     counts = count_categorical(column, fit.categories)
     return Binned(counts, int(column.size))

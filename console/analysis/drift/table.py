@@ -31,6 +31,7 @@ from console.analysis.drift.reference import (
     as_float,
     bin_window,
     fit_reference,
+    non_numeric,
 )
 from console.analysis.samples import DEFAULT_MIN_SAMPLES, shortfall
 
@@ -62,6 +63,8 @@ class FeatureDrift:
     missing_current: float = 0.0
     unseen_current: float = 0.0
     infinite_current: int = 0
+    non_numeric_reference: int = 0
+    non_numeric_current: int = 0
     labels: tuple[str, ...] = ()
     terms: tuple[float, ...] = ()
     note: str = ""
@@ -244,7 +247,12 @@ def binned_row(
         unseen_bin=fit.kind == CATEGORICAL,
         min_samples=min_samples,
     )
-    return _replace(row, {"infinite_current": binned.infinite})
+    counted = {
+        "infinite_current": binned.infinite,
+        "non_numeric_reference": fit.non_numeric,
+        "non_numeric_current": binned.non_numeric,
+    }
+    return _replace(row, counted)
 
 
 def _replace(row: FeatureDrift, changes: dict[str, Any]) -> FeatureDrift:
@@ -276,14 +284,19 @@ def _evidently_row(
         )
     dropped = result.dropped_reference + result.dropped_current
     note = f"{dropped} missing or infinite value(s) dropped" if dropped else ""
+    text = (non_numeric(reference), non_numeric(current)) if kind == NUMERIC else (0, 0)
+    if sum(text):
+        note = "; ".join(p for p in (note, f"{sum(text):,} of them non-numeric") if p)
     if result.treated_as != kind:
         note = "; ".join(p for p in (note, "≤ 20 distinct values: compared as categories") if p)
     value = result.psi
     js = stats.js_from_counts(result.reference_shares, result.current_shares)
     return FeatureDrift(
         **base,
-        kind=kind,
+        kind=result.treated_as,
         psi=value,
+        non_numeric_reference=text[0],
+        non_numeric_current=text[1],
         status=profile.status(value),
         bins=len(result.labels),
         **sizes,

@@ -142,6 +142,29 @@ def mean_interval(mean: float, sum_squares: float, n: int, z: float = Z95) -> tu
     return mean - half, mean + half
 
 
+def _comparable(values: pd.Series) -> pd.Series:
+    """Values as numbers where they read as numbers (`"1"`, `1`, `1.0` alike), else as text."""
+    numbers = pd.to_numeric(values, errors="coerce")
+    if pd.api.types.is_bool_dtype(values.dtype):
+        numbers = values.astype(np.float64)
+    text = values.astype(object).where(values.isna(), values.astype(str).str.strip())
+    return numbers.astype(object).where(numbers.notna(), text)
+
+
+def agreement(label: pd.Series, prediction: pd.Series) -> np.ndarray:
+    """1.0 where the prediction equals the label, else 0.0, whatever types each was stored as.
+
+    A label stored as text (`"1"`, `"fraud"`) and a prediction stored as a
+    number or as text compare by value: numbers as numbers, the rest as text.
+    """
+    if pd.api.types.is_numeric_dtype(label.dtype) and pd.api.types.is_numeric_dtype(
+        prediction.dtype
+    ):
+        return (label == prediction).to_numpy(dtype=np.float64)
+    same = _comparable(label).to_numpy() == _comparable(prediction).to_numpy()
+    return np.asarray(same, dtype=np.float64)
+
+
 def row_values(
     frame: pd.DataFrame,
     metric: str,
@@ -158,7 +181,7 @@ def row_values(
             if name not in frame:
                 raise ValueError(f"metric {metric} needs column {name!r}")
         labelled = frame[label].notna().to_numpy()
-        same = (frame[label] == frame[prediction]).to_numpy(dtype=np.float64)
+        same = agreement(frame[label], frame[prediction])
         values = same if metric == "accuracy" else 1.0 - same
         return np.where(labelled, values, np.nan)
     if metric == "brier":
@@ -202,26 +225,51 @@ def slice_row(
     )
 
 
+BY_LEVELS = 20
+BY_BINS = 10
+
+
+def _groups(series: pd.Series, column: str) -> tuple[np.ndarray, list[Predicate]]:
+    """Each row's group and the predicate of each group: values, or deciles of a numeric column.
+
+    A numeric column with more than BY_LEVELS distinct values is cut at its
+    deciles (`in [a, b)` groups) instead of giving one row per value.
+    """
+    numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+        series.dtype
+    )
+    if numeric and series.nunique(dropna=True) > BY_LEVELS:
+        from console.analysis.slices.discovery import encode
+
+        encoded = encode(series, column, numeric_bins=BY_BINS)
+        if encoded is not None:
+            return encoded.codes, list(encoded.predicates)
+    keys = series.astype(object).where(series.notna(), "(missing)").astype(str)
+    codes, uniques = pd.factorize(keys)
+    return codes.astype(np.int64), [Predicate(column, "==", str(value)) for value in uniques]
+
+
 def metric_by_column(
     frame: pd.DataFrame, column: str, values: np.ndarray, metric: str
 ) -> SliceTable:
-    """The metric for every value of one column; the overall recomputed as Σ share·metric."""
+    """The metric for every value (or decile) of one column; the overall as Σ share·metric."""
     if column not in frame:
         raise ValueError(f"column {column!r} not found")
     keep = ~np.isnan(values)
     dropped = int((~keep).sum())
-    keys = frame[column].astype(object).where(frame[column].notna(), "(missing)").to_numpy()[keep]
+    groups, predicates = _groups(frame[column], column)
+    codes = groups[keep]
     kept = values[keep]
     n = int(kept.size)
     overall = float(kept.mean()) if n else float("nan")
-    codes, uniques = pd.factorize(pd.Series(keys, dtype=object).astype(str))
-    counts = np.bincount(codes, minlength=len(uniques))
-    sums = np.bincount(codes, weights=kept, minlength=len(uniques))
-    squares = np.bincount(codes, weights=kept * kept, minlength=len(uniques))
+    size = len(predicates)
+    counts = np.bincount(codes, minlength=size)
+    sums = np.bincount(codes, weights=kept, minlength=size)
+    squares = np.bincount(codes, weights=kept * kept, minlength=size)
     proportion = metric in PROPORTIONS
     rows = [
         slice_row(
-            [Predicate(column, "==", str(value))],
+            [predicate],
             int(counts[i]),
             float(sums[i]),
             float(squares[i]),
@@ -229,13 +277,16 @@ def metric_by_column(
             overall,
             proportion,
         )
-        for i, value in enumerate(uniques)
+        for i, predicate in enumerate(predicates)
+        if counts[i]
     ]
     worse_high = metric != "accuracy"
     rows.sort(key=lambda r: -r.delta if worse_high else r.delta)
     recomputed = float(sum(r.share * r.metric for r in rows)) if n else float("nan")
-    note = f"{dropped} row(s) without a value (e.g. no label yet) left out" if dropped else ""
-    return SliceTable(metric, overall, recomputed, n, tuple(rows), note)
+    notes = [f"{dropped} row(s) without a value (e.g. no label yet) left out" if dropped else ""]
+    if predicates and predicates[0].op == "in":
+        notes.append(f"{column} binned at its deciles ({len(predicates)} groups)")
+    return SliceTable(metric, overall, recomputed, n, tuple(rows), "; ".join(p for p in notes if p))
 
 
 def weighted_overall(shares: Sequence[float], metrics: Sequence[float]) -> float:

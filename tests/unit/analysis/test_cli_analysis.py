@@ -181,7 +181,10 @@ def test_retrain_check_with_values_file(capsys, tmp_path: Path) -> None:
     )
     document = json.loads(out)
     assert round(document["interval"]["sqrt_law"], 5) == 1.02598
-    assert round(document["sample_size"]["per_arm"], 1) == 1864.1
+    assert document["sample_size"]["per_arm"] == 1865
+    assert round(document["sample_size"]["per_arm_formula"], 1) == 1864.1
+    code, out, _ = _run(capsys, "retrain-check", "--sample-size", "0.05", "0.005")
+    assert code == 0 and "sample size 29,826 per arm" in out
     (tmp_path / "bad.yaml").write_text("triggers: [{metric: accuracy}]")
     code, _, err = _run(
         capsys,

@@ -173,3 +173,37 @@ def test_fast_ks_and_wasserstein_match_scipy(n: int, m: int) -> None:
     assert result.pvalue == pytest.approx(expected.pvalue, rel=1e-9)
     distance = scipy_stats.wasserstein_distance(reference, current) / reference.std()
     assert wasserstein_sorted(reference, current) == pytest.approx(distance, rel=1e-12)
+
+
+def test_non_numeric_values_in_a_numeric_column_are_counted_and_reported() -> None:
+    from console.analysis.drift.reference import fit_feature
+
+    reference = pd.DataFrame({"x": np.linspace(0, 1, 300)})
+    current = pd.DataFrame({"x": [*np.linspace(0, 1, 297).tolist(), "n/a", "oops", None]})
+    row = drift_table(reference, current, kinds={"x": "numeric"}, exact=False).features[0]
+    assert row.kind == "numeric" and row.non_numeric_current == 2
+    assert "2 non-numeric value(s) counted as missing" in row.note
+    assert row.missing_current == pytest.approx(3 / 300)
+    text_reference = pd.Series([*range(250), "bad"], dtype=object)
+    fit = fit_feature("x", text_reference, kind="numeric")
+    assert fit.non_numeric == 1 and "1 non-numeric" in fit.note
+    evidently = drift_table(reference, current, mode="evidently", kinds={"x": "numeric"})
+    assert evidently.features[0].non_numeric_current == 2
+    assert "non-numeric" in evidently.features[0].note
+
+
+def test_an_all_missing_current_column_does_not_blame_the_reference_std() -> None:
+    reference = pd.DataFrame({"x": np.random.default_rng(1).normal(size=400)})
+    current = pd.DataFrame({"x": np.full(300, np.nan)})
+    row = drift_table(reference, current).features[0]
+    assert "std is 0" not in row.note and "only missing" in row.note
+    constant = drift_table(pd.DataFrame({"x": np.full(400, 2.0)}), reference).features[0]
+    assert "std is 0" in constant.note
+
+
+def test_a_binary_label_compared_as_categories_is_shown_as_categorical() -> None:
+    rng = np.random.default_rng(2)
+    reference = pd.DataFrame({"label": (rng.random(3000) < 0.1).astype(int)})
+    current = pd.DataFrame({"label": (rng.random(3000) < 0.2).astype(int)})
+    row = drift_table(reference, current, mode="evidently").features[0]
+    assert row.kind == "categorical" and "compared as categories" in row.note

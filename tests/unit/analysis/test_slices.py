@@ -171,3 +171,36 @@ def test_predicate_masks() -> None:
     assert Predicate("x", "in", "[5, 12)").mask(frame).tolist() == [False, True, False, False]
     assert Predicate("x", "in", "(-inf, 5)").mask(frame).tolist() == [True, False, False, False]
     assert Predicate("x", "in", "[5, inf)").mask(frame).tolist() == [False, True, False, True]
+
+
+def test_string_labels_compare_by_value_not_by_type() -> None:
+    from console.analysis.slices.metrics import agreement, row_values
+
+    frame = pd.DataFrame(
+        {
+            "label": ["1", "0", "1", "fraud", None],
+            "prediction": [1, 0, 0, "fraud", 1],
+        }
+    )
+    assert agreement(frame["label"], frame["prediction"]).tolist()[:4] == [1.0, 1.0, 0.0, 1.0]
+    values = row_values(frame, "accuracy")
+    assert np.nanmean(values) == pytest.approx(0.75)
+    floats = pd.DataFrame({"label": ["1.0", "0"], "prediction": [1.0, 0.0]})
+    assert row_values(floats, "accuracy").tolist() == [1.0, 1.0]
+
+
+def test_slices_by_a_float_column_are_binned() -> None:
+    from console.analysis.slices.metrics import metric_by_column, row_values
+
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({"amount": rng.lognormal(3, 1, 2000), "label": rng.integers(0, 2, 2000)})
+    frame["prediction"] = frame["label"]
+    table = metric_by_column(frame, "amount", row_values(frame, "accuracy"), "accuracy")
+    assert len(table.slices) == 10
+    assert all(row.predicates[0].op == "in" for row in table.slices)
+    assert sum(row.support for row in table.slices) == 2000 and "deciles" in table.note
+    few = pd.DataFrame(
+        {"n": [1.0, 2.0, 1.0, 2.0], "label": [1, 1, 0, 0], "prediction": [1, 1, 1, 1]}
+    )
+    small = metric_by_column(few, "n", row_values(few, "accuracy"), "accuracy")
+    assert {row.name for row in small.slices} == {"n == 1.0", "n == 2.0"}
