@@ -1,4 +1,4 @@
-"""One run at a time per model: an exclusive lock file, taken before the gate records anything.
+"""One run at a time per model: exclusive lock files, taken before the gate records anything.
 
 The lock is an `flock` on `<state dir>/locks/<model>.lock`, so taking it is
 atomic between processes (and between threads that open it separately), and
@@ -68,3 +68,28 @@ class ModelLock:
             f"run {holder.get('run_id')} ({holder.get('runbook')}, pid {holder.get('pid')} on "
             f"{holder.get('host')}) is changing {target} right now; wait for it or stop it first"
         )
+
+
+class RunLocks:
+    """The locks of every model a run touches, taken all or none, in name order."""
+
+    def __init__(self, state_dir: Path, models: set[str]) -> None:
+        """One lock per model; a run that names no model locks the context."""
+        self._locks = [ModelLock(state_dir, model) for model in sorted(models or {""})]
+
+    def acquire(self, holder: dict[str, object]) -> str:
+        """Take every lock: "" on success, else why not (and none is kept)."""
+        taken: list[ModelLock] = []
+        for lock in self._locks:
+            busy = lock.acquire(holder)
+            if busy:
+                for held in taken:
+                    held.release()
+                return busy
+            taken.append(lock)
+        return ""
+
+    def release(self) -> None:
+        """Release every lock taken."""
+        for lock in self._locks:
+            lock.release()

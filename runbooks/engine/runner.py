@@ -16,7 +16,7 @@ from runbooks.engine import state as store
 from runbooks.engine.actions import ACTIONS, Outcome, StepCall
 from runbooks.engine.environment import Environment, ParameterError, RunbookRefused
 from runbooks.engine.live import StepFailed
-from runbooks.engine.lock import ModelLock
+from runbooks.engine.lock import RunLocks
 from runbooks.engine.plan import PlanLine, plan
 from runbooks.engine.state import RunState, StepRecord
 from runbooks.spec.loader import coerce, load_runbook_text
@@ -100,7 +100,7 @@ class Runner:
             created_at=store.now_iso(),
             steps=[StepRecord(s.name, s.type) for s in runbook.steps],
         )
-        lock = ModelLock(self.env.state_dir, model)
+        lock = RunLocks(self.env.state_dir, self._models(runbook, params))
         busy = lock.acquire(self._holder(state))
         if busy:
             return self._refuse(state, "run", busy, save=True)
@@ -231,7 +231,10 @@ class Runner:
         running = self._running_elsewhere(state)
         if running:
             return self._refuse(state, verb, running)
-        lock = ModelLock(self.env.state_dir, str(state.params.get("model", "")))
+        models = set(state.snapshot.get("weights", {})) | set(state.snapshot.get("aliases", {}))
+        if state.params.get("model"):
+            models.add(str(state.params["model"]))
+        lock = RunLocks(self.env.state_dir, models)
         busy = lock.acquire(self._holder(state))
         if busy:
             return self._refuse(state, verb, busy)
@@ -395,17 +398,19 @@ class Runner:
         self.env.out(f"{status}: {reason}")
         return RunResult(state.run_id, status, reason, code, state.stored_only)
 
-    def _snapshot(self, runbook: Runbook, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The weights and aliases of every model the runbook touches, before it starts."""
-        from backends.contracts import BackendError
-
+    def _models(self, runbook: Runbook, params: Mapping[str, Any]) -> set[str]:
+        """Every model the runbook names: its `model` parameter and literal step models."""
         models = {str(params["model"])} if params.get("model") else set()
-        for step in runbook.steps:
+        for step in runbook.all_steps():
             named = step.fields.get("model")
             if isinstance(named, str) and "${" not in named:
                 models.add(named)
+        return models
+
+    def _snapshot(self, runbook: Runbook, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The weights and aliases of every model the runbook touches, before it starts."""
         snapshot: dict[str, Any] = {"weights": {}, "aliases": {}}
-        for model in sorted(models):
+        for model in sorted(self._models(runbook, params)):
             try:
                 snapshot["weights"][model] = live.weights(self.env, model)
             except BackendError as error:

@@ -162,3 +162,35 @@ def test_the_server_refuses_a_stale_generation(demo_split: Live) -> None:
         assert demo_split.weights() == {"2": 80, "3": 20}
     finally:
         client.close()
+
+
+WAIT_THEN_FAIL = """\
+name: wait-then-fail
+description: a wait, then a check that fails; no on_failure
+risk: low
+parameters:
+  model: {type: string, required: true}
+steps:
+  - name: pause
+    type: wait
+    duration: 8s
+  - name: must-hold
+    type: check
+    conditions: [{name: psi, drift: psi, window: 6h, max: -1}]
+"""
+
+
+def test_a_read_only_run_never_writes_back_over_a_change_made_meanwhile(
+    demo_split: Live, tmp_path: Path
+) -> None:
+    path = tmp_path / "wait-then-fail.yaml"
+    path.write_text(WAIT_THEN_FAIL)
+    process = demo_split.spawn(
+        "--read-only", "runbook", "run", "--file", str(path), "-p", f"model={MODEL}", "--yes"
+    )
+    wait_for_step(demo_split, "wait-then-fail", 0)
+    demo_split.set_weights({"2": 70, "3": 30})
+    out, _ = process.communicate(timeout=120)
+    assert process.returncode == 1, out
+    assert "step must-hold failed" in out and "restore-weights" not in out
+    assert demo_split.weights() == {"2": 70, "3": 30}, "the other operator's split stands"

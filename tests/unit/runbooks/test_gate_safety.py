@@ -309,3 +309,28 @@ def test_every_run_state_file_holds_the_audit_head(tmp_path: Path) -> None:
     refused, _ = environment(system, tmp_path, read_only=True)
     no = Runner(refused).run(bundled("rollback"), {"model": MODEL})
     assert load(tmp_path, no.run_id).audit_head == head_of(system.audit[-1])
+
+
+def test_a_run_naming_the_model_in_a_step_takes_that_model_s_lock(tmp_path: Path) -> None:
+    from runbooks.engine.lock import ModelLock
+
+    text = """\
+name: named
+description: no model parameter, the model named in the step
+risk: low
+steps:
+  - type: set_weights
+    model: fraud-detector
+    weights: {"2": 100}
+"""
+    system = FakeSystem()
+    env, _ = environment(system, tmp_path)
+    holder = ModelLock(tmp_path, MODEL)
+    assert holder.acquire({"run_id": "canary-run"}) == ""
+    try:
+        result = Runner(env).run(load_runbook_text(text), {})
+    finally:
+        holder.release()
+    assert result.status == "refused" and "canary-run" in result.reason
+    assert system.weights == {"1": 100}
+    assert Runner(env).run(load_runbook_text(text), {}).status == "succeeded"
