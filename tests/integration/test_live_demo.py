@@ -1,0 +1,198 @@
+"""The live demo end to end: `vigil demo --no-tui --serve`, the tablet drop, a rollback, recovery.
+
+The test runs the real `vigil` binary: the demo builds its workspace, starts
+local_serving and the traffic driver as its children, and the test watches the
+live traffic through the headless twins of the slices and latency screens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+from backends.kserve_v2 import read_token
+from backends.processes import process_alive
+
+VIGIL = str(Path(sys.executable).parent / "vigil")
+LIVE_LINE = re.compile(r"live: local_serving on (\S+) \(pid (\d+)\), traffic driver pid (\d+)")
+MIN_TABLET_ROWS = 60
+Slices = dict[str, tuple[int, float]]
+Run = subprocess.CompletedProcess[str]
+
+
+def _isolated_env(tmp_path: Path) -> dict[str, str]:
+    """XDG directories under tmp_path, so the audit log and config are the test's own."""
+    env = dict(os.environ)
+    for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+        env[name] = str(tmp_path / name.lower())
+    env.pop("VIGIL_ADMIN_TOKEN", None)
+    return env
+
+
+def _vigil(
+    env: dict[str, str], *args: str, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """Run one headless vigil command."""
+    return subprocess.run(
+        [VIGIL, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+
+
+def _iso(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _by_device(
+    env: dict[str, str], workspace: Path, start: datetime
+) -> dict[str, tuple[int, float]]:
+    """Accuracy per device_type on the labelled requests logged since `start`."""
+    done = _vigil(
+        env,
+        "--workspace",
+        str(workspace),
+        "slices",
+        "--model",
+        "fraud-detector",
+        "--by",
+        "device_type",
+        "--start",
+        _iso(start),
+        "--end",
+        _iso(datetime.now(UTC) + timedelta(minutes=1)),
+        "--min-support",
+        "1",
+        "--json",
+    )
+    if done.returncode != 0:
+        return {}
+    slices = json.loads(done.stdout)["slices"]
+    return {s["predicates"][0]["value"]: (s["support"], s["metric"]) for s in slices}
+
+
+def _wait_for_tablets(
+    env: dict[str, str], workspace: Path, start: datetime, timeout_s: float
+) -> Slices:
+    """Poll until MIN_TABLET_ROWS labelled tablet requests since `start` are in the log."""
+    deadline = time.monotonic() + timeout_s
+    found: Slices = {}
+    while time.monotonic() < deadline:
+        found = _by_device(env, workspace, start)
+        if found.get("tablet", (0, 0.0))[0] >= MIN_TABLET_ROWS:
+            return found
+        time.sleep(5)
+    raise AssertionError(f"too few labelled tablet requests since {start}: {found}")
+
+
+def _latency(env: dict[str, str], workspace: Path, start: datetime) -> dict[str, dict]:
+    """The latency budget table of fraud-detector since `start`, by stage."""
+    done = _vigil(
+        env,
+        "--workspace",
+        str(workspace),
+        "latency",
+        "--model",
+        "fraud-detector",
+        "--start",
+        _iso(start),
+        "--end",
+        _iso(datetime.now(UTC) + timedelta(minutes=1)),
+        "--json",
+    )
+    assert done.returncode == 0, done.stderr
+    return {s["stage"]: s for s in json.loads(done.stdout)["stages"]}
+
+
+def _split(url: str, workspace: Path) -> dict[str, int]:
+    """fraud-detector's live split, from the server's admin API."""
+    info = json.loads((workspace / "serving.json").read_text())
+    token = read_token(info["token_file"])
+    response = httpx.get(
+        f"{url}/admin/models/fraud-detector",
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    return {k: int(v) for k, v in response.json()["weights"].items()}
+
+
+def test_live_demo_breaks_tablets_and_a_rollback_fixes_them(tmp_path: Path) -> None:
+    env = _isolated_env(tmp_path)
+    workspace = tmp_path / "demo"
+    out, err = tmp_path / "demo.out", tmp_path / "demo.err"
+    with out.open("w") as stdout, err.open("w") as stderr:
+        demo = subprocess.Popen(
+            [VIGIL, "demo", "--workspace", str(workspace), "--no-tui", "--serve"],
+            stdout=stdout,
+            stderr=stderr,
+            env=env,
+        )
+    server_pid = driver_pid = 0
+    try:
+        deadline = time.monotonic() + 300
+        while not (match := LIVE_LINE.search(out.read_text())):
+            assert demo.poll() is None, err.read_text()[-2000:]
+            assert time.monotonic() < deadline, "the live demo did not start"
+            time.sleep(0.5)
+        url, server_pid, driver_pid = match.group(1), int(match.group(2)), int(match.group(3))
+        live_at = datetime.now(UTC)
+        history_end = json.loads((workspace / ".demo-complete").read_text())["spec"]["end"]
+        assert live_at - datetime.fromisoformat(history_end) < timedelta(minutes=2)
+
+        # 1. The canary's incident is live: tablets are wrong, the other devices are not.
+        before = _wait_for_tablets(env, workspace, live_at, timeout_s=240)
+        seen_drop_s = (datetime.now(UTC) - live_at).total_seconds()
+        tablet = before["tablet"][1]
+        others = [acc for device, (n, acc) in before.items() if device != "tablet" and n >= 30]
+        assert tablet < 0.85 and others and min(others) > 0.88, before
+        stages = _latency(env, workspace, live_at)
+        assert set(stages) == {
+            "network",
+            "feature_fetch",
+            "parse",
+            "inference",
+            "postprocess",
+            "serialize",
+        }
+        assert stages["feature_fetch"]["over_budget"], stages["feature_fetch"]
+
+        # 2. The rollback runbook takes v3 out of the live split.
+        assert _split(url, workspace) == {"2": 90, "3": 10}
+        rolled = _vigil(
+            env, "--workspace", str(workspace), "runbook", "run", "rollback",
+            "-p", "model=fraud-detector", "--yes",
+        )  # fmt: skip
+        assert rolled.returncode == 0, rolled.stdout + rolled.stderr
+        rolled_at = datetime.now(UTC)
+        assert _split(url, workspace) == {"2": 100, "3": 0}
+
+        # 3. Tablet accuracy recovers on the requests after the rollback, and feature_fetch too.
+        after = _wait_for_tablets(env, workspace, rolled_at + timedelta(seconds=2), 300)
+        recovered_s = (datetime.now(UTC) - rolled_at).total_seconds()
+        assert after["tablet"][1] > 0.85, after
+        time.sleep(max(0.0, 75 - recovered_s))
+        calm = _latency(env, workspace, rolled_at + timedelta(seconds=60))
+        assert not calm["feature_fetch"]["over_budget"], calm["feature_fetch"]
+        print(
+            f"drop seen after {seen_drop_s:.0f} s; recovery seen {recovered_s:.0f} s after rollback"
+        )
+
+        # 4. Ctrl-C stops both children cleanly.
+        demo.send_signal(signal.SIGINT)
+        assert demo.wait(60) == 0, err.read_text()[-2000:]
+        assert not process_alive(server_pid) and not process_alive(driver_pid)
+        assert not (workspace / "serving.json").exists()
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+        for pid in (driver_pid, server_pid):
+            if pid and process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
