@@ -140,6 +140,7 @@ def environment(context: Context, *, assume_yes: bool, quiet_stdout: bool = Fals
     With `quiet_stdout` (--json) the engine's progress goes to stderr, so stdout
     carries exactly one JSON document.
     """
+    from console.analysis.samples import DEFAULT_MIN_SAMPLES
     from runbooks.engine import Environment
 
     stream = sys.stderr if quiet_stdout else sys.stdout
@@ -153,6 +154,7 @@ def environment(context: Context, *, assume_yes: bool, quiet_stdout: bool = Fals
         assume_yes=assume_yes,
         drift=_drift_function(context),
         quality=_quality_function(context),
+        min_samples=DEFAULT_MIN_SAMPLES,
         out=lambda line: print(line, file=stream, flush=True),
     )
 
@@ -199,6 +201,8 @@ def _quality_function(context: Context) -> Any:
     def quality(model: str, metric: str, window_s: float) -> float | None:
         from datetime import timedelta
 
+        from console.analysis.samples import DEFAULT_MIN_SAMPLES
+
         if metric != "accuracy":
             return None
         end = _log_end(context, model)
@@ -206,8 +210,8 @@ def _quality_function(context: Context) -> Any:
         log = _backend_getter(context)("inference_log")
         rows = log.window(model, start, end, columns=["prediction", "label"])
         rows = rows.dropna(subset=["prediction", "label"])
-        if rows.empty:
-            return None
+        if len(rows) < DEFAULT_MIN_SAMPLES:
+            return None  # the minimum-sample rule: too few labelled rows to judge
         return float((rows["prediction"].astype(float) == rows["label"].astype(float)).mean())
 
     return quality

@@ -61,6 +61,9 @@ def _value(env: Environment, model: str, condition: Mapping[str, Any]) -> tuple[
         value = env.drift(model, str(feature) if feature else None, window)
         return (None if value is None else float(value)), f"PSI over {window:.0f}s"
     labels = {"model": model, **{str(k): str(v) for k, v in condition.get("labels", {}).items()}}
+    short = _too_few(env, condition, labels, window)
+    if short:
+        return None, short
     current = _reduce(env, condition, labels, window)
     if current is None:
         return None, "no data in the window"
@@ -73,6 +76,18 @@ def _value(env: Environment, model: str, condition: Mapping[str, Any]) -> tuple[
     if reference is None or reference <= 0:
         return None, "no baseline data"
     return current / reference, f"{current:.4g} / baseline {reference:.4g}"
+
+
+def _too_few(
+    env: Environment, condition: Mapping[str, Any], labels: Mapping[str, str], window: float
+) -> str:
+    """Why a ratio over fewer than `env.min_samples` requests is no measurement, or ""."""
+    if "per" not in condition or env.min_samples <= 0:
+        return ""
+    seen = sum(_points(env, str(condition["per"]), labels, window))
+    if seen >= env.min_samples:
+        return ""
+    return f"insufficient sample: {seen:,.0f} {condition['per']} < minimum {env.min_samples:,}"
 
 
 def _reduce(

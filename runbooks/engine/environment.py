@@ -48,7 +48,11 @@ class NoHuman:
 
 @dataclass
 class Environment:
-    """The target (context name, read-only flag), its backends by role, and the human."""
+    """The target (context name, read-only flag), its backends by role, and the human.
+
+    `min_samples`: a ratio over fewer requests than this is inconclusive (the
+    analysis' minimum-sample rule, passed in by the console; 0: no minimum).
+    """
 
     context: str
     read_only: bool
@@ -58,6 +62,7 @@ class Environment:
     assume_yes: bool = False
     drift: DriftFn | None = None
     quality: QualityFn | None = None
+    min_samples: int = 0
     out: Callable[[str], None] = print
     sleep: Callable[[float], None] = time.sleep
     user: str = field(default_factory=lambda: _user())
