@@ -124,3 +124,30 @@ def lead_text(pair: CorrelationPair) -> str:
         return "neither leads (best at lag 0)"
     minutes = abs(result.best_lag_s) / 60
     return f"{result.leader} leads by {minutes:.0f} min"
+
+
+def short_metric(name: str) -> str:
+    """`errors_total v2` for `errors_total{model=m,version=2}`, `mean score` for the score."""
+    if name.startswith("mean score"):
+        return "mean score"
+    base, _, labels = name.partition("{")
+    version = next(
+        (
+            part.split("=", 1)[1]
+            for part in labels.rstrip("}").split(",")
+            if part.startswith("version=")
+        ),
+        None,
+    )
+    return f"{base} v{version}" if version else base
+
+
+def pair_cells(pair: CorrelationPair) -> tuple[str, ...]:
+    """One pair's row: the two series, r, the best lag in minutes, which side leads."""
+    result = pair.result
+    r = "-" if result.correlation is None else f"{result.correlation:+.2f}"
+    lag = f"{result.best_lag_s / 60:+.0f} min"
+    side = (
+        "infra" if result.leader == pair.infra else "model" if result.leader != "none" else "none"
+    )
+    return (pair.infra, short_metric(pair.model_metric), r, lag, side)

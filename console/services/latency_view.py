@@ -16,7 +16,7 @@ from console.analysis.context import Sources
 from console.services.analysis_window import AnalysisWindow, twin_command
 
 if TYPE_CHECKING:
-    from console.analysis.latency import LatencyBudget
+    from console.analysis.latency import LatencyBudget, StageLatency
 
 DEFAULT_SPEEDUP = 2.0
 PLOT_POINTS = 60
@@ -51,10 +51,10 @@ class WhatIfAnswer:
     end_to_end: float
 
     def text(self) -> str:
-        """`feature_fetch 2× faster (31 % of the mean) → 1.18× end to end`."""
+        """`feature_fetch 2× faster → 1.35× end to end (52% of the mean request)`."""
         return (
-            f"{self.stage} {self.speedup:g}× faster ({self.share:.0%} of the mean request) "
-            f"→ {self.end_to_end:.2f}× end to end"
+            f"{self.stage} {self.speedup:g}× faster → {self.end_to_end:.2f}× end to end "
+            f"({self.share:.0%} of the mean request)"
         )
 
 
@@ -130,3 +130,49 @@ def parse_what_if(text: str) -> tuple[str, float]:
         return words[0], float(words[1].rstrip("xX"))
     except ValueError:
         raise WhatIfError(f"{words[1]!r} is not a speed-up (e.g. 2 or 1.5)") from None
+
+
+def number(value: float | None) -> str:
+    """A latency as `vigil latency` prints it: 4 significant digits, `-` when absent."""
+    return "-" if value is None else f"{value:.4g}"
+
+
+def verdict(stage: StageLatency) -> str:
+    """`OVER` (in words, not colour alone), `ok`, or `-` without a budget."""
+    if stage.budget_ms is None or stage.p99 is None:
+        return "-"
+    return "OVER" if stage.over_budget else "ok"
+
+
+def stage_cells(stage: StageLatency) -> tuple[str, ...]:
+    """One stage's row: p50, p95, p99, budget, verdict and share as `vigil latency` prints them."""
+    share = f"{stage.share:.0%}" if stage.share is not None else "-"
+    budget = f"{stage.budget_ms:g}" if stage.budget_ms is not None else "-"
+    return (
+        stage.stage,
+        number(stage.p50),
+        number(stage.p95),
+        number(stage.p99),
+        budget,
+        verdict(stage),
+        share,
+    )
+
+
+def slo_text(budget: LatencyBudget) -> str:
+    """`end to end p99 141.2 ms: OVER the 100 ms SLO` (or within it, or no SLO)."""
+    e2e = budget.end_to_end_p99
+    if e2e is None:
+        return "no end-to-end p99 in the window"
+    if budget.slo_p99_ms is None:
+        return f"end to end p99 {number(e2e)} ms (no SLO set)"
+    state = "OVER" if budget.slo_breached else "within"
+    return f"end to end p99 {number(e2e)} ms: {state} the {budget.slo_p99_ms:g} ms SLO"
+
+
+def over_text(budget: LatencyBudget) -> str:
+    """`feature_fetch is OVER its budget: p99 31.2 > 25 ms`, or that none is."""
+    over = budget.over_budget
+    if over is None or over.p99 is None:
+        return "no stage is over its budget"
+    return f"{over.stage} is OVER its budget: p99 {number(over.p99)} > {over.budget_ms:g} ms"

@@ -7,10 +7,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from rich.console import Console
+from rich.text import Text
+from textual.widget import Widget
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MARKERS: tuple[str, ...] = ("•", "+", "x", "o", "*", "#", "=", "~")
 MIN_WIDTH = 30
-MIN_HEIGHT = 5
+MIN_HEIGHT = 4
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ def line_plot(lines: Sequence[PlotLine], width: int, height: int) -> str:
     """The series on one x axis as text (no colour); non-finite points are left out."""
     import plotext
 
+    plotext.terminal.limit(False, False)  # the widget's size, not the terminal's, bounds the plot
     figure = plotext.figure
     figure.clear()
     figure.theme("colorless")
@@ -55,3 +60,33 @@ def legend(lines: Sequence[PlotLine]) -> str:
     return "  ".join(
         f"{line.marker} {line.label}{' (right axis)' if line.right else ''}" for line in lines
     )
+
+
+class LinePlot(Widget):
+    """A plot drawn for the size the layout gives it (redrawn on resize), with a caption above."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        """An empty plot."""
+        super().__init__(id=id)
+        self.caption = ""
+        self.lines: tuple[PlotLine, ...] = ()
+        self.empty_text = ""
+
+    def show(self, caption: str, lines: Sequence[PlotLine], empty_text: str = "") -> None:
+        """Plot `lines` under `caption` (or say `empty_text` when there are none)."""
+        self.caption = caption
+        self.lines = tuple(lines)
+        self.empty_text = empty_text
+        self.refresh()
+
+    def render(self) -> Text:
+        """The caption and the chart at the widget's current size."""
+        size = self.content_size
+        if not self.lines:
+            return Text(self.empty_text)
+        caption = Text(self.caption)
+        caption_lines = len(caption.wrap(Console(width=max(size.width, 1)), max(size.width, 1)))
+        room = size.height - caption_lines
+        if room < MIN_HEIGHT:
+            return Text(f"{self.caption} (a taller terminal shows the plot)")
+        return Text(f"{self.caption}\n{line_plot(self.lines, size.width, room)}")
