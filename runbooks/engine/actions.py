@@ -1,261 +1,22 @@
-"""What each step type does when it runs, and what it says it would do in a plan."""
+"""What each step type does when it runs: the registry of step actions."""
 
 from __future__ import annotations
 
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from runbooks.engine import conditions, live
-from runbooks.engine.environment import Environment
 from runbooks.engine.live import StepFailed
-from runbooks.spec.model import ROLLBACK_TIERS
+from runbooks.engine.step import Outcome, StepCall
+from runbooks.engine.traffic import do_promote, do_rollback, do_set_weights, model_weights
 from runbooks.spec.templating import parse_duration
 
-if TYPE_CHECKING:
-    from backends.contracts import EndpointStatus
+__all__ = ["ACTIONS", "Outcome", "StepCall"]
 
 TERMINAL_JOB = ("succeeded", "failed", "cancelled")
-NOT_LIVE = "stored for the next server start; nothing live changed (no server runs)"
-
-
-@dataclass
-class Outcome:
-    """How a step ended: ok, stored (not live), failed, finish (nothing left to do) or paused.
-
-    `changed` holds what the step itself changed: `{"weights": {model: split}}`
-    and `{"aliases": {model: {alias: version}}}`, so a restore undoes only that.
-    """
-
-    status: str
-    message: str = ""
-    before: dict[str, Any] = field(default_factory=dict)
-    after: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    changed: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass
-class StepCall:
-    """Everything one step execution needs: the environment, its fields and the run."""
-
-    env: Environment
-    name: str
-    runbook: str
-    run_id: str
-    model: str
-    fields: dict[str, Any]
-    snapshot: dict[str, Any]
-    started_at: str | None = None
-    changed: dict[str, Any] = field(default_factory=dict)
-
-
-def _model_weights(call: StepCall) -> dict[str, int]:
-    """The live split of the step's model."""
-    return live.weights(call.env, call.model)
-
-
-def _mine(call: StepCall) -> EndpointStatus | None:
-    """The split this run last left on the step's model, or None when it has not changed it."""
-    saved = call.changed.get("weights", {}).get(call.model)
-    return live.remembered(call.model, saved) if isinstance(saved, dict) else None
-
-
-def _guarded(call: StepCall) -> EndpointStatus:
-    """The live split; StepFailed when someone else changed it since this run last did."""
-    now = live.split(call.env, call.model)
-    mine = _mine(call)
-    if mine is not None and not live.same_split(now, mine):
-        raise StepFailed(
-            f"{call.model}: the split is now {live.describe(now)}, not {live.describe(mine)} "
-            "as this run left it: someone else changed it; this run stops and changes nothing"
-        )
-    return now
-
-
-def _traffic_outcome(
-    call: StepCall, message: str, before: EndpointStatus, after: EndpointStatus, **outputs: Any
-) -> Outcome:
-    """A traffic change: ok when it is live, `stored` (said plainly) when no server runs."""
-    status = "ok" if after.live else "stored"
-    if not after.live:
-        message += f"; {NOT_LIVE}"
-    return Outcome(
-        status,
-        message,
-        _split_record(before),
-        _split_record(after),
-        {**outputs, "live": after.live},
-        {"weights": {call.model: live.record_of(after)}},
-    )
-
-
-def _split_record(status: EndpointStatus) -> dict[str, Any]:
-    """A split for the audit: its weights, and its generation when the server has one."""
-    record: dict[str, Any] = {"weights": live.nonzero(status.weights)}
-    if status.generation is not None:
-        record["generation"] = status.generation
-    return record
-
-
-def do_set_weights(call: StepCall) -> Outcome:
-    """Set the traffic split (or put back the split from before the run)."""
-    if call.fields["weights"] == "start":
-        return _restore(call)
-    before = _guarded(call)
-    target = target_weights(call.env, call.model, call.fields["weights"], call.snapshot)
-    rollout = call.fields.get("rollout")
-    if rollout is not None:
-        version = live.resolve_version(call.env, call.model, rollout)
-        has, gets = int(before.weights.get(version, 0)), target.get(version, 0)
-        if has >= gets:
-            message = (
-                f"{call.model}: v{version} already takes {has}% (this step gives it {gets}%); "
-                f"weights stay {live.show(before.weights)}"
-            )
-            return Outcome("ok", message, outputs={"skipped": True})
-    started = time.perf_counter()
-    after = live.apply_weights(call.env, call.model, target, before)
-    seconds = round(time.perf_counter() - started, 4)
-    message = (
-        f"{call.model}: weights {live.show(before.weights)} → {live.show(after.weights)} "
-        f"in {seconds} s"
-    )
-    return _traffic_outcome(call, message, before, after, seconds=seconds)
-
-
-def _restore(call: StepCall) -> Outcome:
-    """Put back the split from before the run, but only over this run's own last change."""
-    target = target_weights(call.env, call.model, "start", call.snapshot)
-    mine = _mine(call)
-    if mine is None:
-        message = f"{call.model}: this run did not change the split; nothing to restore"
-        return Outcome("ok", message, outputs={"restored": False})
-    now = live.split(call.env, call.model)
-    if not live.same_split(now, mine):
-        raise StepFailed(
-            f"{call.model}: not restored: the split is now {live.describe(now)}, not "
-            f"{live.describe(mine)} as this run left it; someone else changed it since, and "
-            "a restore only undoes this run's own change"
-        )
-    started = time.perf_counter()
-    after = live.apply_weights(call.env, call.model, target, mine)
-    seconds = round(time.perf_counter() - started, 4)
-    message = (
-        f"{call.model}: weights {live.show(now.weights)} → {live.show(after.weights)} "
-        f"(as before the run) in {seconds} s"
-    )
-    return _traffic_outcome(call, message, now, after, seconds=seconds, restored=True)
-
-
-def target_weights(
-    env: Environment, model: str, spec: Any, snapshot: dict[str, Any]
-) -> dict[str, int]:
-    """The split a set_weights step asks for, with version references resolved."""
-    if spec == "start":
-        saved = snapshot.get("weights", {}).get(model)
-        if not isinstance(saved, dict):
-            raise StepFailed(f"no weights of {model} were recorded before the run")
-        return {str(k): int(v) for k, v in saved.items()}
-    if not isinstance(spec, dict):
-        raise StepFailed(f"weights must be a mapping or `start`, not {spec!r}")
-    target: dict[str, int] = {}
-    for ref, weight in spec.items():
-        try:
-            value = int(weight)
-        except (TypeError, ValueError):
-            raise StepFailed(f"weight of {ref} is not a whole percent: {weight!r}") from None
-        version = live.resolve_version(env, model, ref)
-        target[version] = target.get(version, 0) + value
-    return target
-
-
-def do_rollback(call: StepCall) -> Outcome:
-    """Send all traffic to one version at once, timed against its rollback tier."""
-    from backends.contracts import SupportsCompareAndSet, SupportsRollback, TrafficConflict
-
-    to = live.resolve_version(call.env, call.model, call.fields.get("to", "champion"))
-    tier = str(call.fields.get("tier", "immediate"))
-    if tier not in ROLLBACK_TIERS:
-        raise StepFailed(f"unknown rollback tier {tier!r} (immediate, rapid or delayed)")
-    target_s = ROLLBACK_TIERS[tier]
-    before = _guarded(call)
-    serving = call.env.get("serving")
-    started = time.perf_counter()
-    try:
-        if isinstance(serving, SupportsCompareAndSet):
-            after = serving.rollback_if(call.model, to, before)
-        elif isinstance(serving, SupportsRollback):
-            after = serving.rollback(call.model, to)
-        else:
-            after = live.apply_weights(call.env, call.model, {to: 100}, before)
-    except TrafficConflict as conflict:
-        raise StepFailed(live.conflict_message(call.model, before, conflict)) from None
-    seconds = round(time.perf_counter() - started, 4)
-    met = seconds < target_s
-    verdict = "met" if met else "MISSED"
-    message = (
-        f"{call.model}: rolled back {live.show(before.weights)} → {live.show(after.weights)} "
-        f"in {seconds:.3f} s (tier {tier}: target < {target_s:g} s: {verdict})"
-    )
-    outcome = _traffic_outcome(
-        call,
-        message,
-        before,
-        after,
-        seconds=seconds,
-        tier=tier,
-        target_s=target_s,
-        met=met,
-        verdict=f"{tier} tier (< {target_s:g} s) {'met' if met else 'missed'}",
-        version=to,
-    )
-    if live.nonzero(after.weights) != {to: 100}:
-        outcome.status = "failed"
-        outcome.message = (
-            f"rollback asked for v{to}:100% but the server holds {live.show(after.weights)}"
-        )
-    return outcome
-
-
-def do_promote(call: StepCall) -> Outcome:
-    """Move an alias (champion by default) to a version and, unless told not to, all traffic."""
-    from backends.contracts import BackendError, SupportsRegister
-
-    version = live.resolve_version(call.env, call.model, call.fields["version"])
-    alias = str(call.fields.get("alias", "champion"))
-    registry = call.env.get("registry")
-    if not isinstance(registry, SupportsRegister):
-        raise StepFailed("the registry of this context cannot move aliases")
-    before_alias = live.aliases(call.env, call.model).get(alias)
-    before = _guarded(call)
-    registry.set_alias(call.model, alias, version)
-    moved = {"aliases": {call.model: {alias: version}}}
-    message = f"{call.model}: alias {alias} {before_alias or 'none'} → {version}"
-    if not call.fields.get("traffic", True):
-        return Outcome(
-            "ok",
-            message,
-            {"alias": {alias: before_alias}},
-            {"alias": {alias: version}},
-            {"version": version},
-            moved,
-        )
-    try:
-        after = live.apply_weights(call.env, call.model, {version: 100}, before)
-    except (StepFailed, BackendError) as error:
-        failed = Outcome("failed", f"{message}, but the traffic did not follow: {error}")
-        failed.changed = moved
-        return failed
-    message += f"; weights {live.show(before.weights)} → {live.show(after.weights)}"
-    outcome = _traffic_outcome(call, message, before, after, version=version)
-    outcome.before["alias"] = {alias: before_alias}
-    outcome.after["alias"] = {alias: version}
-    outcome.changed.update(moved)
-    return outcome
 
 
 def _loaded(call: StepCall) -> dict[str, str]:
@@ -282,7 +43,7 @@ def _load_or_unload(call: StepCall, action: str) -> Outcome:
     if not isinstance(serving, SupportsLoad):
         raise StepFailed(f"the serving backend of this context cannot {action} versions")
     version = live.resolve_version(call.env, call.model, call.fields["version"])
-    if action == "unload" and _model_weights(call).get(version, 0):
+    if action == "unload" and model_weights(call).get(version, 0):
         raise StepFailed(f"v{version} still takes traffic; move its weight first")
     before = _loaded(call)
     if action == "load" and before.get(version) == "ready":

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runbooks.engine import conditions, live
-from runbooks.engine.actions import target_weights
 from runbooks.engine.environment import Environment
 from runbooks.engine.live import StepFailed
+from runbooks.engine.traffic import target_weights
 from runbooks.spec.model import ROLLBACK_TIERS, Runbook, Step
 from runbooks.spec.templating import PATTERN, parse_duration
 

@@ -11,7 +11,7 @@ from typing import Any
 from backends.audit_chain import announce_head, head_of
 from backends.contracts import BackendError
 from backends.processes import process_alive
-from runbooks.engine import audit, gate, live
+from runbooks.engine import audit, gate, live, undo
 from runbooks.engine import state as store
 from runbooks.engine.actions import ACTIONS, Outcome, StepCall
 from runbooks.engine.environment import Environment, ParameterError, RunbookRefused
@@ -160,7 +160,7 @@ class Runner:
         """The body of revert, once the run's model lock is held."""
         runbook = load_runbook_text(state.text, state.source)
         revert_step = Step("revert", "set_weights", {"weights": "start"})
-        undo = Runbook(
+        reverting = Runbook(
             name=runbook.name,
             description=runbook.description,
             risk=runbook.risk,
@@ -170,15 +170,16 @@ class Runner:
             source=runbook.source,
             text=runbook.text,
         )
-        refused = self._gate(undo, state, str(state.params.get("model", "")), "revert", save=False)
+        model = str(state.params.get("model", ""))
+        refused = self._gate(reverting, state, model, "revert", save=False)
         if refused is not None:
             return refused
         started = time.perf_counter()
         before: dict[str, Any] = {"weights": {}, "aliases": {}}
         after: dict[str, Any] = {"weights": {}, "aliases": {}}
-        problems = self._revert_weights(state, before["weights"], after["weights"])
-        problems += self._restore_aliases(state, before["aliases"], after["aliases"])
-        state.divergence = self._divergence(state)
+        problems = undo.revert_weights(self.env, state, before["weights"], after["weights"])
+        problems += undo.restore_aliases(self.env, state, before["aliases"], after["aliases"])
+        state.divergence = undo.divergence(self.env, state)
         outcome = "reverted" if not problems and not state.divergence else "revert incomplete"
         if problems:
             outcome += ": " + "; ".join(problems)
@@ -191,38 +192,10 @@ class Runner:
                 f"{model}: weights {live.show(before['weights'][model])} → "
                 f"{live.show(after['weights'][model])}"
             )
-        self._report_divergence(state)
+        undo.report_divergence(self.env, state)
         return RunResult(
             state.run_id, state.status, state.reason, 0 if outcome == "reverted" else 1
         )
-
-    def _revert_weights(
-        self, state: RunState, before: dict[str, Any], after: dict[str, Any]
-    ) -> list[str]:
-        """Put back each split this run changed, compare-and-set against what the run left."""
-        problems: list[str] = []
-        for model, saved in state.snapshot.get("weights", {}).items():
-            left = state.changed.get("weights", {}).get(model)
-            if not isinstance(left, dict):
-                continue
-            mine = live.remembered(model, left)
-            try:
-                now = live.split(self.env, model)
-                before[model] = live.nonzero(now.weights)
-                if not live.same_split(now, mine):
-                    raise StepFailed(
-                        f"the split is now {live.describe(now)}, not {live.describe(mine)} as "
-                        "this run left it: someone else changed it since; left as it is"
-                    )
-                if live.nonzero(now.weights) != live.nonzero(saved):
-                    now = live.apply_weights(self.env, model, saved, mine)
-                    state.remember({"weights": {model: live.record_of(now)}})
-                after[model] = live.nonzero(now.weights)
-            except (StepFailed, BackendError) as error:
-                problems.append(f"{model} weights not reverted: {error}")
-        return problems
-
-    # --- internals ------------------------------------------------------------
 
     def _locked(
         self, state: RunState, verb: str, body: Callable[[RunState], RunResult]
@@ -382,9 +355,9 @@ class Runner:
         for step, record in zip(steps, state.failure_steps, strict=True):
             if record.status != "done":
                 self._execute(runbook, state, step, record)
-        state.divergence = self._divergence(state)
+        state.divergence = undo.divergence(self.env, state)
         result = self._end(state, "failed", reason, 1)
-        self._report_divergence(state)
+        undo.report_divergence(self.env, state)
         return result
 
     def _end(self, state: RunState, status: str, reason: str, code: int) -> RunResult:
@@ -420,77 +393,6 @@ class Runner:
             except BackendError as error:
                 self.env.out(f"  note: no aliases of {model} recorded: {error}")
         return snapshot
-
-    def _divergence(self, state: RunState) -> list[str]:
-        """What the live system holds now that differs from before the run (abort is not undo)."""
-        from backends.contracts import BackendError
-
-        found: list[str] = []
-        for model, saved in state.snapshot.get("weights", {}).items():
-            try:
-                now = live.weights(self.env, model)
-            except BackendError as error:
-                found.append(f"{model}: live weights unreadable: {error}")
-                continue
-            if live.nonzero(now) != live.nonzero(saved):
-                found.append(
-                    f"{model}: live weights {live.show(now)} differ from before the run "
-                    f"({live.show(saved)})"
-                )
-        for model, saved in state.snapshot.get("aliases", {}).items():
-            try:
-                now_aliases = live.aliases(self.env, model)
-            except BackendError:
-                continue
-            for alias in sorted(set(saved) | set(now_aliases)):
-                if saved.get(alias) != now_aliases.get(alias):
-                    found.append(
-                        f"{model}: alias {alias} is {now_aliases.get(alias) or 'unset'}, "
-                        f"was {saved.get(alias) or 'unset'} before the run"
-                    )
-        for record in state.steps:
-            if record.type == "retrain" and record.outputs.get("job_id"):
-                found.append(f"retraining job {record.outputs['job_id']} ran; it is not undone")
-        return found
-
-    def _restore_aliases(
-        self, state: RunState, before: dict[str, Any], after: dict[str, Any]
-    ) -> list[str]:
-        """Move back the aliases this run moved, where they still point where it put them."""
-        from backends.contracts import SupportsRegister
-
-        problems: list[str] = []
-        registry = self.env.get("registry")
-        for model, moved in state.changed.get("aliases", {}).items():
-            saved = state.snapshot.get("aliases", {}).get(model, {})
-            try:
-                now = live.aliases(self.env, model)
-                for alias, put in moved.items():
-                    was = saved.get(alias)
-                    if was is None or now.get(alias) == was:
-                        continue
-                    if now.get(alias) != put:
-                        problems.append(
-                            f"{model}: alias {alias} is now {now.get(alias)}, not {put} as this "
-                            "run left it: someone else moved it since; left as it is"
-                        )
-                        continue
-                    if not isinstance(registry, SupportsRegister):
-                        raise StepFailed("the registry cannot move aliases")
-                    registry.set_alias(model, alias, was)
-                    before.setdefault(model, {})[alias] = put
-                    after.setdefault(model, {})[alias] = was
-                    self.env.out(f"{model}: alias {alias} {put} → {was}")
-            except (StepFailed, BackendError) as error:
-                problems.append(f"{model} aliases: {error}")
-        return problems
-
-    def _report_divergence(self, state: RunState) -> None:
-        """Say plainly where the live state is not what it was before the run."""
-        if state.divergence:
-            self.env.out("live state differs from before the run (abort is not undo):")
-            for line in state.divergence:
-                self.env.out(f"  - {line}")
 
     def _audit(
         self,
