@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -46,18 +46,19 @@ class MemoryRegistry(MemoryState):
             ]
         return sorted(events, key=lambda e: e.at)
 
-    def add_model(
+    def upsert_model(
         self,
         name: str,
         task: str = "binary-classification",
-        *,
         description: str = "",
         slo_p99_ms: float | None = None,
-        features: tuple[FeatureSpec, ...] = (),
+        features: Sequence[FeatureSpec] = (),
         latency_budget_ms: Mapping[str, float] | None = None,
     ) -> Model:
-        """Create or update a model's own fields (task, SLO, features, latency budget)."""
+        """Create or update a model's task, description, SLO, features and latency budget."""
         self._check("registry")
+        if not name:
+            raise ValueError("model name must not be empty")
         if task not in TASKS:
             raise ValueError(f"unknown task {task!r} (expected one of {', '.join(TASKS)})")
         with self._lock:
@@ -76,7 +77,7 @@ class MemoryRegistry(MemoryState):
             raise ValueError("a version needs a model name and a version string")
         with self._lock:
             if version.model not in self._models:
-                self.add_model(version.model, model_task or "binary-classification")
+                self.upsert_model(version.model, model_task or "binary-classification")
             entry = self._models[version.model]
             if version.version in entry.versions:
                 raise ValueError(f"{version.model} version {version.version} is already registered")

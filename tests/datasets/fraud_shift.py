@@ -102,7 +102,7 @@ def fraud_shift(
     """The dataset in a fresh in-memory context; `timings` and `incident` can be left out."""
     context = memory_context(default_model=default_model)
     backend = memory_backend(context)
-    backend.add_model(
+    backend.upsert_model(
         "fraud",
         "binary-classification",
         slo_p99_ms=100.0,

@@ -11,15 +11,15 @@ from textual.worker import WorkerCancelled
 
 from console.services.clock import fixed_clock
 from console.tui.app import VigilApp
-from tests.tui.fakes import NOW, FakeSource
+from tests.datasets.three_models import NOW, three_models
 
 
 def make_app(source: Any | None = None, **options: Any) -> VigilApp:
-    """An app on the fake backend with the clock fixed and no live staleness tick."""
+    """An app on the in-memory three models, the clock fixed and no live staleness tick."""
     options.setdefault("clock", fixed_clock(NOW))
     options.setdefault("live_ticks", False)
     options.setdefault("context_name", "test")
-    return VigilApp(source if source is not None else FakeSource(), **options)
+    return VigilApp(source if source is not None else three_models(), **options)
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 200) -> None:

@@ -14,7 +14,8 @@ from console.tui.screens.model import ModelScreen
 from console.tui.screens.overview import OverviewScreen
 from console.tui.views import ViewArgs
 from console.tui.widgets.table import VigilTable
-from tests.tui.fakes import NOW, FakeSource
+from tests.datasets import memory_backend
+from tests.datasets.three_models import NOW, three_models
 from tests.tui.helpers import make_app, screen_text, settle
 
 MODELS = ("churn-predictor", "eta-regressor", "fraud-detector")
@@ -115,7 +116,9 @@ async def test_a_remapped_key_from_the_keymap_file_works(tmp_path: Path) -> None
 
 
 async def test_a_backend_that_raises_degrades_one_column_and_the_app_keeps_running() -> None:
-    app = make_app(FakeSource(broken=("metrics",)))
+    source = three_models()
+    memory_backend(source).fail("metrics")
+    app = make_app(source)
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
         rows = {row[0]: row for row in table_rows(app, "#models")}
@@ -131,7 +134,9 @@ async def test_a_backend_that_raises_degrades_one_column_and_the_app_keeps_runni
 
 
 async def test_a_broken_registry_shows_its_error_instead_of_the_table() -> None:
-    app = make_app(FakeSource(broken=("registry",)))
+    source = three_models()
+    memory_backend(source).fail("registry")
+    app = make_app(source)
     async with app.run_test() as pilot:
         await settle(pilot)
         assert "✗ registry unavailable: registry backend down" in screen_text(app)
@@ -141,31 +146,31 @@ async def test_a_broken_registry_shows_its_error_instead_of_the_table() -> None:
 
 
 async def test_a_failed_refresh_keeps_the_last_value_marked_stale() -> None:
-    source = FakeSource()
+    source = three_models()
     now = [NOW]
     app = make_app(source, clock=lambda: now[0])
     async with app.run_test(size=(120, 30)) as pilot:
         await settle(pilot)
-        source.broken = ("metrics",)
+        memory_backend(source).fail("metrics")
         now[0] = NOW + timedelta(minutes=7)
         await pilot.press("r")
         await settle(pilot)
         rows = {row[0]: row for row in table_rows(app, "#models")}
         assert rows["eta-regressor"][2] == "~5.00 %"
-        assert rows["eta-regressor"][1] == "v8:100"
+        assert rows["eta-regressor"][1] == "v8:100 v7:0"
         assert "✗ metrics: metrics backend down (stale for 7 min)" in screen_text(app)
 
 
 async def test_the_first_frame_paints_before_any_backend_answers() -> None:
     release = threading.Event()
-    source = FakeSource()
-    slow = source.backend.list_models
+    source = three_models()
+    slow = memory_backend(source).list_models
 
     def blocked():
         release.wait(10)
         return slow()
 
-    source.backend.list_models = blocked  # type: ignore[method-assign]
+    memory_backend(source).list_models = blocked  # type: ignore[method-assign]
     app = make_app(source)
     async with app.run_test() as pilot:
         await pilot.pause()
@@ -178,15 +183,15 @@ async def test_the_first_frame_paints_before_any_backend_answers() -> None:
 
 
 async def test_hidden_screens_stop_polling() -> None:
-    source = FakeSource()
+    source = three_models()
     calls = []
-    original = source.backend.list_models
+    original = memory_backend(source).list_models
 
     def counted():
         calls.append(1)
         return original()
 
-    source.backend.list_models = counted  # type: ignore[method-assign]
+    memory_backend(source).list_models = counted  # type: ignore[method-assign]
     app = make_app(source, refresh_s=0.05)
     async with app.run_test() as pilot:
         await settle(pilot)
@@ -280,9 +285,9 @@ async def test_the_palette_offers_registry_actions_and_models() -> None:
 
 
 async def test_a_superseded_slow_read_does_not_overwrite_a_newer_one() -> None:
-    source = FakeSource()
+    source = three_models()
     release = threading.Event()
-    models = source.backend.list_models
+    models = memory_backend(source).list_models
     calls = []
 
     def first_slow_and_partial():
@@ -292,7 +297,7 @@ async def test_a_superseded_slow_read_does_not_overwrite_a_newer_one() -> None:
             return models()[:1]
         return models()
 
-    source.backend.list_models = first_slow_and_partial  # type: ignore[method-assign]
+    memory_backend(source).list_models = first_slow_and_partial  # type: ignore[method-assign]
     app = make_app(source)
     async with app.run_test() as pilot:
         await pilot.pause(0.1)
@@ -311,8 +316,8 @@ async def test_a_superseded_slow_read_does_not_overwrite_a_newer_one() -> None:
 
 
 async def test_a_read_only_context_says_so_in_the_breadcrumbs() -> None:
-    source = FakeSource()
-    source.read_only = True  # type: ignore[attr-defined]
+    source = three_models()
+    source.read_only = True
     app = make_app(source)
     async with app.run_test() as pilot:
         await settle(pilot)

@@ -8,7 +8,7 @@ from console.services.metrics_window import P99, ErrorRate
 from console.services.reading import Reading
 from console.tui.format import cell, error_rate_text, p99_text, traffic_text
 from console.tui.widgets.status_bar import summarize
-from tests.tui.fakes import DATA_END, NOW
+from tests.datasets.three_models import DATA_END, NOW
 
 
 def test_cell_marks_stale_and_missing_values() -> None:

@@ -8,11 +8,12 @@ from typing import Any
 
 import pytest
 
+from backends.memory import MemoryBackend
 from console.config import Context, embedded_context
 from console.services.clock import fixed_clock
 from console.services.model_detail import build_model_detail
 from console.services.overview import build_overview
-from tests.tui.fakes import DATA_END, NOW, Broken
+from tests.datasets.three_models import DATA_END, NOW
 from tests.tui.workspace import build_workspace
 
 
@@ -23,13 +24,17 @@ def context(tmp_path_factory: pytest.TempPathFactory) -> Context:
 
 @dataclass
 class PartlyBroken:
-    """A context whose `role` answers BackendError."""
+    """A context whose `role` is a backend that is down (it answers BackendError)."""
 
     context: Context
     role: str
 
     def __getattr__(self, name: str) -> Any:
-        return Broken(f"{name} down") if name == self.role else getattr(self.context, name)
+        if name != self.role:
+            return getattr(self.context, name)
+        down = MemoryBackend()
+        down.fail(name, f"{name} down")
+        return down
 
 
 def test_overview_reads_every_model_from_the_workspace(context: Context) -> None:

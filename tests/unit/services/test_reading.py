@@ -9,7 +9,7 @@ from backends.contracts import BackendError
 from console.services.canary import canary_state
 from console.services.clock import fixed_clock
 from console.services.reading import Reading, format_age, read, staleness
-from tests.tui.fakes import NOW
+from tests.datasets.three_models import NOW
 
 
 def test_read_stamps_a_value_with_the_clock_and_source() -> None:
