@@ -228,7 +228,9 @@ class Runner:
 
     def _refuse(self, state: RunState, verb: str, reason: str, save: bool = False) -> RunResult:
         """Audit a refusal (the only record of the attempt) and, for a new run, persist it."""
-        self._audit(state, "gate", verb, state.params, {}, {}, f"refused: {reason}", 0.0)
+        self._audit(
+            state, "gate", verb, state.params, {}, {}, f"refused: {reason}", time.perf_counter()
+        )
         if save:
             state.status, state.reason = "refused", reason
             store.save(self.env.state_dir, state)

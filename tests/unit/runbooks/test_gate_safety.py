@@ -334,3 +334,17 @@ steps:
     assert result.status == "refused" and "canary-run" in result.reason
     assert system.weights == {"1": 100}
     assert Runner(env).run(load_runbook_text(text), {}).status == "succeeded"
+
+
+def test_a_refusal_records_a_plausible_duration(tmp_path: Path) -> None:
+    from runbooks.engine.lock import ModelLock
+
+    system = FakeSystem()
+    env, _ = environment(system, tmp_path)
+    holder = ModelLock(tmp_path, MODEL)
+    assert holder.acquire({"run_id": "other"}) == ""
+    try:
+        Runner(env).run(bundled("rollback"), {"model": MODEL})
+    finally:
+        holder.release()
+    assert 0 <= system.audit[-1].duration_s < 5
