@@ -21,7 +21,18 @@ from typing import Any, Final, Literal
 GROUP = "vigil.backends"
 
 OptionKind = Literal["string", "number", "integer", "boolean", "url", "directory", "file"]
-REQUIRED: Final = "<required>"
+
+
+class _Required:
+    """The default of an option that a context must give."""
+
+    def __repr__(self) -> str:
+        """`REQUIRED`, as it reads in a declaration."""
+        return "REQUIRED"
+
+
+REQUIRED: Final = _Required()
+
 _KIND_WORDS: dict[str, str] = {
     "string": "a string",
     "number": "a number",
@@ -88,10 +99,7 @@ def declared_options(name: str) -> tuple[Option, ...] | None:
 
 
 def check_options(name: str, options: Mapping[str, Any], *, paths_exist: bool = False) -> None:
-    """Raise OptionError unless `options` fit what backend `name` declares.
-
-    With `paths_exist`, `directory` and `file` options must name what exists on disk.
-    """
+    """Raise OptionError unless `options` fit backend `name`'s declaration; paths exist if asked."""
     declared = declared_options(name)
     if declared is None:
         return

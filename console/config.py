@@ -225,10 +225,9 @@ def resolve_context(args: argparse.Namespace) -> Context:
 
 
 def check_context(context: Context) -> Context:
-    """Check what only use can tell: the workspace exists, each backend takes its options.
+    """Check what only use can tell (paths exist, backends take their options), for one context.
 
-    Run on the chosen context only, so a typo in another context does not block this one;
-    it imports the backends the context names (listing names never does).
+    Only the chosen context, so a typo in another does not block it; imports its backends.
     """
     from backends.discovery import BackendUnavailable, OptionError, check_options
 
