@@ -12,6 +12,7 @@ that declaration, so a typo names the option, the backend and the close match.
 from __future__ import annotations
 
 import difflib
+import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
@@ -20,7 +21,7 @@ from typing import Any, Final, Literal
 
 GROUP = "vigil.backends"
 
-OptionKind = Literal["string", "number", "integer", "boolean", "url", "directory", "file"]
+OptionKind = Literal["string", "number", "integer", "boolean", "url", "directory", "file", "any"]
 
 
 class _Required:
@@ -41,6 +42,7 @@ _KIND_WORDS: dict[str, str] = {
     "url": "an http:// or https:// URL",
     "directory": "the path of an existing directory",
     "file": "the path of an existing file",
+    "any": "any value",
 }
 
 
@@ -93,9 +95,28 @@ def load(name: str) -> type[Any]:
 
 
 def declared_options(name: str) -> tuple[Option, ...] | None:
-    """The options backend `name` declares (importing it), or None if it declares none."""
-    options: tuple[Option, ...] | None = getattr(load(name), "OPTIONS", None)
-    return options
+    """The options backend `name` declares, else its constructor's; None if it takes **kwargs."""
+    backend_class = load(name)
+    options: tuple[Option, ...] | None = getattr(backend_class, "OPTIONS", None)
+    if options is not None:
+        return options
+    try:
+        parameters = list(inspect.signature(backend_class).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    if any(parameter.kind is inspect.Parameter.VAR_KEYWORD for parameter in parameters):
+        return None
+    named = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return tuple(
+        Option(
+            parameter.name,
+            "any",
+            "(not declared)",
+            REQUIRED if parameter.default is inspect.Parameter.empty else parameter.default,
+        )
+        for parameter in parameters
+        if parameter.kind in named
+    )
 
 
 def check_options(name: str, options: Mapping[str, Any], *, paths_exist: bool = False) -> None:
@@ -123,6 +144,8 @@ def check_options(name: str, options: Mapping[str, Any], *, paths_exist: bool = 
 def option_problem(option: Option, value: Any, *, paths_exist: bool) -> str:
     """Why `value` does not fit `option`, or an empty string."""
     kind = option.kind
+    if kind == "any":
+        return ""
     fits = {
         "boolean": isinstance(value, bool),
         "integer": isinstance(value, int) and not isinstance(value, bool),

@@ -109,3 +109,31 @@ def test_a_backend_that_fails_to_import_is_a_warning(
     captured = capsys.readouterr()
     assert captured.out.startswith("broken")
     assert "backend 'broken' failed to import" in captured.err
+
+
+class _Undeclared:
+    """A third-party backend that declares no OPTIONS."""
+
+    def __init__(self, url: str, retries: int = 3) -> None:
+        """Take a url and a retry count."""
+
+
+class _TakesAnything:
+    """A backend whose constructor takes **kwargs: nothing can be checked."""
+
+    def __init__(self, **options: object) -> None:
+        """Take anything."""
+
+
+def test_an_undeclared_backend_is_checked_against_its_constructor(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(
+        discovery, "load", lambda name: {"third": _Undeclared, "loose": _TakesAnything}[name]
+    )
+    check_options("third", {"url": 5, "retries": 1})
+    error = option_error("third", {"url": "x", "retris": 1})
+    assert (error.option, "did you mean 'retries'?" in str(error)) == ("retris", True)
+    assert "needs option 'url'" in str(option_error("third", {}))
+    check_options("loose", {"whatever": 1})
+    assert discovery.declared_options("loose") is None
