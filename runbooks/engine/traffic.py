@@ -159,11 +159,14 @@ def do_rollback(call: StepCall) -> Outcome:
     except TrafficConflict as conflict:
         raise StepFailed(live.conflict_message(call.model, before, conflict)) from None
     seconds = round(time.perf_counter() - started, 4)
-    met = seconds < target_s
-    verdict = "met" if met else "MISSED"
+    met = after.live and seconds < target_s
+    verdict = f"{tier} tier (< {target_s:g} s) {'met' if met else 'missed'}"
+    timed = f"tier {tier}: target < {target_s:g} s: {'met' if met else 'MISSED'}"
+    if not after.live:
+        verdict = timed = "not live, so no tier is met: the split was only stored"
     message = (
         f"{call.model}: rolled back {live.show(before.weights)} → {live.show(after.weights)} "
-        f"in {seconds:.3f} s (tier {tier}: target < {target_s:g} s: {verdict})"
+        f"in {seconds:.3f} s ({timed})"
     )
     outcome = _traffic_outcome(
         call,
@@ -174,7 +177,7 @@ def do_rollback(call: StepCall) -> Outcome:
         tier=tier,
         target_s=target_s,
         met=met,
-        verdict=f"{tier} tier (< {target_s:g} s) {'met' if met else 'missed'}",
+        verdict=verdict,
         version=to,
     )
     if live.nonzero(after.weights) != {to: 100}:

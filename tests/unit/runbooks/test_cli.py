@@ -250,6 +250,7 @@ def test_a_change_without_a_server_says_nothing_live_changed(workspace: Path, ca
     out = capsys.readouterr().out
     assert "stored (not live): " in out and "nothing live changed" in out
     assert "ok: fraud-detector: rolled back" not in out
+    assert "not live, so no tier is met" in out and "tier (< 60 s) met" not in out
     assert (
         out.rstrip()
         .splitlines()[-1]
