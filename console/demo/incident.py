@@ -1,11 +1,13 @@
 """The planted incident on fraud-detector: when each thing happens and how strongly.
 
-Order in time: the challenger (v3) is deployed as a 10 % canary; six hours
-later a cache leak on host serve-a starts (memory climbs, GC pauses grow,
-feature_fetch p99 goes over its 25 ms budget); at `drop_at` a tablet app
-release starts reporting `amount` in the wrong currency unit, so `amount`
-shifts for tablet rows only and tablet accuracy falls (the true risk follows
-the real amount, the model sees the inflated one).
+Order in time: the challenger (v3) is deployed as a 10 % canary with a new
+online-feature writer; six hours later the writer's cache leaks on host
+serve-a (memory climbs, GC pauses grow, feature_fetch p99 goes over its 25 ms
+budget); at `drop_at` its nightly refresh starts writing tablet `amount` in the
+wrong currency unit into the cache every version reads, so `amount` shifts for
+tablet rows only and tablet accuracy falls (the true risk follows the real
+amount, the models see the inflated one). The live demo (`console.demo.live`)
+keeps both effects going while v3 takes traffic, so a rollback ends them.
 """
 
 from __future__ import annotations
