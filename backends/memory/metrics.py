@@ -22,7 +22,11 @@ SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 
 
 class MemoryMetrics(MemoryState):
-    """Points by (name, labels); optionally a gauge function that answers every query live."""
+    """Points by (name, labels); or a gauge function answering every query with one point.
+
+    With a gauge, `query_range` asks it for (name, labels) and `quantile_range`
+    for (`<histogram>:p<q>`, labels), e.g. `stage_latency_ms:p0.99`.
+    """
 
     def __init__(self) -> None:
         """No points and no gauge."""
@@ -66,11 +70,7 @@ class MemoryMetrics(MemoryState):
         if step_s <= 0:
             raise ValueError("step_s must be positive")
         if self.gauge is not None:
-            value = self.gauge(name, labels)
-            if value is None:
-                return []
-            stamp = np.array([end.timestamp()])
-            return [Series(name, dict(labels), stamp, np.array([float(value)]))]
+            return self._gauge_series(name, labels, end)
         wanted = {str(k): str(v) for k, v in labels.items()}
         lo, hi = start.timestamp(), end.timestamp()
         found = []
@@ -104,5 +104,17 @@ class MemoryMetrics(MemoryState):
 
         if not 0.0 <= float(quantile) <= 1.0:
             raise ValueError(f"quantile must be within [0, 1], got {quantile}")
+        if self.gauge is not None:
+            self._check("metrics")
+            return self._gauge_series(f"{histogram}:p{quantile:g}", labels, end)
         matcher = {**labels, "quantile": quantile_label(quantile)}
         return self.query_range(histogram, matcher, start, end, step_s)
+
+    def _gauge_series(self, name: str, labels: Mapping[str, str], end: datetime) -> list[Series]:
+        """One point at `end` from the gauge, or no series when it answers None."""
+        import numpy as np
+
+        value = self.gauge(name, labels) if self.gauge is not None else None
+        if value is None:
+            return []
+        return [Series(name, dict(labels), np.array([end.timestamp()]), np.array([float(value)]))]

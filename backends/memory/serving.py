@@ -2,14 +2,17 @@
 
 Every registered version is held by the in-memory server, loaded, at weight 0
 until a split names it; a model with no split yet sends everything to its
-champion. Weights are checked as the embedded store checks them.
+champion. Weights are checked as the embedded store checks them. Each change
+of a split is a new generation, so a compare-and-set change (`set_weights_if`,
+`rollback_if`) is refused with TrafficConflict, changing nothing, when the split
+moved since the caller read it; the journal notes `if_generation N` first.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from backends.contracts import EndpointStatus, VersionState
+from backends.contracts import EndpointStatus, TrafficConflict, VersionState
 from backends.memory.registry import MemoryRegistry
 
 URL = "memory://"
@@ -23,6 +26,7 @@ class MemoryServing(MemoryRegistry):
         super().__init__()
         self._weights: dict[str, dict[str, int]] = {}
         self._loaded: dict[tuple[str, str], str] = {}
+        self._generations: dict[str, int] = {}
 
     def endpoints(self) -> list[EndpointStatus]:
         """Every registered model, by name."""
@@ -45,6 +49,20 @@ class MemoryServing(MemoryRegistry):
             checked = validate_weights(weights, list(self._entry(model).versions))
             self._record("set_weights", checked)
             return self._apply(model, {v: w for v, w in checked.items() if w})
+
+    def set_weights_if(
+        self, model: str, weights: Mapping[str, int], expected: EndpointStatus
+    ) -> EndpointStatus:
+        """Set the split only while it is still `expected` (generation, else weights)."""
+        with self._lock:
+            self._expect(model, expected)
+            return self.set_weights(model, weights)
+
+    def rollback_if(self, model: str, to_version: str, expected: EndpointStatus) -> EndpointStatus:
+        """Route 100 % to `to_version` only while the split is still `expected`."""
+        with self._lock:
+            self._expect(model, expected)
+            return self.rollback(model, to_version)
 
     def rollback(self, model: str, to_version: str) -> EndpointStatus:
         """Route 100 % to `to_version`."""
@@ -88,9 +106,26 @@ class MemoryServing(MemoryRegistry):
         if version not in known:
             raise ValueError(f"unknown version {version!r} (known: {', '.join(known) or 'none'})")
 
+    def _expect(self, model: str, expected: EndpointStatus) -> None:
+        """TrafficConflict, changing nothing, unless the split is still the one `expected` saw."""
+        self._check("serving")
+        current = self._status(model)
+        self._record("if_generation", expected.generation)
+        if expected.generation is not None:
+            moved = expected.generation != current.generation
+        else:
+            moved = dict(expected.weights) != dict(current.weights)
+        if moved:
+            raise TrafficConflict(
+                f"the split of {model} changed since it was read (now generation "
+                f"{current.generation}: {dict(current.weights)})",
+                current=current,
+            )
+
     def _apply(self, model: str, weights: dict[str, int]) -> EndpointStatus:
-        """Swap the split in one assignment."""
+        """Swap the split in one assignment: a new generation."""
         self._weights[model] = weights
+        self._generations[model] = self._generations.get(model, 0) + 1
         return self._status(model)
 
     def _split(self, model: str) -> dict[str, int]:
@@ -115,4 +150,5 @@ class MemoryServing(MemoryRegistry):
             healthy=True,
             url=URL,
             live=True,
+            generation=self._generations.get(model, 0),
         )

@@ -24,6 +24,7 @@ from backends.contracts import (
     RetrainTrigger,
     ServingControl,
     SupportsBinCounts,
+    SupportsCompareAndSet,
     SupportsLoad,
     SupportsLogWrite,
     SupportsMetricWrite,
@@ -109,6 +110,7 @@ STORE = frozenset(
         ServingControl,
         SupportsTrafficSplit,
         SupportsRollback,
+        SupportsCompareAndSet,
         IncidentStore,
     }
 )
@@ -120,7 +122,14 @@ FACTORIES: tuple[Factory, ...] = (
         "kserve_v2",
         _live_local_serving,
         frozenset(
-            {ServingControl, SupportsTrafficSplit, SupportsRollback, SupportsLoad, SupportsRegister}
+            {
+                ServingControl,
+                SupportsTrafficSplit,
+                SupportsRollback,
+                SupportsCompareAndSet,
+                SupportsLoad,
+                SupportsRegister,
+            }
         ),
         variant="local_serving",
     ),

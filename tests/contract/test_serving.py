@@ -7,10 +7,12 @@ import pytest
 from backends.contracts import (
     NotFoundError,
     ServingControl,
+    SupportsCompareAndSet,
     SupportsLoad,
     SupportsRegister,
     SupportsRollback,
     SupportsTrafficSplit,
+    TrafficConflict,
 )
 from tests.contract.factories import factories_for
 from tests.contract.helpers import version
@@ -93,3 +95,32 @@ def test_a_version_taking_traffic_is_not_unloaded(backend, two_versions) -> None
         backend.unload("fraud", "2")
     assert _state(backend.status("fraud"), "2") == "ready"
     assert dict(backend.status("fraud").weights) == {"1": 60, "2": 40}
+
+
+CAS = factories_for(ServingControl, SupportsCompareAndSet, SupportsTrafficSplit, SupportsRegister)
+
+
+@pytest.mark.parametrize("backend", CAS, indirect=True)
+def test_a_compare_and_set_change_applies_while_the_split_is_as_read(backend, two_versions) -> None:
+    seen = backend.set_weights("fraud", {"1": 90, "2": 10})
+    assert dict(backend.set_weights_if("fraud", {"1": 50, "2": 50}, seen).weights) == {
+        "1": 50,
+        "2": 50,
+    }
+    seen = backend.status("fraud")
+    assert dict(backend.rollback_if("fraud", "1", seen).weights) == {"1": 100}
+
+
+@pytest.mark.parametrize("backend", CAS, indirect=True)
+def test_a_compare_and_set_change_is_refused_once_someone_moved_the_split(
+    backend, two_versions
+) -> None:
+    seen = backend.set_weights("fraud", {"1": 90, "2": 10})
+    backend.set_weights("fraud", {"1": 80, "2": 20})
+    with pytest.raises(TrafficConflict) as refused:
+        backend.set_weights_if("fraud", {"1": 50, "2": 50}, seen)
+    if refused.value.current is not None:
+        assert dict(refused.value.current.weights) == {"1": 80, "2": 20}
+    with pytest.raises(TrafficConflict):
+        backend.rollback_if("fraud", "1", seen)
+    assert dict(backend.status("fraud").weights) == {"1": 80, "2": 20}, "nothing changed"

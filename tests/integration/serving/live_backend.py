@@ -57,6 +57,12 @@ class LiveLocalServing:
     def rollback(self, model: str, to_version: str) -> EndpointStatus:
         return self.client.rollback(model, to_version)
 
+    def set_weights_if(self, model: str, weights: Any, expected: EndpointStatus) -> EndpointStatus:
+        return self.client.set_weights_if(model, weights, expected)
+
+    def rollback_if(self, model: str, to_version: str, expected: EndpointStatus) -> EndpointStatus:
+        return self.client.rollback_if(model, to_version, expected)
+
     def load(self, model: str, version: str) -> EndpointStatus:
         return self.client.load(model, version)
 
