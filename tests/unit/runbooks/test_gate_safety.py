@@ -348,3 +348,18 @@ def test_a_refusal_records_a_plausible_duration(tmp_path: Path) -> None:
     finally:
         holder.release()
     assert 0 <= system.audit[-1].duration_s < 5
+
+
+def test_run_locks_are_all_or_none(tmp_path: Path) -> None:
+    from runbooks.engine.lock import ModelLock, RunLocks
+
+    other = ModelLock(tmp_path, "b")
+    assert other.acquire({"run_id": "holds-b"}) == ""
+    both = RunLocks(tmp_path, {"a", "b"})
+    assert "holds-b" in both.acquire({"run_id": "wants-a-and-b"})
+    alone = ModelLock(tmp_path, "a")
+    assert alone.acquire({"run_id": "wants-a"}) == "", "a was let go when b was refused"
+    alone.release()
+    other.release()
+    assert both.acquire({"run_id": "wants-a-and-b"}) == ""
+    both.release()
