@@ -15,9 +15,11 @@ import difflib
 import inspect
 from collections.abc import Mapping
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 GROUP = "vigil.backends"
 
@@ -76,6 +78,8 @@ class Option:
 
 def available() -> dict[str, EntryPoint]:
     """Installed backends by name, without importing any of them."""
+    from importlib.metadata import entry_points
+
     return {ep.name: ep for ep in entry_points(group=GROUP)}
 
 

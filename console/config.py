@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from backends.discovery import Option
-from backends.safe_yaml import Limits
 
 if TYPE_CHECKING:
     from backends.contracts import (
@@ -57,7 +56,7 @@ CONTEXT_OPTIONS: tuple[Option, ...] = (
     Option("theme", "string", "a Textual theme name", "textual-dark"),
 )
 CONTEXT_KEYS: tuple[str, ...] = (*(option.name for option in CONTEXT_OPTIONS), "backends")
-CONFIG_LIMITS = Limits(max_bytes=256_000, max_nodes=20_000, max_depth=32)
+CONFIG_BYTES, CONFIG_NODES, CONFIG_DEPTH = 256_000, 20_000, 32
 
 
 Lines = Mapping[tuple[str, ...], int]
@@ -266,12 +265,13 @@ def _existing(workspace: Path, hint: str = "") -> Path:
 
 def load_config(path: Path) -> dict[str, Any]:
     """Read and validate config.yaml; a missing file is an empty config."""
-    from backends.safe_yaml import YamlRefused, load_with_lines, read_text
+    from backends.safe_yaml import Limits, YamlRefused, load_with_lines, read_text
 
     if not path.exists() and not path.is_symlink():
         return {"current": None, "contexts": {}}
+    limits = Limits(CONFIG_BYTES, CONFIG_NODES, CONFIG_DEPTH)
     try:
-        document, lines = load_with_lines(read_text(path, CONFIG_LIMITS), CONFIG_LIMITS)
+        document, lines = load_with_lines(read_text(path, limits), limits)
     except YamlRefused as error:
         where = f"{path}:{error.line}" if error.line is not None else str(path)
         raise ConfigError(f"{where}: {error}") from None
