@@ -6,6 +6,7 @@ import hashlib
 import json
 import re
 import sys
+import time
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -407,3 +408,41 @@ def test_concurrent_builds_of_one_workspace_build_once(tmp_path: Path) -> None:
     assert sorted(r.reused for r in results) == [False, True]
     assert (workspace / COMPLETE).exists() and not (workspace / ".demo-building").exists()
     assert results[0].summary == results[1].summary
+
+
+def test_a_rebuild_is_refused_while_a_server_runs_on_the_workspace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import subprocess
+
+    import httpx
+
+    from console.demo.build import DemoError
+
+    workspace = tmp_path / "w"
+    build(workspace, TINY, quiet=True)
+    command = [sys.executable, "-m", "local_serving", "--workspace", str(workspace), "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, "server did not start"
+            try:
+                info = json.loads((workspace / "serving.json").read_text())
+                if info["pid"] == server.pid:
+                    break
+            except (OSError, ValueError, KeyError):
+                pass
+            time.sleep(0.2)
+        token = (workspace / "admin.token").read_text()
+        assert main(["demo", "--workspace", str(workspace), "--no-tui", "--rebuild"]) == 2
+        assert f"a server runs on {workspace}" in capsys.readouterr().err
+        with pytest.raises(DemoError, match="stop it before rebuilding"):
+            build(workspace, replace(TINY, seed=5), quiet=True)
+        assert (workspace / "admin.token").read_text() == token
+        assert json.loads((workspace / "serving.json").read_text())["pid"] == server.pid
+        assert httpx.get(f"{info['url']}/v2/health/ready", timeout=10).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(30)
+    assert build(workspace, replace(TINY, seed=5), quiet=True).reused is False
