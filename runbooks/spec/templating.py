@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -71,8 +72,8 @@ def parse_duration(value: Any) -> float:
     if isinstance(value, bool):
         raise TemplateError(f"not a duration: {value!r}")
     if isinstance(value, int | float):
-        if value < 0:
-            raise TemplateError(f"a duration cannot be negative: {value!r}")
+        if not math.isfinite(value) or value < 0:
+            raise TemplateError(f"a duration is a finite number of seconds ≥ 0, not {value!r}")
         return float(value)
     match = _DURATION.match(str(value))
     if not match:

@@ -178,6 +178,12 @@ def test_an_unclosed_or_empty_reference_is_an_error(field: str) -> None:
     assert "not a reference" in message
 
 
+@pytest.mark.parametrize("duration", [".inf", ".nan", "-1"])
+def test_a_wait_that_never_ends_is_refused(duration: str) -> None:
+    message = reject(GOOD.replace("duration: 5s", f"duration: {duration}"))
+    assert message.startswith("<runbook>:13: steps.1.duration: a duration is a finite number")
+
+
 def test_a_runbook_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(GOOD.replace("set a split", "caf\xe9").encode("latin-1"))
