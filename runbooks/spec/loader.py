@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import math
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -168,6 +169,8 @@ class _Loader:
         if kind == "num":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise self.fail(where, f"must be a number, not {value!r}")
+            if not math.isfinite(value):
+                raise self.fail(where, f"must be a finite number, not {value!r}")
             return float(value)
         if kind == "bool":
             if not isinstance(value, bool):

@@ -184,6 +184,15 @@ def test_a_wait_that_never_ends_is_refused(duration: str) -> None:
     assert message.startswith("<runbook>:13: steps.1.duration: a duration is a finite number")
 
 
+@pytest.mark.parametrize("threshold", [".nan", ".inf", "-.inf"])
+def test_a_threshold_that_no_reading_can_cross_is_refused(threshold: str) -> None:
+    check = (
+        f"  - type: check\n    conditions:\n      - {{metric: errors_total, max: {threshold}}}\n"
+    )
+    message = reject(GOOD + check)
+    assert message.startswith("<runbook>:16: steps.2.conditions.0.max: must be a finite number")
+
+
 def test_a_runbook_that_is_not_utf8_names_the_line(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes(GOOD.replace("set a split", "caf\xe9").encode("latin-1"))
