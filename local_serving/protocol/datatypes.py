@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 DATATYPES: dict[str, str] = {
@@ -21,6 +22,7 @@ DATATYPES: dict[str, str] = {
 _BY_NUMPY = {numpy_name: v2 for v2, numpy_name in DATATYPES.items()}
 
 
+@cache
 def numpy_dtype(datatype: str) -> Any:
     """The numpy dtype of a V2 datatype; KeyError for BYTES or an unknown name."""
     import numpy as np

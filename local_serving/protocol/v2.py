@@ -69,6 +69,11 @@ def _refuse_constant(token: str) -> float:
     raise ProtocolError(400, f"{token} is not a JSON number; {NON_FINITE_HINT}")
 
 
+# Built once: json.loads with a hook would build a decoder per request (~14 µs).
+_STRICT_JSON = json.JSONDecoder(parse_constant=_refuse_constant)
+_LENIENT_JSON = json.JSONDecoder()
+
+
 def decode_request(
     body: bytes, header_length: int | None, allow_non_finite: bool = False
 ) -> InferRequest:
@@ -77,10 +82,8 @@ def decode_request(
         raise ProtocolError(400, f"Inference-Header-Content-Length {header_length} is out of range")
     head = body if header_length is None else body[:header_length]
     try:
-        if allow_non_finite:
-            doc = json.loads(head)
-        else:
-            doc = json.loads(head, parse_constant=_refuse_constant)
+        text = head.decode(json.detect_encoding(head), "surrogatepass")
+        doc = (_LENIENT_JSON if allow_non_finite else _STRICT_JSON).decode(text)
     except RecursionError:
         raise ProtocolError(400, "request body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:

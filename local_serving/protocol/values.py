@@ -83,18 +83,19 @@ def _converted(name: str, datatype: str, raw: np.ndarray, allow_non_finite: bool
             400,
             f"input {name!r}: {datatype} data must be numbers (no null, strings or huge integers)",
         )
-    with np.errstate(over="ignore"):
-        array = raw.astype(dtype, copy=False)
-    if not allow_non_finite:
-        check_finite(name, datatype, array)
-    return array
+    if allow_non_finite:
+        with np.errstate(over="ignore"):
+            return raw.astype(dtype, copy=False)
+    check_finite(name, datatype, raw, float(np.finfo(dtype).max))
+    return raw.astype(dtype, copy=False)
 
 
-def check_finite(name: str, datatype: str, array: np.ndarray) -> None:
-    """Refuse NaN, ±Infinity, and values beyond the datatype's range (they cast to ±Infinity)."""
+def check_finite(name: str, datatype: str, values: np.ndarray, limit: float) -> None:
+    """Refuse NaN, ±Infinity, and magnitudes over `limit` (they would cast to ±Infinity)."""
     import numpy as np
 
-    if array.dtype.kind == "f" and not np.isfinite(array).all():
+    peak = np.maximum.reduce(np.abs(values), axis=None)  # NaN propagates, so one test does
+    if not peak <= limit:
         raise ProtocolError(
             400,
             f"input {name!r}: NaN, Infinity or a value beyond {datatype}; {NON_FINITE_HINT}",
@@ -108,7 +109,8 @@ def binary_array(
     import numpy as np
 
     check_shape(name, shape)
-    array = np.frombuffer(blob, dtype=numpy_dtype(datatype)).reshape(shape)
-    if not allow_non_finite:
-        check_finite(name, datatype, array)
+    dtype = numpy_dtype(datatype)
+    array = np.frombuffer(blob, dtype=dtype).reshape(shape)
+    if not allow_non_finite and dtype.kind == "f":
+        check_finite(name, datatype, array, float(np.finfo(dtype).max))
     return array
