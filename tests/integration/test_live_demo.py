@@ -14,13 +14,18 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 
 from backends.kserve_v2 import read_token
 from backends.processes import process_alive
+from console.demo.build import build
+from console.demo.live.continuity import HEARTBEAT, live_spec
+from console.demo.spec import SMALL
 
 VIGIL = str(Path(sys.executable).parent / "vigil")
 LIVE_LINE = re.compile(r"live: local_serving on (\S+) \(pid (\d+)\), traffic driver pid (\d+)")
@@ -196,3 +201,86 @@ def test_live_demo_breaks_tablets_and_a_rollback_fixes_them(tmp_path: Path) -> N
         for pid in (driver_pid, server_pid):
             if pid and process_alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+@pytest.fixture
+def small_live_workspace(tmp_path: Path) -> Path:
+    """A small demo whose history ends at this minute, so a live demo continues it."""
+    workspace = tmp_path / "small"
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    build(workspace, replace(SMALL, end=now), quiet=True)
+    return workspace
+
+
+def _start_live(workspace: Path, env: dict[str, str], tmp_path: Path) -> tuple:
+    """`vigil demo --no-tui --serve` on `workspace`: the process and its children's PIDs."""
+    out = tmp_path / "live.out"
+    with out.open("w") as stdout:
+        demo = subprocess.Popen(
+            [VIGIL, "demo", "--workspace", str(workspace), "--no-tui", "--serve"],
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+            env=env,
+        )
+    deadline = time.monotonic() + 120
+    while not (match := LIVE_LINE.search(out.read_text())):
+        assert demo.poll() is None and time.monotonic() < deadline, out.read_text()
+        time.sleep(0.2)
+    assert "reused" in out.read_text(), "the live demo rebuilt a continuous history"
+    return demo, int(match.group(2)), int(match.group(3))
+
+
+def _gone(*pids: int, within_s: float) -> bool:
+    """Whether every process in `pids` has exited within `within_s`."""
+    deadline = time.monotonic() + within_s
+    while any(process_alive(pid) for pid in pids):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_stop_both_children(
+    signum: int, small_live_workspace: Path, tmp_path: Path
+) -> None:
+    demo, server_pid, driver_pid = _start_live(
+        small_live_workspace, _isolated_env(tmp_path), tmp_path
+    )
+    try:
+        demo.send_signal(signum)
+        assert demo.wait(60) == 0
+        assert _gone(server_pid, driver_pid, within_s=5)
+        assert not (small_live_workspace / "serving.json").exists()
+    finally:
+        for pid in (demo.pid, driver_pid, server_pid):
+            if process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_killed_demo_leaves_no_orphans(small_live_workspace: Path, tmp_path: Path) -> None:
+    demo, server_pid, driver_pid = _start_live(
+        small_live_workspace, _isolated_env(tmp_path), tmp_path
+    )
+    try:
+        demo.kill()
+        demo.wait()
+        assert _gone(server_pid, driver_pid, within_s=30)
+    finally:
+        for pid in (driver_pid, server_pid):
+            if process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_a_live_demo_continues_a_recent_history_and_rebuilds_a_stale_one(
+    small_live_workspace: Path,
+) -> None:
+    built = json.loads((small_live_workspace / ".demo-complete").read_text())["spec"]
+    end = datetime.fromisoformat(built["end"])
+    assert live_spec(small_live_workspace, 7, end + timedelta(seconds=90)).end == end
+    later = end + timedelta(minutes=10, seconds=30)
+    assert live_spec(small_live_workspace, 7, later).end == end + timedelta(minutes=10)
+    heartbeat = {"pid": 1, "until": (later - timedelta(minutes=1)).timestamp()}
+    (small_live_workspace / HEARTBEAT).write_text(json.dumps(heartbeat))
+    assert live_spec(small_live_workspace, 7, later).end == end
+    assert live_spec(small_live_workspace, 8, end).seed == 8
