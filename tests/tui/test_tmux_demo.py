@@ -18,7 +18,9 @@ def test_vigil_demo_in_tmux(demo_workspace: Path, tmp_path: Path) -> None:
     vigil = str(Path(sys.executable).parent / "vigil")
     session = TmuxSession(socket=f"vigil-test-{os.getpid()}")
     session.start(
-        [vigil, "demo", "--workspace", str(demo_workspace)], clean_env(str(tmp_path)), (100, 30)
+        [vigil, "demo", "--workspace", str(demo_workspace), "--no-serve"],
+        clean_env(str(tmp_path)),
+        (100, 30),
     )
     try:
         session.wait_for(
