@@ -418,3 +418,19 @@ def test_fuzz_config_documents_give_contexts_or_config_errors(document: dict) ->
                 check_context(context)
         except ConfigError as error:
             assert re.match(rf"^{re.escape(str(path))}(:\d+)?: ", str(error)), str(error)
+
+
+def test_switching_to_a_context_checks_it_as_resolving_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.services.contexts import ContextError, open_named_context
+
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    text = f"contexts:\n  a: {{workspace: {workspace}}}\n  b: {{workspace: {tmp_path / 'typo'}}}\n"
+    use_config(tmp_path, monkeypatch, text)
+    assert open_named_context("a").workspace == workspace
+    expected = r"config.yaml:3: contexts.b.workspace: .*does not exist"
+    with pytest.raises(ContextError, match=expected):
+        open_named_context("b")
+    assert not (tmp_path / "typo").exists()
