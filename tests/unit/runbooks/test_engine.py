@@ -1,4 +1,4 @@
-"""The engine on an in-memory system: gate, canary analysis, revert, pause, resume, audit."""
+"""The engine on the in-memory backend: gate, canary analysis, revert, pause, resume, audit."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from backends.audit_chain import verify
 from runbooks.engine import Runner
 from runbooks.engine.state import list_runs, load
 from runbooks.library import load as bundled
-from tests.unit.runbooks.fakes import MODEL, FakeSystem, ScriptedHuman, environment
+from tests.datasets.runbook_system import MODEL, RunbookSystem, ScriptedHuman, environment
 
 HEALTHY = {"errors_total": 1.0, "requests_total": 1000.0, "stage_latency_ms:p0.99": 40.0}
 
@@ -27,7 +27,7 @@ def metrics(values: Mapping[str, float | None]):
 
 
 def test_canary_passes_and_promotes(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics(HEALTHY))
+    system = RunbookSystem(metric=metrics(HEALTHY))
     env, lines = environment(system, tmp_path, drift=lambda m, f, w: 0.01)
     result = Runner(env).run(book("canary"), {"model": MODEL})
     assert (result.status, result.exit_code) == ("succeeded", 0), lines
@@ -45,7 +45,7 @@ def test_canary_passes_and_promotes(tmp_path: Path) -> None:
 
 
 def test_canary_failing_threshold_reverts_and_says_why(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics({**HEALTHY, "errors_total": 200.0}))
+    system = RunbookSystem(metric=metrics({**HEALTHY, "errors_total": 200.0}))
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.01)
     result = Runner(env).run(book("canary"), {"model": MODEL})
     assert (result.status, result.exit_code) == ("failed", 1)
@@ -65,7 +65,7 @@ def test_p99_against_baseline_fails_when_the_ratio_is_over(tmp_path: Path) -> No
             return 100.0 if labels.get("version") == "2" else 40.0
         return 0.0
 
-    system = FakeSystem(metric=metric)
+    system = RunbookSystem(metric=metric)
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.01)
     result = Runner(env).run(book("canary"), {"model": MODEL, "max_p99_ratio": "2"})
     assert result.exit_code == 1
@@ -74,14 +74,16 @@ def test_p99_against_baseline_fails_when_the_ratio_is_over(tmp_path: Path) -> No
 
 def test_failure_limit_tolerates_that_many_failed_measurements(tmp_path: Path) -> None:
     readings = iter([500.0] + [0.0] * 100)
-    system = FakeSystem(metric=lambda name, labels: next(readings) if "error" in name else 1000.0)
+    system = RunbookSystem(
+        metric=lambda name, labels: next(readings) if "error" in name else 1000.0
+    )
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
     result = Runner(env).run(book("canary"), {"model": MODEL, "failure_limit": "1"})
     assert result.status == "succeeded"
 
 
 def test_inconclusive_without_a_human_pauses_then_resumes(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics({}))
+    system = RunbookSystem(metric=metrics({}))
     env, _ = environment(system, tmp_path)
     first = Runner(env).run(book("canary"), {"model": MODEL})
     assert (first.status, first.exit_code) == ("paused", 1)
@@ -95,7 +97,7 @@ def test_inconclusive_without_a_human_pauses_then_resumes(tmp_path: Path) -> Non
 
 
 def test_inconclusive_with_a_human_who_says_no_aborts(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics({}))
+    system = RunbookSystem(metric=metrics({}))
     human = ScriptedHuman(["fraud-detector", "n"])
     env, _ = environment(system, tmp_path, assume_yes=False, confirmer=human)
     result = Runner(env).run(book("canary"), {"model": MODEL})
@@ -105,7 +107,7 @@ def test_inconclusive_with_a_human_who_says_no_aborts(tmp_path: Path) -> None:
 
 
 def test_read_only_context_refuses_and_changes_nothing(tmp_path: Path) -> None:
-    system = FakeSystem()
+    system = RunbookSystem()
     env, _ = environment(system, tmp_path, read_only=True)
     result = Runner(env).run(book("rollback"), {"model": MODEL})
     assert (result.status, result.exit_code) == ("refused", 1)
@@ -115,7 +117,7 @@ def test_read_only_context_refuses_and_changes_nothing(tmp_path: Path) -> None:
 
 
 def test_without_terminal_only_yes_confirms(tmp_path: Path) -> None:
-    system = FakeSystem(weights={"1": 50, "2": 50})
+    system = RunbookSystem(weights={"1": 50, "2": 50})
     env, _ = environment(system, tmp_path, assume_yes=False)
     result = Runner(env).run(book("rollback"), {"model": MODEL})
     assert result.status == "refused" and "--yes" in result.reason
@@ -123,7 +125,7 @@ def test_without_terminal_only_yes_confirms(tmp_path: Path) -> None:
 
 
 def test_high_risk_needs_the_model_name_typed(tmp_path: Path) -> None:
-    system = FakeSystem()
+    system = RunbookSystem()
     env, _ = environment(system, tmp_path, assume_yes=False, confirmer=ScriptedHuman(["y"]))
     result = Runner(env).run(book("promote"), {"model": MODEL})
     assert result.status == "refused"
@@ -131,14 +133,14 @@ def test_high_risk_needs_the_model_name_typed(tmp_path: Path) -> None:
 
 
 def test_medium_risk_y_confirms(tmp_path: Path) -> None:
-    system = FakeSystem(weights={"1": 50, "2": 50})
+    system = RunbookSystem(weights={"1": 50, "2": 50})
     env, _ = environment(system, tmp_path, assume_yes=False, confirmer=ScriptedHuman(["y"]))
     result = Runner(env).run(book("rollback"), {"model": MODEL})
     assert result.status == "succeeded" and system.weights == {"1": 100}
 
 
 def test_rollback_is_timed_against_its_tier(tmp_path: Path) -> None:
-    system = FakeSystem(weights={"1": 10, "2": 90})
+    system = RunbookSystem(weights={"1": 10, "2": 90})
     env, lines = environment(system, tmp_path)
     result = Runner(env).run(book("rollback"), {"model": MODEL})
     state = load(tmp_path, result.run_id)
@@ -149,7 +151,7 @@ def test_rollback_is_timed_against_its_tier(tmp_path: Path) -> None:
 
 
 def test_plan_changes_nothing_and_shows_before_and_after(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics(HEALTHY))
+    system = RunbookSystem(metric=metrics(HEALTHY))
     env, _ = environment(system, tmp_path)
     lines = Runner(env).plan(book("canary"), {"model": MODEL})
     texts = {line.step: line.text for line in lines}
@@ -161,7 +163,7 @@ def test_plan_changes_nothing_and_shows_before_and_after(tmp_path: Path) -> None
 
 
 def test_interrupted_run_resumes_and_completes(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics(HEALTHY))
+    system = RunbookSystem(metric=metrics(HEALTHY))
 
     def interrupt(seconds: float) -> None:
         raise KeyboardInterrupt
@@ -180,7 +182,7 @@ def test_interrupted_run_resumes_and_completes(tmp_path: Path) -> None:
 
 
 def test_revert_puts_weights_and_alias_back(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics(HEALTHY))
+    system = RunbookSystem(metric=metrics(HEALTHY))
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
     done = Runner(env).run(book("canary"), {"model": MODEL})
     assert system.aliases["champion"] == "2"
@@ -190,7 +192,7 @@ def test_revert_puts_weights_and_alias_back(tmp_path: Path) -> None:
 
 
 def test_revert_on_read_only_is_refused(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics(HEALTHY))
+    system = RunbookSystem(metric=metrics(HEALTHY))
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
     done = Runner(env).run(book("set-traffic"), {"model": MODEL, "weights": "1=50,2=50"})
     ro, _ = environment(system, tmp_path, read_only=True)
@@ -199,7 +201,7 @@ def test_revert_on_read_only_is_refused(tmp_path: Path) -> None:
 
 
 def test_fire_drill_refused_on_prod(tmp_path: Path) -> None:
-    system = FakeSystem()
+    system = RunbookSystem()
     env, _ = environment(system, tmp_path, context="prod-eu")
     result = Runner(env).run(book("fire-drill"), {"model": MODEL})
     assert result.status == "refused" and "non-production" in result.reason
@@ -207,7 +209,7 @@ def test_fire_drill_refused_on_prod(tmp_path: Path) -> None:
 
 
 def test_fire_drill_rolls_back_and_forward_and_reports_times(tmp_path: Path) -> None:
-    system = FakeSystem(weights={"1": 80, "2": 20})
+    system = RunbookSystem(weights={"1": 80, "2": 20})
     env, lines = environment(system, tmp_path)
     result = Runner(env).run(book("fire-drill"), {"model": MODEL})
     assert result.status == "succeeded"
@@ -217,7 +219,7 @@ def test_fire_drill_rolls_back_and_forward_and_reports_times(tmp_path: Path) -> 
 
 
 def test_retrain_on_drift_does_nothing_when_no_trigger_fires(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics({"accuracy": 0.94}))
+    system = RunbookSystem(metric=metrics({"accuracy": 0.94}))
     env, lines = environment(system, tmp_path, drift=lambda m, f, w: 0.05)
     result = Runner(env).run(book("retrain-on-drift"), {"model": MODEL})
     assert (result.status, result.exit_code) == ("finished", 0)
@@ -227,7 +229,7 @@ def test_retrain_on_drift_does_nothing_when_no_trigger_fires(tmp_path: Path) -> 
 
 
 def test_retrain_on_drift_retrains_and_canaries_the_new_version(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics({**HEALTHY, "accuracy": 0.80}))
+    system = RunbookSystem(metric=metrics({**HEALTHY, "accuracy": 0.80}))
     drift = lambda model, feature, window: 0.3 if feature == "amount" else 0.01  # noqa: E731
     env, lines = environment(system, tmp_path, drift=drift)
     result = Runner(env).run(book("retrain-on-drift"), {"model": MODEL, "psi_threshold": "0.5"})
@@ -251,7 +253,7 @@ steps:
     message: hello
     token_env: ${api_token}
 """
-    system = FakeSystem()
+    system = RunbookSystem()
     env, _ = environment(system, tmp_path)
     Runner(env).run(load_runbook_text(text), {})
     assert all("hunter2" not in repr(record) for record in system.audit)
@@ -260,7 +262,7 @@ steps:
 def test_unknown_or_missing_parameters_are_rejected(tmp_path: Path) -> None:
     from runbooks.engine.environment import ParameterError
 
-    env, _ = environment(FakeSystem(), tmp_path)
+    env, _ = environment(RunbookSystem(), tmp_path)
     with pytest.raises(ParameterError, match="needs -p model"):
         Runner(env).run(book("rollback"), {})
     with pytest.raises(ParameterError, match="no parameter 'modle'"):
@@ -273,7 +275,7 @@ def test_a_second_run_on_the_same_model_waits_for_the_first(tmp_path: Path) -> N
     import subprocess
     import sys
 
-    system = FakeSystem(weights={"1": 50, "2": 50})
+    system = RunbookSystem(weights={"1": 50, "2": 50})
     env, _ = environment(system, tmp_path)
     holder = (
         "import sys, time; from pathlib import Path; from runbooks.engine.lock import ModelLock; "
@@ -294,7 +296,7 @@ def test_a_second_run_on_the_same_model_waits_for_the_first(tmp_path: Path) -> N
 
 
 def test_a_refused_resume_leaves_the_run_resumable(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics({}))
+    system = RunbookSystem(metric=metrics({}))
     env, _ = environment(system, tmp_path)
     paused = Runner(env).run(book("canary"), {"model": MODEL})
     assert paused.status == "paused"
@@ -322,7 +324,7 @@ on_failure:
     type: notify
     message: it failed
 """
-    system = FakeSystem(metric=metrics({"errors_total": 5.0}))
+    system = RunbookSystem(metric=metrics({"errors_total": 5.0}))
     env, lines = environment(system, tmp_path)
     result = Runner(env).run(load_runbook_text(text), {})
     assert result.status == "failed" and "errors_total 5 vs max 0: fail" in result.reason
@@ -330,7 +332,7 @@ on_failure:
 
 
 def test_a_run_interrupted_while_reverting_finishes_reverting_on_resume(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics({**HEALTHY, "errors_total": 200.0}))
+    system = RunbookSystem(metric=metrics({**HEALTHY, "errors_total": 200.0}))
     original = system.set_weights
     calls = {"n": 0}
 
@@ -358,7 +360,7 @@ def test_a_run_interrupted_while_reverting_finishes_reverting_on_resume(tmp_path
 def test_abort_is_not_undo_the_difference_is_reported(tmp_path: Path) -> None:
     from backends.contracts import BackendError
 
-    system = FakeSystem(metric=metrics({**HEALTHY, "errors_total": 200.0}))
+    system = RunbookSystem(metric=metrics({**HEALTHY, "errors_total": 200.0}))
     original = system.set_weights
     calls = {"n": 0}
 
@@ -383,22 +385,22 @@ def test_abort_is_not_undo_the_difference_is_reported(tmp_path: Path) -> None:
 def test_a_refused_run_has_nothing_to_revert(tmp_path: Path) -> None:
     from runbooks.engine.environment import ParameterError
 
-    env, _ = environment(FakeSystem(), tmp_path, read_only=True)
+    env, _ = environment(RunbookSystem(), tmp_path, read_only=True)
     refused = Runner(env).run(book("rollback"), {"model": MODEL})
-    writable, _ = environment(FakeSystem(), tmp_path)
+    writable, _ = environment(RunbookSystem(), tmp_path)
     with pytest.raises(ParameterError, match="before it changed anything"):
         Runner(writable).revert(refused.run_id)
 
 
 def test_rollback_to_the_previous_champion_after_a_promote(tmp_path: Path) -> None:
-    system = FakeSystem()
+    system = RunbookSystem()
     env, _ = environment(system, tmp_path)
     assert Runner(env).run(book("promote"), {"model": MODEL}).status == "succeeded"
     assert system.aliases["champion"] == "2" and system.weights == {"2": 100}
     result = Runner(env).run(book("rollback"), {"model": MODEL, "to": "previous-champion"})
     assert result.status == "succeeded"
     assert system.weights == {"1": 100}
-    fresh = FakeSystem()
+    fresh = RunbookSystem()
     env2, _ = environment(fresh, tmp_path / "other")
     from runbooks.engine.environment import ParameterError
 

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from backends.audit_chain import head_of
-from backends.contracts import EndpointStatus, TrafficConflict
+from backends.contracts import EndpointStatus
 from runbooks.engine import Runner
 from runbooks.engine.state import load
 from runbooks.library import load as bundled
 from runbooks.spec import load_runbook_text
-from tests.unit.runbooks.fakes import MODEL, FakeSystem, environment
+from tests.datasets.runbook_system import (
+    MODEL,
+    CompareAndSetSystem,
+    RunbookSystem,
+    environment,
+)
 
 HEALTHY = {"errors_total": 1.0, "requests_total": 1000.0, "stage_latency_ms:p0.99": 40.0}
 
@@ -40,50 +44,8 @@ def metrics(values: Mapping[str, float | None]):
     return lambda name, labels: values.get(name)
 
 
-@dataclass
-class CasSystem(FakeSystem):
-    """A fake server with a traffic-table generation and compare-and-set, as local_serving."""
-
-    generation: int = 1
-
-    def status(self, model: str) -> EndpointStatus:
-        """The split with its generation."""
-        found = super().status(model)
-        return EndpointStatus(
-            model, found.versions, found.weights, True, generation=self.generation
-        )
-
-    def set_weights(self, model: str, weights: Mapping[str, int]) -> EndpointStatus:
-        """Every change is a new generation."""
-        self.generation += 1
-        return super().set_weights(model, weights)
-
-    def rollback(self, model: str, to_version: str) -> EndpointStatus:
-        """A rollback is a new generation too."""
-        self.generation += 1
-        return super().rollback(model, to_version)
-
-    def set_weights_if(
-        self, model: str, weights: Mapping[str, int], expected: EndpointStatus
-    ) -> EndpointStatus:
-        """409 unless the caller saw the current generation."""
-        self._expect(expected)
-        return self.set_weights(model, weights)
-
-    def rollback_if(self, model: str, to_version: str, expected: EndpointStatus) -> EndpointStatus:
-        """409 unless the caller saw the current generation."""
-        self._expect(expected)
-        return self.rollback(model, to_version)
-
-    def _expect(self, expected: EndpointStatus) -> None:
-        """Refuse, changing nothing, when the generation moved."""
-        self.calls.append(f"if_generation {expected.generation}")
-        if expected.generation != self.generation:
-            raise TrafficConflict(f"generation is {self.generation}", self.status(MODEL))
-
-
 def test_read_only_run_never_writes_a_restore(tmp_path: Path) -> None:
-    system = FakeSystem(weights={"1": 100}, metric=metrics({"errors_total": 5.0}))
+    system = RunbookSystem(weights={"1": 100}, metric=metrics({"errors_total": 5.0}))
 
     def someone_else_changes_the_split(seconds: float) -> None:
         system.weights = {"1": 70, "2": 30}
@@ -97,7 +59,7 @@ def test_read_only_run_never_writes_a_restore(tmp_path: Path) -> None:
 
 
 def test_a_run_that_changed_nothing_restores_nothing(tmp_path: Path) -> None:
-    system = FakeSystem(weights={"1": 100}, metric=metrics({"errors_total": 5.0}))
+    system = RunbookSystem(weights={"1": 100}, metric=metrics({"errors_total": 5.0}))
 
     def someone_else_changes_the_split(seconds: float) -> None:
         system.weights = {"1": 70, "2": 30}
@@ -114,7 +76,7 @@ def test_an_injected_step_passes_the_gate_too(tmp_path: Path) -> None:
     from runbooks.engine.environment import RunbookRefused
     from runbooks.spec.model import Step
 
-    env, _ = environment(FakeSystem(), tmp_path, read_only=True)
+    env, _ = environment(RunbookSystem(), tmp_path, read_only=True)
     injected = Step("restore-weights", "set_weights", {"weights": "start"})
     try:
         gate.check_step(env, injected)
@@ -126,7 +88,9 @@ def test_an_injected_step_passes_the_gate_too(tmp_path: Path) -> None:
 
 def test_a_restore_does_not_overwrite_a_change_made_since(tmp_path: Path) -> None:
     readings = iter([0.0] + [500.0] * 100)
-    system = FakeSystem(metric=lambda name, labels: next(readings) if "error" in name else 1000.0)
+    system = RunbookSystem(
+        metric=lambda name, labels: next(readings) if "error" in name else 1000.0
+    )
 
     def someone_else_moves_it(seconds: float) -> None:
         if system.weights == {"1": 95, "2": 5}:
@@ -147,7 +111,9 @@ def test_a_restore_does_not_overwrite_a_change_made_since(tmp_path: Path) -> Non
 
 def test_compare_and_set_uses_the_generation_not_only_the_weights(tmp_path: Path) -> None:
     readings = iter([0.0] + [500.0] * 100)
-    system = CasSystem(metric=lambda name, labels: next(readings) if "error" in name else 1000.0)
+    system = CompareAndSetSystem(
+        metric=lambda name, labels: next(readings) if "error" in name else 1000.0
+    )
 
     def same_split_new_generation(seconds: float) -> None:
         system.set_weights(MODEL, {"1": 95, "2": 5})
@@ -164,7 +130,7 @@ def test_compare_and_set_uses_the_generation_not_only_the_weights(tmp_path: Path
 
 
 def test_a_canary_stops_when_someone_else_rolls_back_during_it(tmp_path: Path) -> None:
-    system = CasSystem(metric=metrics(HEALTHY))
+    system = CompareAndSetSystem(metric=metrics(HEALTHY))
 
     def operator_rolls_back(seconds: float) -> None:
         if system.weights != {"1": 100}:
@@ -179,7 +145,7 @@ def test_a_canary_stops_when_someone_else_rolls_back_during_it(tmp_path: Path) -
 
 
 def test_two_runs_at_once_exactly_one_wins_and_the_other_is_refused(tmp_path: Path) -> None:
-    system = FakeSystem()
+    system = RunbookSystem()
     entered, release = threading.Event(), threading.Event()
     original = system.set_weights
 
@@ -213,7 +179,7 @@ def test_two_runs_at_once_exactly_one_wins_and_the_other_is_refused(tmp_path: Pa
 
 
 def test_no_data_is_not_good_and_the_tally_says_so(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics({}))
+    system = RunbookSystem(metric=metrics({}))
     env, lines = environment(system, tmp_path)
     result = Runner(env).run(bundled("canary"), {"model": MODEL, "inconclusive_limit": "3"})
     assert result.status == "paused"
@@ -223,7 +189,7 @@ def test_no_data_is_not_good_and_the_tally_says_so(tmp_path: Path) -> None:
 
 def test_the_tally_counts_inconclusive_apart(tmp_path: Path) -> None:
     readings = iter([None, 1.0, 1.0] * 10)
-    system = FakeSystem(
+    system = RunbookSystem(
         metric=lambda name, labels: next(readings) if name == "errors_total" else 1000.0
     )
     env, lines = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
@@ -233,7 +199,7 @@ def test_the_tally_counts_inconclusive_apart(tmp_path: Path) -> None:
 
 
 def test_the_rollback_note_reads_as_a_sentence(tmp_path: Path) -> None:
-    system = FakeSystem(weights={"1": 10, "2": 90})
+    system = RunbookSystem(weights={"1": 10, "2": 90})
     env, _ = environment(system, tmp_path)
     Runner(env).run(bundled("rollback"), {"model": MODEL})
     (note,) = [e.summary for e in system.events]
@@ -241,8 +207,9 @@ def test_the_rollback_note_reads_as_a_sentence(tmp_path: Path) -> None:
 
 
 def test_a_canary_never_lowers_a_live_canary_nor_reloads_its_version(tmp_path: Path) -> None:
-    system = FakeSystem(weights={"1": 90, "2": 10}, metric=metrics(HEALTHY))
-    system.loaded["2"] = "ready"
+    system = RunbookSystem(
+        weights={"1": 90, "2": 10}, loaded={"1": "ready", "2": "ready"}, metric=metrics(HEALTHY)
+    )
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
     texts = {line.step: line.text for line in Runner(env).plan(bundled("canary"), {"model": MODEL})}
     assert texts["load"] == "fraud-detector: v2 is already loaded (ready); nothing to do"
@@ -259,7 +226,7 @@ def test_refused_resume_and_revert_attempts_are_audited(tmp_path: Path) -> None:
     from runbooks.engine.environment import ParameterError
     from runbooks.engine.lock import ModelLock
 
-    system = FakeSystem(metric=metrics(HEALTHY))
+    system = RunbookSystem(metric=metrics(HEALTHY))
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
     done = Runner(env).run(bundled("set-traffic"), {"model": MODEL, "weights": "1=50,2=50"})
     with pytest.raises(ParameterError, match="only an unfinished run resumes"):
@@ -279,7 +246,7 @@ def test_refused_resume_and_revert_attempts_are_audited(tmp_path: Path) -> None:
 
 
 def test_a_revert_record_holds_the_alias_moves(tmp_path: Path) -> None:
-    system = FakeSystem(metric=metrics(HEALTHY))
+    system = RunbookSystem(metric=metrics(HEALTHY))
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
     done = Runner(env).run(bundled("promote"), {"model": MODEL})
     assert system.aliases["champion"] == "2"
@@ -292,7 +259,7 @@ def test_a_revert_record_holds_the_alias_moves(tmp_path: Path) -> None:
 
 
 def test_a_revert_leaves_an_alias_someone_else_moved_since(tmp_path: Path) -> None:
-    system = FakeSystem(versions=["1", "2", "3"], metric=metrics(HEALTHY))
+    system = RunbookSystem(versions=["1", "2", "3"], metric=metrics(HEALTHY))
     env, _ = environment(system, tmp_path, drift=lambda m, f, w: 0.0)
     done = Runner(env).run(bundled("promote"), {"model": MODEL, "alias": "champion"})
     system.set_alias(MODEL, "champion", "3")
@@ -302,7 +269,7 @@ def test_a_revert_leaves_an_alias_someone_else_moved_since(tmp_path: Path) -> No
 
 
 def test_every_run_state_file_holds_the_audit_head(tmp_path: Path) -> None:
-    system = FakeSystem()
+    system = RunbookSystem()
     env, _ = environment(system, tmp_path)
     result = Runner(env).run(bundled("rollback"), {"model": MODEL})
     assert load(tmp_path, result.run_id).audit_head == head_of(system.audit[-1])
@@ -323,7 +290,7 @@ steps:
     model: fraud-detector
     weights: {"2": 100}
 """
-    system = FakeSystem()
+    system = RunbookSystem()
     env, _ = environment(system, tmp_path)
     holder = ModelLock(tmp_path, MODEL)
     assert holder.acquire({"run_id": "canary-run"}) == ""
@@ -339,7 +306,7 @@ steps:
 def test_a_refusal_records_a_plausible_duration(tmp_path: Path) -> None:
     from runbooks.engine.lock import ModelLock
 
-    system = FakeSystem()
+    system = RunbookSystem()
     env, _ = environment(system, tmp_path)
     holder = ModelLock(tmp_path, MODEL)
     assert holder.acquire({"run_id": "other"}) == ""

@@ -114,7 +114,7 @@ def test_a_notify_step_posts_to_a_webhook_with_the_token(
 ) -> None:
     from runbooks.engine import Runner
     from runbooks.spec import load_runbook_text
-    from tests.unit.runbooks.fakes import FakeSystem, environment
+    from tests.datasets.runbook_system import RunbookSystem, environment
 
     monkeypatch.setenv("HOOK_TOKEN", TOKEN)
     text = f"""\
@@ -128,7 +128,7 @@ steps:
     token_env: HOOK_TOKEN
     message: rollback done
 """
-    system = FakeSystem()
+    system = RunbookSystem()
     env, _ = environment(system, tmp_path)
     result = Runner(env).run(load_runbook_text(text), {})
     assert result.status == "succeeded"
