@@ -10,6 +10,9 @@ like any other backend, and is handy for trying a config without a workspace.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
+from backends.discovery import Option
 from backends.memory.base import ROLES, MemoryState, ModelEntry
 from backends.memory.incidents import MemoryIncidents
 from backends.memory.log import MemoryLog
@@ -22,6 +25,8 @@ __all__ = ["ROLES", "MemoryBackend", "MemoryState", "ModelEntry"]
 
 class MemoryBackend(MemoryServing, MemoryRetrain, MemoryMetrics, MemoryLog, MemoryIncidents):
     """Registry, metrics, features, inference log, serving, retraining and incidents in memory."""
+
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()
 
     def __init__(self) -> None:
         """An empty store: no models, points, rows, incidents or jobs."""
