@@ -284,3 +284,38 @@ def test_a_live_demo_continues_a_recent_history_and_rebuilds_a_stale_one(
     (small_live_workspace / HEARTBEAT).write_text(json.dumps(heartbeat))
     assert live_spec(small_live_workspace, 7, later).end == end
     assert live_spec(small_live_workspace, 8, end).seed == 8
+
+
+def test_leaving_the_console_stops_both_children(
+    small_live_workspace: Path, tmp_path: Path
+) -> None:
+    from tests.tui.tmux import TmuxSession, clean_env
+
+    workspace = small_live_workspace
+    session = TmuxSession(socket=f"vigil-live-{os.getpid()}")
+    session.start(
+        [VIGIL, "demo", "--workspace", str(workspace)], clean_env(str(tmp_path)), (100, 30)
+    )
+    server_pid = driver_pid = 0
+    try:
+        session.wait_for(
+            lambda text: "fraud-detector" in text and "churn-classifier" in text,
+            timeout_s=120,
+            what="the overview of the live demo",
+        )
+        deadline = time.monotonic() + 60
+        while not (workspace / ".demo-live").exists() or not (workspace / "serving.json").exists():
+            assert time.monotonic() < deadline, "the live children did not start"
+            time.sleep(0.2)
+        server_pid = json.loads((workspace / "serving.json").read_text())["pid"]
+        driver_pid = json.loads((workspace / ".demo-live").read_text())["pid"]
+        assert process_alive(server_pid) and process_alive(driver_pid)
+        session.keys("q")
+        session.wait_for(lambda text: "VIGIL_EXIT=0" in text, timeout_s=60, what="vigil to exit 0")
+        assert _gone(server_pid, driver_pid, within_s=5)
+        assert not (workspace / "serving.json").exists()
+    finally:
+        session.close()
+        for pid in (driver_pid, server_pid):
+            if pid and process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
