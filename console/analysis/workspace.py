@@ -118,7 +118,7 @@ def model_drift(
     profile: str = "strict",
     version: str | None = None,
     reference_window: tuple[datetime, datetime] | None = None,
-    exact: bool = True,
+    exact: bool = False,
     slice: SliceSpec | None = None,
     min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> DriftTable:
@@ -128,6 +128,8 @@ def model_drift(
     the slice. In quantile mode the reference fit is cached per (model,
     version, bins, columns, slice), so a second call only bins the window.
     Features with fewer than `min_samples` rows on a side are `insufficient`.
+    KS and Wasserstein come from the reference's quantile sketch with their
+    error bounds, or exactly with `exact` (the sorted reference then cached).
     """
     kinds = feature_kinds(model)
     predicates = as_predicates(slice)
@@ -164,6 +166,7 @@ def model_drift(
             bins=bins,
             kinds=kinds,
             predicates=predicates,
+            keep_sample=exact,
         )
         table = drift_against(fitted, current, names, exact=exact, **options)
     return replace(table, slice=slice_names(predicates), coverage=covered)

@@ -48,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"fewer rows than this on a side is 'insufficient' (default {_min_samples()})",
     )
     parser.add_argument(
+        "--exact",
+        action="store_true",
+        help="exact KS and Wasserstein (default: from a quantile sketch, error bound shown)",
+    )
+    parser.add_argument(
         "--fail-on",
         choices=("act", "investigate"),
         help="exit 1 when a feature (or a segment's feature) is in this band or worse",
@@ -118,6 +123,8 @@ def _from_files(
         raise UsageError("file mode needs both --reference FILE and --current FILE")
     if args.model or args.start or args.window or args.reference_window:
         raise UsageError("--model/--start/--window/--reference-window are for workspace mode")
+    if args.mode == "quantile" and not (predicates or args.by_segment):
+        return _columnwise(args, columns)
     with translated_errors("cannot compare the files"):
         wanted = [*columns, *(c for c, _ in predicates if c not in columns)] if columns else None
         reference = read_table(args.reference, wanted)
@@ -148,8 +155,38 @@ def _from_files(
             bins=args.bins,
             profile=args.profile,
             min_samples=args.min_samples,
+            exact=args.exact,
         )
         return replace(table, slice=slice_names(chosen))
+
+
+def _columnwise(args: argparse.Namespace, columns: list[str] | None) -> Any:
+    """Quantile-mode drift of two files read one column at a time (memory: a column or two)."""
+    from console.analysis.columns import ColumnFile
+    from console.analysis.drift import ReferenceProfile
+    from console.analysis.drift.reference import fit_feature
+    from console.analysis.drift.table import drift_of_columns
+
+    with translated_errors("cannot compare the files"):
+        reference, current = ColumnFile(args.reference), ColumnFile(args.current)
+        names = columns or [c for c in reference.columns if c in current.columns]
+        if not names:
+            raise UsageError(f"{args.reference} and {args.current} share no column")
+        reference.require(names)
+        current.require(names)
+        fits = {
+            name: fit_feature(name, reference.column(name), bins=args.bins, keep_sample=args.exact)
+            for name in names
+        }
+        return drift_of_columns(
+            ReferenceProfile(fits, args.bins),
+            current.column,
+            names,
+            current.rows,
+            profile=args.profile,
+            min_samples=args.min_samples,
+            exact=args.exact,
+        )
 
 
 def _from_workspace(
@@ -190,6 +227,7 @@ def _from_workspace(
             reference_window=reference_window,
             slice=predicates,
             min_samples=args.min_samples,
+            exact=args.exact,
         )
     against = args.reference_window or "training reference"
     return table, f"{window} vs {against}"
@@ -207,7 +245,7 @@ def _print(table: Any, source: str) -> None:
         f"mode {table.mode} · bins {table.bins or 'Sturges'} · ε {table.epsilon:g} · "
         f"profile {profile.name} ({profile.description}) · "
         f"n_ref {table.n_reference:,} · n_cur {table.n_current:,} · "
-        f"min samples {table.min_samples:,}"
+        f"min samples {table.min_samples:,}" + _tests(table.tests)
     )
     rows = [
         (
@@ -219,9 +257,9 @@ def _print(table: Any, source: str) -> None:
             f.n_reference,
             f.n_current,
             f.js,
-            f.ks,
+            _bounded(f.ks, f.ks_error, "+"),
             f.chi2,
-            f.wasserstein,
+            _bounded(f.wasserstein, f.wasserstein_error, "±"),
             f.note,
         )
         for f in table.features
@@ -241,6 +279,22 @@ def _print(table: Any, source: str) -> None:
         "note",
     )
     print_rows(headers, rows)
+
+
+def _tests(kind: str) -> str:
+    """How KS and Wasserstein were computed, for the context line."""
+    if kind == "sketch":
+        return " · ks/wass from a reference sketch (bound after the value; --exact for exact)"
+    return " · ks/wass exact" if kind == "exact" else ""
+
+
+def _bounded(value: float | None, error: float | None, sign: str) -> str | None:
+    """`0.0381 +0.00025`: a sketched statistic with its error bound (KS: the true D is above)."""
+    if value is None:
+        return None
+    if not error:
+        return f"{value:.4g}"
+    return f"{value:.4g} {sign}{error:.2g}"
 
 
 def _print_segments(table: Any, source: str, top: int) -> None:

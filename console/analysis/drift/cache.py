@@ -52,9 +52,13 @@ def reference_fit(
     bins: int = DEFAULT_BINS,
     kinds: Mapping[str, str] | None = None,
     predicates: Sequence[Predicate] = (),
+    keep_sample: bool = False,
     cache: ReferenceCache = REFERENCE_CACHE,
 ) -> ReferenceProfile:
-    """The fit of a version's reference (inside a slice when `predicates` are given), cached."""
+    """The fit of a version's reference (inside a slice when `predicates` are given), cached.
+
+    `keep_sample` keeps the sorted reference in the fit, for exact KS and Wasserstein.
+    """
 
     def build() -> ReferenceProfile:
         """Load the reference, keep the slice, and fit the columns once."""
@@ -65,7 +69,8 @@ def reference_fit(
             raise InputError(f"{where} lacks {', '.join(dict.fromkeys(missing))}")
         for predicate in predicates:
             frame = frame.loc[predicate.mask(frame)]
-        return fit_reference(frame, columns, bins=bins, kinds=dict(kinds or {}))
+        chosen = dict(kinds or {})
+        return fit_reference(frame, columns, bins=bins, kinds=chosen, keep_sample=keep_sample)
 
-    key = (model, version, bins, tuple(columns), tuple(predicates))
+    key = (model, version, bins, tuple(columns), tuple(predicates), keep_sample)
     return cache.get(key, build)

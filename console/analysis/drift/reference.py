@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from console.analysis.drift.ordered import Ordered, bin_counts, order, quantiles
+from console.analysis.drift.sketch import Sketch, fit_sketch
+
 NUMERIC = "numeric"
 CATEGORICAL = "categorical"
 DEFAULT_BINS = 10
@@ -40,6 +43,7 @@ class FeatureFit:
     note: str = ""
     sample: np.ndarray | None = None
     non_numeric: int = 0
+    sketch: Sketch | None = None
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -122,13 +126,16 @@ def as_text(series: pd.Series) -> pd.Series:
 
 def quantile_edges(values: np.ndarray, bins: int) -> np.ndarray:
     """Distinct interior quantile cut points of the finite values (deciles for bins=10)."""
+    return edges_of(order(values).finite, bins)
+
+
+def edges_of(ranked: np.ndarray, bins: int) -> np.ndarray:
+    """Distinct interior quantile cut points of sorted finite values (`np.quantile`'s, exactly)."""
     if bins < 2:
         raise ValueError(f"bins must be at least 2, got {bins}")
-    finite = values[np.isfinite(values)]
-    if finite.size == 0:
+    if ranked.size == 0:
         return np.empty(0)
-    cuts = np.quantile(finite, np.linspace(0.0, 1.0, bins + 1)[1:-1])
-    return np.unique(cuts)
+    return np.unique(quantiles(ranked, np.linspace(0.0, 1.0, bins + 1)[1:-1]))
 
 
 def count_numeric(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int]:
@@ -170,34 +177,51 @@ def fit_feature(
     kind: str | None = None,
     keep_sample: bool = True,
 ) -> FeatureFit:
-    """Fit one feature's reference: quantile edges or categories, and their counts."""
+    """Fit one feature's reference: quantile edges or categories, and their counts.
+
+    A numeric column is sorted once: the edges, the counts and the quantile
+    sketch of KS and Wasserstein come from it; `keep_sample` keeps the sorted
+    values themselves for the exact tests.
+    """
     detected, note = column_kind(series)
     kind = kind or detected
     n = int(series.size)
     if kind == NUMERIC:
-        values = as_float(series)
-        edges = quantile_edges(values, bins)
-        counts, infinite = count_numeric(values, edges)
+        ordered = order(as_float(series))
+        finite = ordered.finite
+        edges = edges_of(finite, bins)
+        counts, infinite = bin_counts(ordered, edges), ordered.infinite
         text = non_numeric(series)
         notes = [part for part in (note, _non_numeric_note(text)) if part]
-        finite = values[np.isfinite(values)]
         if n and finite.size == 0:
             notes.append("reference has no finite values")
         elif edges.size == 1 and np.ptp(finite) == 0:
             notes.append("constant in the reference: two bins (below / at or above)")
         elif edges.size < bins - 1:
             notes.append(f"{edges.size + 1} bins: tied quantiles merged")
-        sample = np.sort(finite) if keep_sample else None
+        sample = finite if keep_sample else None
+        sketch = fit_sketch(finite)
         return FeatureFit(
-            feature, NUMERIC, counts, n, edges, (), infinite, "; ".join(notes), sample, text
+            feature, NUMERIC, counts, n, edges, (), infinite, "; ".join(notes), sample, text, sketch
         )
     text = as_text(series)
-    order = text.value_counts(dropna=True)
-    categories = tuple(str(value) for value in order.index)
+    frequencies = text.value_counts(dropna=True)
+    categories = tuple(str(value) for value in frequencies.index)
     counts = count_categorical(text, categories)
     if n and not categories:
         note = "; ".join(part for part in (note, "reference has only missing values") if part)
     return FeatureFit(feature, CATEGORICAL, counts, n, categories=categories, note=note)
+
+
+def bin_ordered(fit: FeatureFit, column: Ordered, text: int = 0) -> Binned:
+    """Count a sorted numeric window into the bins of `fit` (binary searches, no pass)."""
+    infinite = column.infinite
+    notes = (
+        f"{infinite} infinite value(s) counted in the outer bins" if infinite else "",
+        _non_numeric_note(text),
+    )
+    counts = bin_counts(column, fit.edges)
+    return Binned(counts, column.n, infinite, "; ".join(p for p in notes if p), text)
 
 
 def bin_window(fit: FeatureFit, series: pd.Series | np.ndarray) -> Binned:

@@ -38,67 +38,52 @@ def ks_test(reference: np.ndarray, current: np.ndarray) -> TestResult:
 EXACT_KS_LIMIT = 10_000
 
 
-def ks_sorted(reference: np.ndarray, current: np.ndarray) -> TestResult:
-    """KS against an already sorted reference: one sort of the current sample, O(n log n).
+def exact_tests(reference: np.ndarray, current: np.ndarray) -> tuple[TestResult, float | None]:
+    """Exact KS (D and p-value) and normed Wasserstein-1 of two sorted finite samples.
 
-    The same D as scipy's ks_2samp; the p-value is its asymptotic one
-    (kstwo.sf(D, round(n·m / (n + m)))), or scipy's own test up to 10 000 a side.
+    One stable merge of the two sorted samples gives F_ref − F_cur after every
+    point: D is its largest magnitude at the end of a run of ties, and W1 its
+    integral. The p-value is scipy's exact one up to 10 000 values a side,
+    else the asymptotic kstwo.sf(D, round(n·m / (n + m))).
     """
     from scipy import stats
 
-    current = np.sort(current[np.isfinite(current)])
     n, m = reference.size, current.size
     if n == 0 or m == 0:
-        return TestResult(None)
+        return TestResult(None), None
+    merged = np.concatenate((reference, current))
+    ranks = np.argsort(merged, kind="stable")
+    gap = np.cumsum(np.where(ranks < n, 1.0 / n, -1.0 / m))
+    points = merged[ranks]
+    ends = np.empty(points.size, dtype=bool)
+    ends[:-1] = points[1:] != points[:-1]
+    ends[-1] = True
+    statistic = float(np.max(np.abs(gap[ends])))
     if max(n, m) <= EXACT_KS_LIMIT:
-        return ks_test(reference, current)
-    points = np.concatenate((reference, current))
-    ref_cdf = np.searchsorted(reference, points, side="right") / n
-    cur_cdf = np.searchsorted(current, points, side="right") / m
-    statistic = float(np.max(np.abs(ref_cdf - cur_cdf)))
-    pvalue = float(stats.kstwo.sf(statistic, np.round(n * m / (n + m))))
-    return TestResult(statistic, min(max(pvalue, 0.0), 1.0))
-
-
-def wasserstein_sorted(reference: np.ndarray, current: np.ndarray) -> float | None:
-    """Wasserstein-1 normed by the reference std, against an already sorted reference."""
-    current = np.sort(current[np.isfinite(current)])
-    if reference.size == 0 or current.size == 0:
-        return None
+        pvalue = ks_test(reference, current).pvalue
+    else:
+        pvalue = float(stats.kstwo.sf(statistic, np.round(n * m / (n + m))))
     scale = float(np.std(reference))
-    if scale == 0.0:
-        return None
-    points = np.sort(np.concatenate((reference, current)), kind="stable")
-    deltas = np.diff(points)
-    ref_cdf = np.searchsorted(reference, points[:-1], side="right") / reference.size
-    cur_cdf = np.searchsorted(current, points[:-1], side="right") / current.size
-    return float(np.sum(np.abs(ref_cdf - cur_cdf) * deltas)) / scale
-
-
-def wasserstein_normed(reference: np.ndarray, current: np.ndarray) -> float | None:
-    """Earth mover's distance divided by the reference standard deviation (None if constant)."""
-    from scipy import stats
-
-    reference = reference[np.isfinite(reference)]
-    current = current[np.isfinite(current)]
-    if reference.size == 0 or current.size == 0:
-        return None
-    scale = float(np.std(reference))
-    if scale == 0.0:
-        return None
-    return float(stats.wasserstein_distance(reference, current)) / scale
+    distance = float(np.sum(np.abs(gap[:-1]) * np.diff(points))) / scale if scale else None
+    return TestResult(statistic, min(max(pvalue or 0.0, 0.0), 1.0)), distance
 
 
 def chi_square(reference_counts: np.ndarray, current_counts: np.ndarray) -> TestResult:
-    """Chi-square test of homogeneity on a 2×k table of counts (empty columns dropped)."""
-    from scipy import stats
+    """Chi-square test of homogeneity on a 2×k table of counts (empty columns dropped).
+
+    Pearson's statistic without continuity correction, as
+    `scipy.stats.chi2_contingency(correction=False)`; the p-value from
+    `scipy.special.chdtrc`, which imports in a fraction of scipy.stats' time.
+    """
+    from scipy.special import chdtrc
 
     table = np.vstack((reference_counts, current_counts)).astype(np.float64)
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2 or np.any(table.sum(axis=1) == 0):
         return TestResult(None)
-    statistic, pvalue, _, _ = stats.chi2_contingency(table, correction=False)
-    return TestResult(float(statistic), float(pvalue))
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    statistic = float(np.sum((table - expected) ** 2 / expected))
+    return TestResult(statistic, float(chdtrc(table.shape[1] - 1, statistic)))
 
 
 def js_from_counts(reference_counts: np.ndarray, current_counts: np.ndarray) -> float | None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
@@ -20,6 +21,7 @@ from console.analysis.drift.bands import (
     get_profile,
 )
 from console.analysis.drift.evidently import EVIDENTLY_EPSILON, evidently_bins
+from console.analysis.drift.ordered import order
 from console.analysis.drift.psi import DEFAULT_EPSILON, floor_shares, psi_terms, shares
 from console.analysis.drift.reference import (
     CATEGORICAL,
@@ -29,10 +31,12 @@ from console.analysis.drift.reference import (
     FeatureFit,
     ReferenceProfile,
     as_float,
+    bin_ordered,
     bin_window,
     fit_reference,
     non_numeric,
 )
+from console.analysis.drift.sketch import SKETCH_POINTS, sketch_tests
 from console.analysis.samples import DEFAULT_MIN_SAMPLES, shortfall
 
 QUANTILE = "quantile"
@@ -59,6 +63,9 @@ class FeatureDrift:
     chi2: float | None = None
     chi2_pvalue: float | None = None
     wasserstein: float | None = None
+    ks_error: float | None = None
+    wasserstein_error: float | None = None
+    tests: str = ""
     missing_reference: float = 0.0
     missing_current: float = 0.0
     unseen_current: float = 0.0
@@ -88,6 +95,7 @@ class DriftTable:
     min_samples: int = DEFAULT_MIN_SAMPLES
     slice: tuple[str, ...] = ()
     coverage: Coverage | None = None
+    tests: str = ""
 
     @property
     def worst(self) -> FeatureDrift | None:
@@ -110,6 +118,8 @@ class DriftTable:
             "min_samples": self.min_samples,
             "slice": list(self.slice),
             "coverage": self.coverage.to_dict() if self.coverage else None,
+            "tests": self.tests,
+            "sketch_points": SKETCH_POINTS if self.tests == "sketch" else None,
             "features": [row.to_dict() for row in self.features],
         }
 
@@ -189,24 +199,77 @@ def _quantile_row(
     exact: bool,
     min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> FeatureDrift:
-    """A quantile-mode row: bin the window in the fit's bins, then add exact tests if asked."""
-    row = binned_row(fit, bin_window(fit, current), profile, epsilon, min_samples)
+    """A quantile-mode row: the window binned in the fit's bins, KS and Wasserstein added.
+
+    A numeric window is sorted once; its bins, and KS and Wasserstein against
+    the reference's quantile sketch (with their error bounds), come from it.
+    With `exact` (and the sorted reference kept in the fit) both are exact.
+    """
+    if fit.kind != NUMERIC:
+        return binned_row(fit, bin_window(fit, current), profile, epsilon, min_samples)
+    ordered = order(as_float(current))
+    binned = bin_ordered(fit, ordered, non_numeric(current))
+    row = binned_row(fit, binned, profile, epsilon, min_samples)
     if row.psi is None:
         return row
     extra: dict[str, Any] = {}
-    if exact and fit.kind == NUMERIC and fit.sample is not None:
-        values = as_float(current)
-        ks = stats.ks_sorted(fit.sample, values)
-        extra |= {
-            "ks": ks.statistic,
-            "ks_pvalue": ks.pvalue,
-            "wasserstein": stats.wasserstein_sorted(fit.sample, values),
-        }
-        if extra["wasserstein"] is None and fit.sample.size and np.ptp(fit.sample) == 0:
-            extra["note"] = "; ".join(
-                p for p in (row.note, "Wasserstein undefined: reference std is 0") if p
-            )
+    if exact and fit.sample is not None:
+        ks, distance = stats.exact_tests(fit.sample, ordered.finite)
+        extra = {"ks": ks.statistic, "ks_pvalue": ks.pvalue, "wasserstein": distance}
+        extra |= {"tests": "exact", "ks_error": 0.0, "wasserstein_error": 0.0 if distance else None}
+        constant = fit.sample.size > 0 and distance is None
+    elif fit.sketch is not None:
+        found = sketch_tests(fit.sketch, ordered.finite)
+        if found is not None:
+            extra = {"ks": found.ks, "ks_error": found.ks_error, "tests": "sketch"}
+            extra |= {"wasserstein": found.wasserstein}
+            extra |= {"wasserstein_error": found.wasserstein_error}
+        constant = fit.sketch.std == 0.0
+    else:
+        constant = False
+    if constant:
+        extra["note"] = "; ".join(
+            p for p in (row.note, "Wasserstein undefined: reference std is 0") if p
+        )
     return _replace(row, extra)
+
+
+def _rows(
+    fitted: ReferenceProfile,
+    column: Callable[[str], pd.Series],
+    names: Sequence[str],
+    profile: Profile,
+    epsilon: float,
+    exact: bool,
+    min_samples: int,
+) -> list[FeatureDrift]:
+    """Every feature's row, reading one column at a time.
+
+    Exact tests run in parallel across features on every core (sorting and
+    merging release the GIL); columns are read here, in order, and at most a
+    few wait for a worker, so memory stays a few columns wide.
+    """
+
+    def one(name: str, series: pd.Series) -> FeatureDrift:
+        return _quantile_row(fitted[name], series, profile, epsilon, exact, min_samples)
+
+    workers = min(len(names), os.cpu_count() or 1)
+    if not exact or workers < 2:
+        return [one(name, column(name)) for name in names]
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    done: dict[str, FeatureDrift] = {}
+    waiting: deque[tuple[str, Future[FeatureDrift]]] = deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for name in names:
+            waiting.append((name, pool.submit(one, name, column(name))))
+            while len(waiting) > workers:
+                finished, future = waiting.popleft()
+                done[finished] = future.result()
+        for finished, future in waiting:
+            done[finished] = future.result()
+    return [done[name] for name in names]
 
 
 def binned_row(
@@ -314,34 +377,61 @@ def drift_against(
     *,
     profile: str | Profile = DEFAULT_PROFILE,
     epsilon: float = DEFAULT_EPSILON,
-    exact: bool = True,
+    exact: bool = False,
     min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> DriftTable:
     """Drift of `current` against a (cached) quantile-mode reference fit: only the window is binned.
 
-    `exact=False` skips KS and Wasserstein, which need the raw samples
-    sorted, keeping the table O(rows) in one pass. A feature with fewer than
-    `min_samples` rows on either side is `insufficient`.
+    KS and Wasserstein come from the fit's quantile sketch, each with its
+    error bound; `exact=True` computes them exactly from the sorted reference
+    the fit keeps (`keep_sample`), in parallel across features. A feature
+    with fewer than `min_samples` rows on either side is `insufficient`.
     """
-    chosen = profile if isinstance(profile, Profile) else get_profile(profile)
     names = list(columns) if columns is not None else [c for c in fitted.fits if c in current]
-    missing = [c for c in names if c not in current or c not in fitted.fits]
+    missing = [c for c in names if c not in current]
     if missing:
         raise ValueError(f"column(s) not found: {', '.join(missing)}")
+    return drift_of_columns(
+        fitted,
+        current.__getitem__,
+        names,
+        len(current),
+        profile=profile,
+        epsilon=epsilon,
+        exact=exact,
+        min_samples=min_samples,
+    )
+
+
+def drift_of_columns(
+    fitted: ReferenceProfile,
+    column: Callable[[str], pd.Series],
+    names: Sequence[str],
+    rows: int,
+    *,
+    profile: str | Profile = DEFAULT_PROFILE,
+    epsilon: float = DEFAULT_EPSILON,
+    exact: bool = False,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> DriftTable:
+    """`drift_against` for a window given column by column (a file read one column at a time)."""
+    chosen = profile if isinstance(profile, Profile) else get_profile(profile)
+    unknown = [c for c in names if c not in fitted.fits]
+    if unknown:
+        raise ValueError(f"column(s) not found: {', '.join(unknown)}")
     if not names:
         raise ValueError("no columns in common between the reference fit and current")
-    rows = [
-        _quantile_row(fitted[c], current[c], chosen, epsilon, exact, min_samples) for c in names
-    ]
+    rows_ = _rows(fitted, column, names, chosen, epsilon, exact, min_samples)
     return DriftTable(
         mode=QUANTILE,
         profile=chosen,
         bins=fitted.bins,
         epsilon=epsilon,
         n_reference=max((fitted[c].n for c in names), default=0),
-        n_current=len(current),
-        features=_sort(rows),
+        n_current=rows,
+        features=_sort(rows_),
         min_samples=min_samples,
+        tests="exact" if exact else "sketch",
     )
 
 
@@ -355,7 +445,7 @@ def drift_table(
     profile: str | Profile = DEFAULT_PROFILE,
     epsilon: float = DEFAULT_EPSILON,
     kinds: dict[str, str] | None = None,
-    exact: bool = True,
+    exact: bool = False,
     min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> DriftTable:
     """Drift of every column of `current` against `reference`, worst first.

@@ -159,20 +159,57 @@ def test_bins_option_changes_the_bin_count(frames) -> None:
 
 
 @pytest.mark.parametrize(("n", "m"), [(20_000, 15_000), (3000, 20), (50, 60)])
-def test_fast_ks_and_wasserstein_match_scipy(n: int, m: int) -> None:
+def test_exact_ks_and_wasserstein_match_scipy(n: int, m: int) -> None:
     from scipy import stats as scipy_stats
 
-    from console.analysis.drift.stats import ks_sorted, wasserstein_sorted
+    from console.analysis.drift.stats import exact_tests
 
     rng = np.random.default_rng(n)
     reference = np.sort(rng.normal(size=n))
     current = rng.normal(0.05, 1.1, m)
     expected = scipy_stats.ks_2samp(reference, current)
-    result = ks_sorted(reference, current)
-    assert result.statistic == pytest.approx(expected.statistic, abs=1e-15)
-    assert result.pvalue == pytest.approx(expected.pvalue, rel=1e-9)
-    distance = scipy_stats.wasserstein_distance(reference, current) / reference.std()
-    assert wasserstein_sorted(reference, current) == pytest.approx(distance, rel=1e-12)
+    ks, distance = exact_tests(reference, np.sort(current))
+    assert ks.statistic == pytest.approx(expected.statistic, abs=1e-12)
+    assert ks.pvalue == pytest.approx(expected.pvalue, rel=1e-6)
+    normed = scipy_stats.wasserstein_distance(reference, current) / reference.std()
+    assert distance == pytest.approx(normed, rel=1e-9)
+
+
+@pytest.mark.parametrize("shift", [0.0, 0.05, 0.5, 3.0])
+def test_sketch_ks_and_wasserstein_bracket_the_exact_values(shift: float) -> None:
+    from console.analysis.drift.stats import exact_tests
+
+    rng = np.random.default_rng(7)
+    reference = pd.DataFrame({"x": rng.lognormal(0, 1, 50_000)})
+    current = pd.DataFrame({"x": rng.lognormal(shift, 1.2, 30_000)})
+    sketched = drift_table(reference, current).features[0]
+    exact = drift_table(reference, current, exact=True).features[0]
+    truth, distance = exact_tests(np.sort(reference["x"]), np.sort(current["x"]))
+    assert (sketched.tests, exact.tests) == ("sketch", "exact")
+    assert exact.ks == pytest.approx(truth.statistic) and exact.wasserstein == pytest.approx(
+        distance
+    )
+    assert sketched.ks is not None and sketched.ks_error is not None
+    assert sketched.ks - 1e-12 <= truth.statistic <= sketched.ks + sketched.ks_error + 1e-12
+    assert sketched.ks_error <= 0.001
+    assert sketched.wasserstein is not None and sketched.wasserstein_error is not None
+    assert abs(sketched.wasserstein - distance) <= sketched.wasserstein_error + 1e-12
+    assert sketched.wasserstein_error <= 0.01 * max(distance, 0.1)
+    assert sketched.psi == exact.psi
+
+
+def test_exact_tests_run_on_every_feature_in_parallel_and_agree_with_serial() -> None:
+    from console.analysis.drift.table import drift_against
+
+    rng = np.random.default_rng(8)
+    names = [f"f{i}" for i in range(6)]
+    reference = pd.DataFrame(rng.normal(size=(20_000, 6)), columns=names)
+    current = pd.DataFrame(rng.normal(0.1, 1, size=(20_000, 6)), columns=names)
+    fit = fit_reference(reference, names, keep_sample=True)
+    together = drift_against(fit, current, names, exact=True)
+    one_by_one = [drift_against(fit, current, [n], exact=True).features[0] for n in names]
+    key = {row.feature: (row.ks, row.wasserstein) for row in together.features}
+    assert key == {row.feature: (row.ks, row.wasserstein) for row in one_by_one}
 
 
 def test_non_numeric_values_in_a_numeric_column_are_counted_and_reported() -> None:
