@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from local_serving.admin import Tokens, resolve_tokens
 from local_serving.admin.audit import AdminAudit
 from local_serving.http import ServerState, build_app
-from local_serving.http.decoding import Decoder
+from local_serving.http.codec import Codec
 from local_serving.metrics.serving import STAGES, ServingMetrics
 from local_serving.models import ModelManager
 from local_serving.recorder import Recorder
@@ -68,7 +68,7 @@ def build_state(workspace: Workspace, options: ServeOptions, tokens: Tokens) -> 
         tokens=tokens,
         audit=AdminAudit(workspace.path),
         runtime_versions=versions,
-        decoder=Decoder(options.allow_non_finite),
+        codec=Codec(options.allow_non_finite),
     )
 
 

@@ -90,7 +90,7 @@ def build_app(
         finally:
             if on_stop is not None:
                 on_stop()
-            state.decoder.close()
+            state.codec.close()
             state.recorder.stop()
 
     app = Starlette(

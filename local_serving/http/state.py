@@ -16,7 +16,7 @@ from starlette.responses import Response
 if TYPE_CHECKING:
     from local_serving.admin import Tokens
     from local_serving.admin.audit import AdminAudit
-    from local_serving.http.decoding import Decoder
+    from local_serving.http.codec import Codec
     from local_serving.metrics.serving import ServingMetrics
     from local_serving.models import ModelManager
     from local_serving.options import ServeOptions
@@ -34,7 +34,7 @@ class ServerState:
     tokens: Tokens
     audit: AdminAudit
     runtime_versions: dict[str, str]
-    decoder: Decoder
+    codec: Codec
     background: set[asyncio.Task[None]] = field(default_factory=set)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     _prefix: str = field(default_factory=lambda: f"{os.getpid():x}-{secrets.token_hex(3)}-")

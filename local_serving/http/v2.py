@@ -21,7 +21,6 @@ from local_serving.protocol.v2 import (
     InferRequest,
     ProtocolError,
     bind_inputs,
-    encode_response,
     select_outputs,
 )
 from local_serving.recorder import Sample
@@ -33,6 +32,7 @@ if TYPE_CHECKING:
     from local_serving.models import LoadedVersion, ServedModel
 
 EXTENSIONS = ["binary_tensor_data", "model_repository", "traffic_split", "admin"]
+LARGE_BATCH_ROWS = 256
 
 
 def _state(request: Request) -> ServerState:
@@ -146,7 +146,7 @@ async def infer(request: Request) -> Response:
         header_length = check_sender(request.headers)
         body = await read_body(request, state.options.max_body_bytes)
         started = perf_counter()
-        decoded = await state.decoder.decode(body, header_length)
+        decoded = await state.codec.decode(body, header_length)
         client = client_timing(request.headers.get(HEADER))
         generation, loaded = _route(served, decoded, request)
     except ProtocolError as error:
@@ -195,7 +195,7 @@ async def _run(
     try:
         feeds = bind_inputs(decoded, runner.inputs)
         parsed = perf_counter()
-        if state.options.executor == "thread":
+        if state.options.executor == "thread" or first_rows(feeds) > LARGE_BATCH_ROWS:
             outputs = await asyncio.to_thread(runner.run, feeds)
         else:
             outputs = runner.run(feeds)
@@ -206,7 +206,7 @@ async def _run(
         chosen = select_outputs(decoded, runner.outputs, outputs)
         processed = perf_counter()
         request_id = decoded.request_id or request.headers.get("x-request-id") or state.request_id()
-        body, header_length = encode_response(served.name, version, request_id, chosen)
+        body, header_length = await state.codec.encode(served.name, version, request_id, chosen)
         done = perf_counter()
     except ProtocolError as error:
         state.metrics.rejected.counter(served.name, str(error.status)).inc()
@@ -231,15 +231,30 @@ async def _run(
     return Response(body, media_type="application/octet-stream", headers=headers)
 
 
+def first_rows(feeds: dict[str, np.ndarray]) -> int:
+    """The batch size: rows of the largest input (runtimes release the GIL on big batches)."""
+    return max((array.shape[0] if array.ndim else 1) for array in feeds.values())
+
+
 def _observe(
     features: tuple[HistogramChild, ...],
     score: HistogramChild,
     first: np.ndarray,
     scores: np.ndarray,
 ) -> None:
-    """Feature histograms (the first input's leading columns) and the score histogram."""
-    score.observe_many(scores.tolist())
+    """Feature histograms (the first input's leading columns) and the score histogram.
+
+    A large batch is counted with numpy, so it does not hold the event loop in Python.
+    """
+    if scores.size > LARGE_BATCH_ROWS:
+        score.observe_array(scores)
+    else:
+        score.observe_many(scores.tolist())
     if features and first.ndim == 2 and first.shape[1] >= len(features):
+        if first.shape[0] > LARGE_BATCH_ROWS:
+            for index, histogram in enumerate(features):
+                histogram.observe_array(first[:, index])
+            return
         columns = first[:, : len(features)].T.tolist()
         for histogram, column in zip(features, columns, strict=False):
             histogram.observe_many(column)

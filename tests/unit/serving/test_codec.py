@@ -1,4 +1,4 @@
-"""Large bodies are decoded in a helper process, with the same answers and errors as inline."""
+"""Large bodies and answers go through a helper process, with the same results as inline."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import signal
 import numpy as np
 import pytest
 
-from local_serving.http.decoding import Decoder
+from local_serving.http.codec import Codec
 from local_serving.protocol.v2 import ProtocolError
 
 
@@ -22,39 +22,51 @@ def _body(rows: int, bad: bool = False) -> bytes:
 
 
 @pytest.fixture
-def decoder():
-    decoder = Decoder(allow_non_finite=False, large_body_bytes=1024)
-    yield decoder
-    decoder.close()
+def codec():
+    codec = Codec(allow_non_finite=False, large_body_bytes=1024, large_answer_values=10)
+    yield codec
+    codec.close()
 
 
-async def test_a_large_body_is_decoded_in_the_helper_process_like_inline(decoder):
+async def test_a_large_body_is_decoded_in_the_helper_process_like_inline(codec):
     body = _body(2000)
-    remote = await decoder.decode(body, None)
-    assert decoder._pool is not None
-    inline = await Decoder(allow_non_finite=False).decode(body, None)
+    remote = await codec.decode(body, None)
+    assert codec._pool is not None
+    inline = await Codec(allow_non_finite=False).decode(body, None)
     assert remote.request_id == inline.request_id == "big"
     np.testing.assert_array_equal(remote.inputs[0].array, inline.inputs[0].array)
 
 
-async def test_a_large_bad_body_is_the_same_400(decoder):
+async def test_a_large_bad_body_is_the_same_400(codec):
     with pytest.raises(ProtocolError, match="must be numbers") as caught:
-        await decoder.decode(_body(2000, bad=True), None)
+        await codec.decode(_body(2000, bad=True), None)
     assert caught.value.status == 400
 
 
-async def test_a_dead_helper_is_a_503_and_a_new_one_takes_over(decoder):
-    await decoder.decode(_body(2000), None)
-    assert decoder._pool is not None
-    for pid in list(decoder._pool._processes):
+async def test_a_dead_helper_is_a_503_and_a_new_one_takes_over(codec):
+    await codec.decode(_body(2000), None)
+    assert codec._pool is not None
+    for pid in list(codec._pool._processes):
         os.kill(pid, signal.SIGKILL)
     with pytest.raises(ProtocolError, match="decoder restarted") as caught:
-        await decoder.decode(_body(2000), None)
+        await codec.decode(_body(2000), None)
     assert caught.value.status == 503
-    again = await decoder.decode(_body(2000), None)
+    again = await codec.decode(_body(2000), None)
     assert again.inputs[0].array.shape == (2000, 3)
 
 
-async def test_small_bodies_stay_on_the_event_loop(decoder):
-    await decoder.decode(_body(2), None)
-    assert decoder._pool is None
+async def test_small_bodies_stay_on_the_event_loop(codec):
+    await codec.decode(_body(2), None)
+    assert codec._pool is None
+
+
+async def test_a_large_answer_is_encoded_in_the_helper_process_like_inline(codec):
+    from local_serving.protocol.tensors import TensorSpec
+    from local_serving.protocol.v2 import encode_response
+
+    scores = np.linspace(0, 1, 500, dtype=np.float32).reshape(-1, 1)
+    scores[3] = np.nan
+    outputs = [(TensorSpec("score", "FP32", (-1, 1)), scores, False)]
+    remote = await codec.encode("m", "1", "r", outputs)
+    assert codec._pool is not None
+    assert remote == encode_response("m", "1", "r", outputs)

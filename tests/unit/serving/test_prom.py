@@ -39,3 +39,17 @@ def test_removed_children_disappear():
     family.remove("2")
     text = render([family]).decode()
     assert 'weight{version="1"} 100' in text and 'version="2"' not in text
+
+
+def test_a_large_batch_is_counted_like_one_value_at_a_time():
+    import numpy as np
+
+    values = np.random.default_rng(3).normal(size=5000)
+    values[[3, 30, 300]] = [np.nan, np.inf, -np.inf]
+    values[[4, 40]] = [0.5, -1.0]  # on a bound: counted in that bucket, as bisect does
+    one, many = (Family(n, "h", "histogram", (), (-1.0, 0.0, 0.5)) for n in ("one", "many"))
+    one.histogram().observe_many(values.tolist())
+    many.histogram().observe_array(values)
+    a, b = one.histogram(), many.histogram()
+    assert a.counts == b.counts and a.count == b.count == 4997
+    assert abs(a.sum - b.sum) < 1e-9
