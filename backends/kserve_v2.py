@@ -5,6 +5,10 @@ readiness); with one (argument, token file or $VIGIL_ADMIN_TOKEN) it also sets
 weights, rolls back, loads and unloads. Every call has a timeout; failures are
 BackendError with a reason, never a raw httpx error and never the token.
 
+Which changes an instance can make is per instance (`capabilities()`, read
+through `backends.capabilities.supports`): with no token, or against a server
+without Vigil's admin API (MLServer, Triton), it offers only the reads.
+
 Changes can be compare-and-set (`set_weights_if`: the body carries
 `if_generation`, and a 409 is a TrafficConflict), and each admin change
 carries the head of Vigil's audit log as the `Vigil-Audit-Head` header.
@@ -23,6 +27,10 @@ from backends.contracts import (
     BackendError,
     EndpointStatus,
     NotFoundError,
+    SupportsCompareAndSet,
+    SupportsLoad,
+    SupportsRollback,
+    SupportsTrafficSplit,
     TrafficConflict,
     VersionState,
 )
@@ -40,6 +48,9 @@ INDEX_STATES: dict[str, Any] = {
     "FAILED": "failed",
     "UNLOADED": "unloaded",
 }
+ADMIN_CAPABILITIES: frozenset[type] = frozenset(
+    {SupportsTrafficSplit, SupportsCompareAndSet, SupportsRollback, SupportsLoad}
+)
 
 
 def read_token(token_file: str) -> str:
@@ -84,6 +95,8 @@ class KServeV2Serving:
             token = read_token(token_file)
         self._token = token or os.environ.get(ENV_TOKEN, "").strip() or None
         self._client: httpx.Client | None = None
+        self._admin_api: bool | None = None
+        self._admin_problem = "no Vigil admin API on this server; read-only"
 
     def __repr__(self) -> str:
         """`KServeV2Serving('http://...')` (never the token)."""
@@ -93,6 +106,26 @@ class KServeV2Serving:
     def has_admin(self) -> bool:
         """True when a token is configured, so admin calls can be made."""
         return self._token is not None
+
+    def capabilities(self) -> frozenset[type]:
+        """The changes this server accepts: all of them with Vigil's admin API, else none."""
+        return ADMIN_CAPABILITIES if self.admin_api() else frozenset()
+
+    def admin_api(self) -> bool:
+        """True when a token is set and the server answers Vigil's admin listing (asked once)."""
+        if self._token is None:
+            return False
+        if self._admin_api is None:
+            try:
+                _, doc = self._call("GET", "/admin/models", admin=True, probe=True)
+            except NotFoundError:
+                self._admin_api = False
+            except BackendError as error:
+                self._admin_problem = f"admin API not usable now: {error}"
+                return False
+            else:
+                self._admin_api = isinstance(doc, dict) and isinstance(doc.get("models"), list)
+        return self._admin_api
 
     def _http(self) -> httpx.Client:
         """A pooled client created on first use."""
@@ -116,6 +149,7 @@ class KServeV2Serving:
         admin: bool = False,
         body: Any = None,
         ok: tuple[int, ...] = (200,),
+        probe: bool = False,
     ) -> tuple[int, Any]:
         """One request; network failures, timeouts and unexpected answers become BackendError."""
         import httpx
@@ -126,6 +160,8 @@ class KServeV2Serving:
                 raise BackendError(
                     f"{self.url}: no admin token (pass token/token_file or set ${ENV_TOKEN})"
                 )
+            if not probe and not self.admin_api():
+                raise BackendError(f"{self.url}: {self._admin_problem}")
             headers["Authorization"] = f"Bearer {self._token}"
             head = announced_head()
             if head is not None and method != "GET":
@@ -162,7 +198,7 @@ class KServeV2Serving:
 
     def endpoints(self) -> list[EndpointStatus]:
         """Every served model (the admin listing, else the V2 repository index)."""
-        if self.has_admin:
+        if self.admin_api():
             _, doc = self._call("GET", "/admin/models", admin=True)
             return [self._from_admin(entry) for entry in _models_of(doc)]
         index = self._index()
@@ -173,7 +209,7 @@ class KServeV2Serving:
 
     def status(self, model: str) -> EndpointStatus:
         """One served model: versions, weights and health; raises NotFoundError."""
-        if self.has_admin:
+        if self.admin_api():
             _, doc = self._call("GET", _path("admin", model), admin=True)
             return self._from_admin(doc)
         return self._v2_status(model, self._index())

@@ -24,6 +24,9 @@ fi
 # torch first and pinned: the CPU build; a looser requirement pulls several GB of CUDA packages.
 .venv/bin/pip install -q torch==2.13.0
 .venv/bin/pip install -q -e '.[torch,dev]'
+# The real servers behind the backends (MLflow, Feast, MLServer, TorchServe), each in its own
+# cached venv under ${VIGIL_TEST_ENVS:-~/.cache/vigil-test-envs}.
+bash scripts/test_servers.sh
 
 echo "== ruff"
 .venv/bin/ruff check .

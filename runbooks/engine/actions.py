@@ -37,10 +37,11 @@ def do_unload(call: StepCall) -> Outcome:
 
 def _load_or_unload(call: StepCall, action: str) -> Outcome:
     """Shared body of load and unload."""
+    from backends.capabilities import supports
     from backends.contracts import SupportsLoad
 
     serving = call.env.get("serving")
-    if not isinstance(serving, SupportsLoad):
+    if not supports(serving, SupportsLoad):
         raise StepFailed(f"the serving backend of this context cannot {action} versions")
     version = live.resolve_version(call.env, call.model, call.fields["version"])
     if action == "unload" and model_weights(call).get(version, 0):

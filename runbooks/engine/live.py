@@ -137,16 +137,29 @@ def apply_weights(
     env: Environment, model: str, target: Mapping[str, int], expected: EndpointStatus
 ) -> EndpointStatus:
     """Set the split only while it is still `expected`; the server's answer says what holds."""
-    from backends.contracts import SupportsCompareAndSet, SupportsTrafficSplit, TrafficConflict
+    from backends.capabilities import supports
+    from backends.contracts import (
+        SupportsCompareAndSet,
+        SupportsRollback,
+        SupportsTrafficSplit,
+        TrafficConflict,
+    )
 
     serving = env.get("serving")
-    if not isinstance(serving, SupportsTrafficSplit):
+    whole = [version for version, weight in target.items() if int(weight) == 100]
+    only_default = not supports(serving, SupportsTrafficSplit)
+    if only_default and whole and supports(serving, SupportsRollback):
+        now = split(env, model)
+        if not same_split(now, expected):
+            raise StepFailed(conflict_message(model, expected, TrafficConflict("changed", now)))
+        return serving.rollback(model, whole[0])
+    if not supports(serving, SupportsTrafficSplit):
         raise StepFailed("the serving backend of this context cannot set traffic weights")
     if sum(int(v) for v in target.values()) != 100:
         raise StepFailed(f"weights must sum to 100, not {sum(int(v) for v in target.values())}")
     wanted = complete(expected.weights, target)
     try:
-        if isinstance(serving, SupportsCompareAndSet):
+        if supports(serving, SupportsCompareAndSet):
             after = serving.set_weights_if(model, wanted, expected)
         else:
             now = split(env, model)

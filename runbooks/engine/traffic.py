@@ -139,6 +139,7 @@ def target_weights(
 
 def do_rollback(call: StepCall) -> Outcome:
     """Send all traffic to one version at once, timed against its rollback tier."""
+    from backends.capabilities import supports
     from backends.contracts import SupportsCompareAndSet, SupportsRollback, TrafficConflict
 
     to = live.resolve_version(call.env, call.model, call.fields.get("to", "champion"))
@@ -150,9 +151,9 @@ def do_rollback(call: StepCall) -> Outcome:
     serving = call.env.get("serving")
     started = time.perf_counter()
     try:
-        if isinstance(serving, SupportsCompareAndSet):
+        if supports(serving, SupportsCompareAndSet):
             after = serving.rollback_if(call.model, to, before)
-        elif isinstance(serving, SupportsRollback):
+        elif supports(serving, SupportsRollback):
             after = serving.rollback(call.model, to)
         else:
             after = live.apply_weights(call.env, call.model, {to: 100}, before)
@@ -190,12 +191,13 @@ def do_rollback(call: StepCall) -> Outcome:
 
 def do_promote(call: StepCall) -> Outcome:
     """Move an alias (champion by default) to a version and, unless told not to, all traffic."""
+    from backends.capabilities import supports
     from backends.contracts import BackendError, SupportsRegister
 
     version = live.resolve_version(call.env, call.model, call.fields["version"])
     alias = str(call.fields.get("alias", "champion"))
     registry = call.env.get("registry")
-    if not isinstance(registry, SupportsRegister):
+    if not supports(registry, SupportsRegister):
         raise StepFailed("the registry of this context cannot move aliases")
     before_alias = live.aliases(call.env, call.model).get(alias)
     before = _guarded(call)

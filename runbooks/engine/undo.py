@@ -42,6 +42,7 @@ def restore_aliases(
     env: Environment, state: RunState, before: dict[str, Any], after: dict[str, Any]
 ) -> list[str]:
     """Move back the aliases this run moved, where they still point where it put them."""
+    from backends.capabilities import supports
     from backends.contracts import SupportsRegister
 
     problems: list[str] = []
@@ -60,7 +61,7 @@ def restore_aliases(
                         "run left it: someone else moved it since; left as it is"
                     )
                     continue
-                if not isinstance(registry, SupportsRegister):
+                if not supports(registry, SupportsRegister):
                     raise StepFailed("the registry cannot move aliases")
                 registry.set_alias(model, alias, was)
                 before.setdefault(model, {})[alias] = put

@@ -84,6 +84,16 @@ def _live_local_serving(backend_class: type[Any], path: Path) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
+def _mlserver(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The KServe V2 client against a live MLServer (a foreign server: no Vigil admin API)."""
+    from tests.integration.backends import launch
+    from tests.integration.backends.servers import running
+
+    with running(lambda: launch.mlserver(path / "mlserver")) as server:
+        yield backend_class(server.url, timeout_s=10)
+
+
+@contextlib.contextmanager
 def _local_retrain(backend_class: type[Any], path: Path) -> Iterator[Any]:
     """Local retraining jobs on an empty workspace (a job there fails: nothing to train on)."""
     yield backend_class(str(path / "workspace"))
@@ -133,6 +143,7 @@ FACTORIES: tuple[Factory, ...] = (
         ),
         variant="local_serving",
     ),
+    Factory("kserve_v2", _mlserver, frozenset({ServingControl}), variant="mlserver"),
     Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
     Factory("webhook", _webhook, frozenset({RetrainTrigger})),
 )

@@ -1,0 +1,17 @@
+"""Session-wide real servers for the backend tests, each started once and stopped by PID."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.integration.backends import launch
+from tests.integration.backends.servers import Server, running
+
+
+@pytest.fixture(scope="session")
+def mlserver_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """MLServer with one model, `doubler` version 1."""
+    with running(lambda: launch.mlserver(tmp_path_factory.mktemp("mlserver"))) as server:
+        yield server
