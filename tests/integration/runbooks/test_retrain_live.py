@@ -23,9 +23,15 @@ def test_retrain_on_drift_retrains_and_canaries_the_new_version(demo_split: Live
         "-p", "interval=0s", "-p", "inconclusive_limit=1", "-p", "max_psi=100",
         "--yes", timeout=600,
     )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
     assert "feature_drift_psi" in done.stdout and ": fires" in done.stdout
     assert "registered v4 as challenger" in done.stdout
+    # Nobody sends v4 traffic here, so each analysis has no data: not "good", a pause
+    # that a human accepts with `resume` (three traffic steps, three pauses).
+    run_id = json.loads(demo_split.vigil("runbook", "runs", "--json").stdout)[-1]["run_id"]
+    for _ in range(3):
+        assert done.returncode == 1 and "0/1 measurement(s) good, 1 inconclusive" in done.stderr
+        done = demo_split.vigil("runbook", "resume", run_id, "--yes", timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
     assert demo_split.weights() == {"4": 100}
     models = json.loads(demo_split.vigil("models", "--json").stdout)
     fraud = next(m for m in models if m["name"] == MODEL)
