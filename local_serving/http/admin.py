@@ -77,6 +77,8 @@ async def _json_body(request: Request) -> dict[str, Any]:
     body = await read_body(request, ADMIN_BODY_LIMIT)
     try:
         doc = json.loads(body)
+    except RecursionError:
+        raise ProtocolError(400, "request body is nested too deeply") from None
     except (ValueError, UnicodeDecodeError) as error:
         raise ProtocolError(400, f"request body is not valid JSON: {error}") from error
     if not isinstance(doc, dict):

@@ -218,6 +218,20 @@ def test_a_large_body_is_decoded_off_the_event_loop_with_the_same_answer(live):
     assert refused.status_code == 400 and "NaN is not a JSON number" in refused.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/admin/models/fraud/traffic", b"[" * 50_000 + b"]" * 50_000),
+        ("/admin/models/fraud/traffic", b'{"weights": {"1": NaN, "2": 0}}'),
+        ("/admin/models/fraud/rollback", b'{"to": "1", "if_generation": 1e400}'),
+    ],
+)
+def test_odd_admin_bodies_are_a_400(live, path, body):
+    method = "PUT" if path.endswith("traffic") else "POST"
+    answer = live.http.request(method, path, content=body, headers=live.admin)
+    assert answer.status_code == 400, answer.text
+
+
 def test_the_server_is_still_up(live):
     assert live.process.poll() is None
     assert live.http.get("/v2/health/live").status_code == 200
