@@ -73,6 +73,8 @@ def test_unload_then_load_again(server):
 
 
 def test_every_change_is_audited_with_the_token_name_not_the_token(server):
+    refused = {"weights": {"1": 60, "2": 30}}
+    server.http.put("/admin/models/fraud/traffic", json=refused, headers=server.admin)
     server.http.post("/admin/models/fraud/rollback", json={"to": "1"}, headers=server.admin)
     lines = (server.workspace / "serving-admin.jsonl").read_text().splitlines()
     entries = [json.loads(line) for line in lines]
