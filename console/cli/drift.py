@@ -161,11 +161,9 @@ def _from_files(
 
 
 def _columnwise(args: argparse.Namespace, columns: list[str] | None) -> Any:
-    """Quantile-mode drift of two files read one column at a time (memory: a column or two)."""
+    """Quantile-mode drift of two files read one column at a time (memory: a feature or two)."""
     from console.analysis.columns import ColumnFile
-    from console.analysis.drift import ReferenceProfile
-    from console.analysis.drift.reference import fit_feature
-    from console.analysis.drift.table import drift_of_columns
+    from console.analysis.drift.table import drift_of_pairs
 
     with translated_errors("cannot compare the files"):
         reference, current = ColumnFile(args.reference), ColumnFile(args.current)
@@ -174,15 +172,12 @@ def _columnwise(args: argparse.Namespace, columns: list[str] | None) -> Any:
             raise UsageError(f"{args.reference} and {args.current} share no column")
         reference.require(names)
         current.require(names)
-        fits = {
-            name: fit_feature(name, reference.column(name), bins=args.bins, keep_sample=args.exact)
-            for name in names
-        }
-        return drift_of_columns(
-            ReferenceProfile(fits, args.bins),
+        return drift_of_pairs(
+            reference.column,
             current.column,
             names,
             current.rows,
+            bins=args.bins,
             profile=args.profile,
             min_samples=args.min_samples,
             exact=args.exact,

@@ -53,18 +53,25 @@ def exact_tests(reference: np.ndarray, current: np.ndarray) -> tuple[TestResult,
         return TestResult(None), None
     merged = np.concatenate((reference, current))
     ranks = np.argsort(merged, kind="stable")
-    gap = np.cumsum(np.where(ranks < n, 1.0 / n, -1.0 / m))
     points = merged[ranks]
+    del merged
+    gap = np.where(ranks < n, 1.0 / n, -1.0 / m)
+    del ranks
+    np.cumsum(gap, out=gap)
+    np.abs(gap, out=gap)
     ends = np.empty(points.size, dtype=bool)
-    ends[:-1] = points[1:] != points[:-1]
+    np.not_equal(points[1:], points[:-1], out=ends[:-1])
     ends[-1] = True
-    statistic = float(np.max(np.abs(gap[ends])))
+    statistic = float(np.max(gap[ends]))
+    del ends
     if max(n, m) <= EXACT_KS_LIMIT:
         pvalue = ks_test(reference, current).pvalue
     else:
         pvalue = float(stats.kstwo.sf(statistic, np.round(n * m / (n + m))))
     scale = float(np.std(reference))
-    distance = float(np.sum(np.abs(gap[:-1]) * np.diff(points))) / scale if scale else None
+    steps = np.diff(points)
+    del points
+    distance = float(np.dot(gap[:-1], steps)) / scale if scale else None
     return TestResult(statistic, min(max(pvalue or 0.0, 0.0), 1.0)), distance
 
 

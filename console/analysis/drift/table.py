@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,7 @@ from console.analysis.drift.reference import (
     as_float,
     bin_ordered,
     bin_window,
+    fit_feature,
     fit_reference,
     non_numeric,
 )
@@ -234,6 +236,34 @@ def _quantile_row(
     return _replace(row, extra)
 
 
+def _run_all(jobs: Iterable[Callable[[], FeatureDrift]], parallel: bool) -> list[FeatureDrift]:
+    """Run the jobs in order; with `parallel`, on every core, a few waiting at a time.
+
+    A job is drawn from the iterable (which may read a column to make it)
+    only when a worker is free, so memory stays one job per core wide.
+    Sorting and merging release the GIL, so threads use every core.
+    """
+    workers = os.cpu_count() or 1
+    if not parallel or workers < 2:
+        return [job() for job in jobs]
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    done: list[FeatureDrift] = []
+    waiting: deque[Future[FeatureDrift]] = deque()
+    pending = iter(jobs)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        while True:
+            while len(waiting) >= workers:
+                done.append(waiting.popleft().result())
+            job = next(pending, None)
+            if job is None:
+                break
+            waiting.append(pool.submit(job))
+        done += [future.result() for future in waiting]
+    return done
+
+
 def _rows(
     fitted: ReferenceProfile,
     column: Callable[[str], pd.Series],
@@ -243,33 +273,55 @@ def _rows(
     exact: bool,
     min_samples: int,
 ) -> list[FeatureDrift]:
-    """Every feature's row, reading one column at a time.
+    """Every feature's row against a fit, reading one window column at a time."""
+    jobs = (
+        partial(_quantile_row, fitted[name], column(name), profile, epsilon, exact, min_samples)
+        for name in names
+    )
+    return _run_all(jobs, exact)
 
-    Exact tests run in parallel across features on every core (sorting and
-    merging release the GIL); columns are read here, in order, and at most a
-    few wait for a worker, so memory stays a few columns wide.
+
+def drift_of_pairs(
+    reference: Callable[[str], pd.Series],
+    current: Callable[[str], pd.Series],
+    names: Sequence[str],
+    rows: int,
+    *,
+    bins: int = DEFAULT_BINS,
+    profile: str | Profile = DEFAULT_PROFILE,
+    epsilon: float = DEFAULT_EPSILON,
+    exact: bool = False,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> DriftTable:
+    """Quantile-mode drift of two column sources, feature by feature (two files, say).
+
+    Each reference column is fitted (sorted once), scored against its window
+    column and dropped, so memory holds a feature or two at a time; with
+    `exact`, features run in parallel on every core.
     """
+    chosen = profile if isinstance(profile, Profile) else get_profile(profile)
+    if not names:
+        raise ValueError("no columns in common between reference and current")
+    sizes: list[int] = []
 
-    def one(name: str, series: pd.Series) -> FeatureDrift:
-        return _quantile_row(fitted[name], series, profile, epsilon, exact, min_samples)
+    def one(name: str, base: pd.Series, window: pd.Series) -> FeatureDrift:
+        fit = fit_feature(name, base, bins=bins, keep_sample=exact)
+        sizes.append(fit.n)
+        return _quantile_row(fit, window, chosen, epsilon, exact, min_samples)
 
-    workers = min(len(names), os.cpu_count() or 1)
-    if not exact or workers < 2:
-        return [one(name, column(name)) for name in names]
-    from collections import deque
-    from concurrent.futures import Future, ThreadPoolExecutor
-
-    done: dict[str, FeatureDrift] = {}
-    waiting: deque[tuple[str, Future[FeatureDrift]]] = deque()
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for name in names:
-            waiting.append((name, pool.submit(one, name, column(name))))
-            while len(waiting) > workers:
-                finished, future = waiting.popleft()
-                done[finished] = future.result()
-        for finished, future in waiting:
-            done[finished] = future.result()
-    return [done[name] for name in names]
+    jobs = (partial(one, name, reference(name), current(name)) for name in names)
+    found = _run_all(jobs, exact)
+    return DriftTable(
+        mode=QUANTILE,
+        profile=chosen,
+        bins=bins,
+        epsilon=epsilon,
+        n_reference=max(sizes, default=0),
+        n_current=rows,
+        features=_sort(found),
+        min_samples=min_samples,
+        tests="exact" if exact else "sketch",
+    )
 
 
 def binned_row(
