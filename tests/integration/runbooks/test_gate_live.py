@@ -194,3 +194,51 @@ def test_a_read_only_run_never_writes_back_over_a_change_made_meanwhile(
     assert process.returncode == 1, out
     assert "step must-hold failed" in out and "restore-weights" not in out
     assert demo_split.weights() == {"2": 70, "3": 30}, "the other operator's split stands"
+
+
+def test_set_traffic_runs_started_together_never_overlap_nor_lose_a_change(
+    demo_split: Live,
+) -> None:
+    import subprocess
+    import sys
+
+    splits = {"a": ("2=60,3=40", {"2": 60, "3": 40}), "b": ("2=40,3=60", {"2": 40, "3": 60})}
+    command = [sys.executable, "-m", "console", "--workspace", str(demo_split.workspace)]
+    for _ in range(4):
+        started = {
+            key: subprocess.Popen(
+                [
+                    *command,
+                    "runbook",
+                    "run",
+                    "set-traffic",
+                    "-p",
+                    f"model={MODEL}",
+                    "-p",
+                    f"weights={text}",
+                    "--yes",
+                    "--json",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                stdin=subprocess.DEVNULL,
+                text=True,
+            )
+            for key, (text, _) in splits.items()
+        }
+        results = {key: json.loads(p.communicate(timeout=120)[0]) for key, p in started.items()}
+        audit = json.loads(demo_split.vigil("audit", "--json").stdout)["records"]
+        spans = {}
+        for key, result in results.items():
+            seqs = [r["seq"] for r in audit if r["run_id"] == result["run_id"]]
+            if result["status"] == "refused":
+                (only,) = [r for r in audit if r["run_id"] == result["run_id"]]
+                assert only["step"] == "gate" and only["outcome"].startswith("refused: ")
+                continue
+            assert result["status"] == "succeeded", result
+            spans[key] = (min(seqs), max(seqs))
+        assert spans, "one run at least went through"
+        ordered = sorted(spans, key=lambda key: spans[key][0])
+        if len(ordered) == 2:
+            assert spans[ordered[0]][1] < spans[ordered[1]][0], "the two runs overlapped"
+        assert demo_split.weights() == splits[ordered[-1]][1], "the last change to land holds"
