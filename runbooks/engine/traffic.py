@@ -93,11 +93,11 @@ def do_set_weights(call: StepCall) -> Outcome:
 
 def _restore(call: StepCall) -> Outcome:
     """Put back the split from before the run, but only over this run's own last change."""
-    target = target_weights(call.env, call.model, "start", call.snapshot)
     mine = _mine(call)
     if mine is None:
         message = f"{call.model}: this run did not change the split; nothing to restore"
         return Outcome("ok", message, outputs={"restored": False})
+    target = target_weights(call.env, call.model, "start", call.snapshot)
     now = live.split(call.env, call.model)
     if not live.same_split(now, mine):
         raise StepFailed(
