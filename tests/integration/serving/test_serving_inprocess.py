@@ -122,3 +122,32 @@ def test_a_split_that_cannot_be_stored_is_applied_with_a_warning(tmp_path):
         assert "not stored: read-only file system" in answer.json()["warning"]
     finally:
         server.stop()
+
+
+def test_a_change_refused_with_503_changed_nothing(tmp_path):
+    one = logistic_onnx(tmp_path / "1.onnx", *WEIGHTS)
+    two = logistic_onnx(tmp_path / "2.onnx", *WEIGHTS)
+    versions = (VersionEntry("1", "onnx", str(one)), VersionEntry("2", "onnx", str(two)))
+    workspace = MemoryWorkspace([ModelEntry("m", versions, weights={"1": 100, "2": 0})])
+    options = ServeOptions(port=0, drain_timeout_s=0.2)
+    server = BackgroundServer(workspace, options, Tokens((("t", "tok"),), None))
+    url = server.start()
+    admin = {"Authorization": "Bearer tok"}
+    served = server.state.manager.models["m"]
+    stuck = served.versions["1"]
+    routed_by = served.table.generation
+    served.enter(routed_by, stuck)  # a request that does not finish within the drain timeout
+    try:
+        answer = httpx.put(
+            f"{url}/admin/models/m/traffic", json={"weights": {"1": 0, "2": 100}}, headers=admin
+        )
+        assert answer.status_code == 503 and "put back as it was" in answer.json()["error"]
+        assert answer.json()["weights"] == {"1": 100, "2": 0}
+        status = httpx.get(f"{url}/admin/models/m", headers=admin).json()
+        assert status["weights"] == {"1": 100, "2": 0}
+        assert status["generation"] == answer.json()["generation"]
+        assert workspace.traffic_changes == []
+        assert served.table.versions == ("1",)
+    finally:
+        served.leave(routed_by, stuck)
+        server.stop()
