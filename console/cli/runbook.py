@@ -349,7 +349,9 @@ def _show(args: argparse.Namespace, book: Runbook) -> int:
     for step in book.steps:
         mark = "changes the live system" if step.mutating else ""
         print(f"  {step.name:<22} {step.type:<12} {mark}".rstrip())
-    failure = ", ".join(s.name for s in book.on_failure) or "restore the weights from before"
+    failure = ", ".join(s.name for s in book.on_failure) or (
+        "put back a split this run changed, unless someone changed it since"
+    )
     print(f"on failure: {failure}")
     return 0
 
