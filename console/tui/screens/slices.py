@@ -156,12 +156,10 @@ class SlicesScreen(AnalysisScreen):
         if row is None:
             detail.update("")
             return
-        extra = f" · share {row.share:.1%}"
-        if row.score is not None and row.baseline_metric is not None:
-            extra += f" · z {number(row.score)}"
+        extra = f" · z {number(row.score)}" if row.baseline_metric is not None else ""
         detail.update(
-            f"{row.name} · {row.support:,} requests{extra}\n"
-            "Enter: its requests · d: drift inside this slice · m: metric"
+            f"{row.name} · {row.support:,} requests\n"
+            f"share {row.share:.1%}{extra} · Enter: its requests · d: drift inside this slice"
         )
 
     def on_resize(self) -> None:

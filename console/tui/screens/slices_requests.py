@@ -122,10 +122,11 @@ class SliceRequestsScreen(AnalysisScreen):
         metric = self.slices.choice.label
         overall = number(self.slices.table.overall)
         count = "…" if self.count is None else f"{self.count:,}"
+        window = self.window.label() if self.window is not None else self.window_text
         self.set_head(
-            f"{slice_label(row.predicates)} · {count} requests · {self.window_line()}",
-            f"{metric} {number(row.metric)} in the slice, {overall} overall "
-            f"· from the inference log ({row.support:,} with a value)",
+            f"{slice_label(row.predicates)} · {count} requests · {window}",
+            f"{metric} {number(row.metric)} here ({row.support:,} with a value), "
+            f"{overall} overall · from the inference log",
         )
         self.render_detail()
         self.render_status()

@@ -14,7 +14,7 @@ from textual.widget import Widget
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MARKERS: tuple[str, ...] = ("•", "+", "x", "o", "*", "#", "=", "~")
 MIN_WIDTH = 30
-MIN_HEIGHT = 4
+MIN_HEIGHT = 6
 
 
 @dataclass(frozen=True)
