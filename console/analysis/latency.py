@@ -74,10 +74,16 @@ class LatencyBudget:
     budget_total_ms: float | None
     whatifs: tuple[WhatIf, ...] = field(default_factory=tuple)
     note: str = NOT_ADDITIVE
+    insufficient: str = ""
 
     @property
     def over_budget(self) -> StageLatency | None:
-        """The stage furthest over its budget (largest p99 / budget above 1), if any."""
+        """The stage furthest over its budget (largest p99 / budget above 1), if any.
+
+        None when the requests are too few to judge (`insufficient`).
+        """
+        if self.insufficient:
+            return None
         over = [s for s in self.stages if s.over_budget]
         return max(over, key=lambda s: s.budget_ratio or 0.0) if over else None
 
@@ -99,6 +105,7 @@ class LatencyBudget:
             "sum_of_stage_p99": self.sum_of_stage_p99,
             "budget_total_ms": self.budget_total_ms,
             "stage_over_budget": over.stage if over else None,
+            "insufficient": self.insufficient,
             "whatifs": [asdict(w) | {"text": str(w)} for w in self.whatifs],
             "note": self.note,
         }

@@ -35,7 +35,7 @@ from console.analysis.drift.segments import (
 )
 from console.analysis.inputs import InputError
 from console.analysis.latency import LatencyBudget, budget_from_percentiles, latency_budget
-from console.analysis.samples import DEFAULT_MIN_SAMPLES
+from console.analysis.samples import DEFAULT_MIN_SAMPLES, shortfall
 from console.analysis.slices.metrics import Predicate, agreement
 from console.analysis.timeline import (
     Event,
@@ -236,8 +236,13 @@ def model_latency(
     *,
     version: str | None = None,
     speedup: float = 2.0,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> LatencyBudget:
-    """Per-stage latency from the log's per-request timings, or the metric store's p99s."""
+    """Per-stage latency from the log's per-request timings, or the metric store's p99s.
+
+    Fewer logged requests than `min_samples` give percentiles marked
+    `insufficient`: shown, but no stage is named over budget on them.
+    """
     columns = [f"{s}{STAGE_SUFFIX}" for s in stages]
     frame = context.inference_log.window(model.name, start, end, columns=columns, version=version)
     present = stage_columns(frame, stages)
@@ -246,7 +251,12 @@ def model_latency(
         samples = {
             s: frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for s, c in present.items()
         }
-        return latency_budget(samples, budget, slo_p99_ms=model.slo_p99_ms, speedup=speedup)
+        found = latency_budget(samples, budget, slo_p99_ms=model.slo_p99_ms, speedup=speedup)
+        short = shortfall(None, len(frame), min_samples)
+        if short:
+            note = f"{found.note}; {short} requests: no stage is judged over budget"
+            return replace(found, insufficient=short, note=note)
+        return found
     p99s: dict[str, float] = {}
     for stage in stages:
         labels = {"model": model.name, "stage": stage} | ({"version": version} if version else {})

@@ -114,7 +114,7 @@ def _print(result: Any, source: str) -> None:
             s.p95,
             s.p99,
             s.budget_ms,
-            "OVER" if s.over_budget else ("ok" if s.budget_ms is not None else "-"),
+            _verdict(s, bool(result.insufficient)),
             f"{s.share:.0%}" if s.share is not None else None,
         )
         for s in result.stages
@@ -132,8 +132,19 @@ def _print(result: Any, source: str) -> None:
     print(
         f"stage over budget: {over.stage} (p99 {over.p99:.4g} > {over.budget_ms:g} ms)"
         if over
-        else "no stage over budget"
+        else (
+            f"not judged: {result.insufficient}" if result.insufficient else "no stage over budget"
+        )
     )
     for whatif in result.whatifs:
         print(f"what-if: {whatif}")
     print(f"note: {result.note}")
+
+
+def _verdict(stage: Any, insufficient: bool) -> str:
+    """`OVER`, `ok`, `-` (no budget), or `?` when too few requests to judge."""
+    if stage.budget_ms is None:
+        return "-"
+    if insufficient:
+        return "?"
+    return "OVER" if stage.over_budget else "ok"

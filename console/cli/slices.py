@@ -152,7 +152,7 @@ def _print(table: Any, source: str) -> None:
         print_rows(("slice", "support", "share", "metric", "baseline", "95% ci", "z"), rows)
         return
     rows = [
-        (s.name, s.support, f"{s.share:.1%}", s.metric, f"{s.delta:+.4g}", _ci(s), s.score)
+        (s.name, s.support, f"{s.share:.1%}", s.metric, _delta(s), _ci(s), s.score)
         for s in table.slices
     ]
     print_rows(("slice", "support", "share", "metric", "delta", "95% ci", "score"), rows)
@@ -161,3 +161,8 @@ def _print(table: Any, source: str) -> None:
 def _ci(row: Any) -> str:
     """`[low, high]` of a slice's 95 % interval."""
     return f"[{row.ci_low:.3g}, {row.ci_high:.3g}]"
+
+
+def _delta(row: Any) -> str:
+    """The delta against overall, or `insufficient` for a group under the minimum sample."""
+    return "insufficient" if row.insufficient else f"{row.delta:+.4g}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from console.analysis.samples import DEFAULT_MIN_SAMPLES
 
 Z95 = 1.959963984540054
 METRICS: dict[str, str] = {
@@ -79,6 +81,7 @@ class SliceMetric:
     score: float | None = None
     baseline_metric: float | None = None
     baseline_support: int | None = None
+    insufficient: bool = False
 
     @property
     def change(self) -> float | None:
@@ -250,9 +253,17 @@ def _groups(series: pd.Series, column: str) -> tuple[np.ndarray, list[Predicate]
 
 
 def metric_by_column(
-    frame: pd.DataFrame, column: str, values: np.ndarray, metric: str
+    frame: pd.DataFrame,
+    column: str,
+    values: np.ndarray,
+    metric: str,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> SliceTable:
-    """The metric for every value (or decile) of one column; the overall as Σ share·metric."""
+    """The metric for every value (or decile) of one column; the overall as Σ share·metric.
+
+    A group with fewer than `min_samples` rows is kept (the overall needs it)
+    but marked `insufficient` and ranked after the others.
+    """
     if column not in frame:
         raise ValueError(f"column {column!r} not found")
     keep = ~np.isnan(values)
@@ -280,12 +291,16 @@ def metric_by_column(
         for i, predicate in enumerate(predicates)
         if counts[i]
     ]
+    rows = [replace(r, insufficient=r.support < min_samples) for r in rows]
     worse_high = metric != "accuracy"
-    rows.sort(key=lambda r: -r.delta if worse_high else r.delta)
+    rows.sort(key=lambda r: (r.insufficient, -r.delta if worse_high else r.delta))
     recomputed = float(sum(r.share * r.metric for r in rows)) if n else float("nan")
     notes = [f"{dropped} row(s) without a value (e.g. no label yet) left out" if dropped else ""]
     if predicates and predicates[0].op == "in":
         notes.append(f"{column} binned at its deciles ({len(predicates)} groups)")
+    few = sum(r.insufficient for r in rows)
+    if few:
+        notes.append(f"{few} group(s) under {min_samples:,} rows: insufficient, ranked last")
     return SliceTable(metric, overall, recomputed, n, tuple(rows), "; ".join(p for p in notes if p))
 
 

@@ -47,3 +47,30 @@ def test_a_full_window_has_no_coverage_note() -> None:
     window = coverage(stamps[stamps >= END - timedelta(hours=24)], END - timedelta(hours=24), END)
     assert window.rows > 0 and window.note == ""
     assert coverage(stamps.iloc[:0], END - timedelta(hours=1), END).note == "no data in the window"
+
+
+def test_latency_over_five_live_requests_names_no_stage_over_budget() -> None:
+    from backends.contracts import STAGES
+    from console.analysis.workspace import model_latency
+
+    data = _live_after_history()
+    model = data.model()
+    start, end = resolve_window(None, None, "1h", last_logged(data.context, model.name))
+    few = model_latency(data.context, model, start, end, STAGES)
+    assert few.insufficient and few.over_budget is None
+    assert "current 5 < minimum 200" in few.note
+    assert few.to_dict()["stage_over_budget"] is None
+    full = model_latency(data.context, model, END - timedelta(hours=24), END, STAGES)
+    assert not full.insufficient and full.over_budget is not None
+
+
+def test_slices_by_a_column_mark_small_groups_insufficient() -> None:
+    from console.analysis.slices.metrics import metric_by_column, row_values
+
+    log = fraud_shift().log
+    frame = log[log["ts"] >= END - timedelta(hours=6)]
+    table = metric_by_column(frame, "device_type", row_values(frame, "accuracy"), "accuracy")
+    small = [row for row in table.slices if row.insufficient]
+    assert [row.name for row in small] == ["device_type == tablet"]
+    assert table.slices[-1].insufficient and "insufficient" in table.note
+    assert all(row.support >= 200 for row in table.slices if not row.insufficient)
