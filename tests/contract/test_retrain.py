@@ -31,7 +31,10 @@ def test_start_returns_a_pending_job_for_the_model(backend) -> None:
     assert job.model == MODEL
     assert job.status in ("queued", "running")
     assert 0.0 <= job.progress <= 1.0
-    assert backend.start(MODEL, "again", {}).job_id != job.job_id
+    again = backend.start(MODEL, "again", {})
+    assert again.job_id != job.job_id
+    for started in (job, again):
+        backend.cancel(started.job_id)
 
 
 @pytest.mark.parametrize("backend", RETRAIN, indirect=True)
