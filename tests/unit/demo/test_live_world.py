@@ -1,0 +1,60 @@
+"""The live demo's world: v3's writer follows the split; live requests carry its effects."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from console.demo.catalog import ETA, FRAUD
+from console.demo.encoding import feature_order
+from console.demo.incident import SHIFT_FACTOR, IncidentPlan
+from console.demo.live.traffic import one_second
+from console.demo.live.world import World
+from console.demo.spec import SMALL
+
+INCIDENT = IncidentPlan.for_spec(SMALL)
+NOW = SMALL.end.timestamp() + 60
+
+
+def test_the_writer_runs_while_v3_has_traffic_and_pressure_relaxes_after() -> None:
+    world = World()
+    world.observe({"2": 90, "3": 10}, 1.0)
+    assert world.canary_on and world.pressure == 1.0
+    world.observe({"2": 100, "3": 0}, 1.0)
+    assert not world.canary_on
+    for _ in range(59):
+        world.observe({"2": 100}, 1.0)
+    assert world.pressure < 0.06
+    world.observe({"2": 50, "3": 50}, 1.0)
+    assert world.canary_on
+
+
+def _tablet_amounts(world: World, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Tablet and other amounts of many live fraud requests (decoded from their V2 bodies)."""
+    rng = np.random.default_rng(seed)
+    order = feature_order(FRAUD)
+    rows = [r for _ in range(150) for r in one_second(FRAUD, INCIDENT, world, rng, NOW, "t")]
+    frame = pd.DataFrame([r.body["inputs"][0]["data"] for r in rows], columns=order)
+    tablet = frame["device_type=tablet"] == 1.0
+    return frame.loc[tablet, "amount"].to_numpy(), frame.loc[~tablet, "amount"].to_numpy()
+
+
+def test_tablet_amounts_are_inflated_only_while_the_writer_runs() -> None:
+    on_tablet, on_other = _tablet_amounts(World(canary_on=True), 1)
+    off_tablet, off_other = _tablet_amounts(World(canary_on=False, pressure=0.0), 1)
+    assert np.median(on_tablet) / np.median(off_tablet) > SHIFT_FACTOR * 0.7
+    assert abs(np.median(on_other) / np.median(off_other) - 1) < 0.1
+
+
+def test_requests_follow_the_history_rate_and_time_the_client_stages() -> None:
+    rng = np.random.default_rng(2)
+    calm = World(canary_on=False, pressure=0.0)
+    seconds = [one_second(FRAUD, INCIDENT, calm, rng, NOW, f"s{i}") for i in range(120)]
+    assert abs(sum(map(len, seconds)) / 120 - FRAUD.requests_per_min / 60) < 1.5
+    fetch = np.array([dict(r.waits_s)["feature_fetch"] for s in seconds for r in s])
+    hot = [one_second(FRAUD, INCIDENT, World(), rng, NOW, f"h{i}") for i in range(120)]
+    hot_fetch = np.array([dict(r.waits_s)["feature_fetch"] for s in hot for r in s])
+    budget = FRAUD.latency_budget_ms["feature_fetch"] / 1000
+    assert np.quantile(fetch, 0.99) < budget < np.quantile(hot_fetch, 0.99)
+    eta = one_second(ETA, INCIDENT, World(), rng, NOW, "e")
+    assert all(r.label > 0 and dict(r.waits_s)["network"] > 0 for r in eta)
