@@ -141,11 +141,22 @@ class MemoryLog(MemoryState):
             self._freshness.setdefault(model, {}).update(updated)
 
     def freshness(self, model: str) -> Mapping[str, datetime]:
-        """When each feature was last updated (as recorded)."""
+        """When each feature was last logged (as embedded says), unless set_freshness set it."""
+        from backends.embedded.features import NOT_FEATURES
+
         self._check("features")
         with self._lock:
-            self._entry(model)
-            return dict(self._freshness.get(model, {}))
+            declared = {spec.name for spec in self._entry(model).features}
+            frame = self._log(model)
+            found: dict[str, datetime] = {}
+            if not frame.empty:
+                last = frame["ts"].iloc[-1].to_pydatetime()
+                for name in frame.columns:
+                    logged = name not in NOT_FEATURES and not str(name).endswith("_ms")
+                    if logged and (not declared or name in declared):
+                        found[str(name)] = last
+            found.update(self._freshness.get(model, {}))
+        return dict(sorted(found.items()))
 
     def _log(self, model: str) -> pd.DataFrame:
         """The model's log frame (empty for a registered model never logged)."""

@@ -94,6 +94,16 @@ def _mlserver(backend_class: type[Any], path: Path) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
+def _mlflow(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The MLflow registry against a live MLflow server (sqlite store) started for the test."""
+    from tests.integration.backends import launch
+    from tests.integration.backends.servers import running
+
+    with running(lambda: launch.mlflow(path / "mlflow")) as server:
+        yield backend_class(server.url, timeout_s=10)
+
+
+@contextlib.contextmanager
 def _local_retrain(backend_class: type[Any], path: Path) -> Iterator[Any]:
     """Local retraining jobs on an empty workspace (a job there fails: nothing to train on)."""
     yield backend_class(str(path / "workspace"))
@@ -121,13 +131,14 @@ STORE = frozenset(
         SupportsTrafficSplit,
         SupportsRollback,
         SupportsCompareAndSet,
+        FeatureStore,
         IncidentStore,
     }
 )
 
 FACTORIES: tuple[Factory, ...] = (
     Factory("embedded", _embedded, STORE),
-    Factory("memory", _memory, STORE | {SupportsLoad, FeatureStore, RetrainTrigger}),
+    Factory("memory", _memory, STORE | {SupportsLoad, RetrainTrigger}),
     Factory(
         "kserve_v2",
         _live_local_serving,
@@ -144,6 +155,7 @@ FACTORIES: tuple[Factory, ...] = (
         variant="local_serving",
     ),
     Factory("kserve_v2", _mlserver, frozenset({ServingControl}), variant="mlserver"),
+    Factory("mlflow", _mlflow, frozenset({ModelRegistry})),
     Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
     Factory("webhook", _webhook, frozenset({RetrainTrigger})),
 )
