@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 
@@ -34,7 +36,8 @@ def _tablet_amounts(world: World, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     order = feature_order(FRAUD)
     rows = [r for _ in range(150) for r in one_second(FRAUD, INCIDENT, world, rng, NOW, "t")]
-    frame = pd.DataFrame([r.body["inputs"][0]["data"] for r in rows], columns=order)
+    data = [cast(list[dict[str, Any]], r.body["inputs"])[0]["data"] for r in rows]
+    frame = pd.DataFrame(data, columns=order)
     tablet = frame["device_type=tablet"] == 1.0
     return frame.loc[tablet, "amount"].to_numpy(), frame.loc[~tablet, "amount"].to_numpy()
 
