@@ -1,0 +1,153 @@
+"""The investigation screens' parts: the virtual table, bars, plots and the cell shaping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual.app import App, ComposeResult
+
+from console.analysis.slices import Predicate
+from console.services.latency_view import WhatIfError, parse_what_if
+from console.services.slices_view import fit_first_column, instant_text, short_predicate
+from console.services.timeline_view import ALL, next_choice
+from console.tui.widgets.bars import budget_bar
+from console.tui.widgets.plot import PlotLine, line_plot
+from console.tui.widgets.virtual_table import ColumnRows, VirtualTable
+from tests.tui.helpers import screen_text
+
+ROWS = 100_000
+
+
+class CountingRows(ColumnRows):
+    """ColumnRows that counts how many rows were formatted."""
+
+    def __init__(self, rows: int) -> None:
+        super().__init__([(range(rows), lambda v: f"row {v}"), (range(rows), lambda v: f"{v * 2}")])
+        self.formatted: list[int] = []
+
+    def cells(self, index: int) -> list[str]:
+        self.formatted.append(index)
+        return list(super().cells(index))
+
+
+class TableApp(App[None]):
+    def __init__(self, rows: Any) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        yield VirtualTable(id="t")
+
+    def on_mount(self) -> None:
+        table = self.query_one(VirtualTable)
+        table.show(("NAME", "DOUBLE"), self.rows)
+        table.focus()
+
+
+async def test_a_hundred_thousand_rows_format_only_what_is_shown() -> None:
+    rows = CountingRows(ROWS)
+    app = TableApp(rows)
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        sampled = len(rows.formatted)
+        assert sampled <= 400 + 20, "widths come from a sample, not every row"
+        for _ in range(5):
+            await pilot.press("pagedown")
+        await pilot.pause()
+        assert table.cursor_row == 5 * table.page_rows
+        assert f"row {table.cursor_row}" in screen_text(app)
+        assert len(rows.formatted) - sampled < 10 * 20
+        await pilot.press("G")
+        await pilot.pause()
+        assert table.cursor_row == ROWS - 1
+        assert f"row {ROWS - 1}" in screen_text(app)
+        assert "NAME" in screen_text(app), "the header stays put"
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        before = len(rows.formatted)
+        await pilot.press("j", "k")
+        await pilot.pause()
+        assert len(rows.formatted) - before <= 4, "rendered rows come from the LRU cache"
+
+
+async def test_enter_selects_and_an_empty_table_says_why() -> None:
+    selected: list[int] = []
+
+    class Selecting(TableApp):
+        def on_virtual_table_row_selected(self, event: VirtualTable.RowSelected) -> None:
+            selected.append(event.index)
+
+    app = Selecting(ColumnRows([([], str)]))
+    async with app.run_test(size=(60, 10)) as pilot:
+        table = app.query_one(VirtualTable)
+        table.show(("A",), ColumnRows([([], str)]), empty_text="nothing logged here")
+        await pilot.pause()
+        assert "nothing logged here" in screen_text(app)
+        await pilot.press("enter")
+        table.show(("A",), ColumnRows([(["x", "y"], str)]))
+        await pilot.press("j", "enter")
+        await pilot.pause()
+        assert selected == [1]
+
+
+def test_budget_bar_marks_the_budget_and_the_part_over_it() -> None:
+    within = budget_bar(5.0, 10.0, 20.0, 20)
+    assert within == "█████·····│·········"
+    over = budget_bar(20.0, 10.0, 20.0, 20)
+    assert over.index("│") == 10 and set(over[11:]) == {"▒"}
+    assert budget_bar(None, 10.0, 20.0, 4) == "    "
+
+
+def test_line_plot_has_one_marker_per_series_and_skips_missing_points() -> None:
+    chart = line_plot(
+        [
+            PlotLine("a", [0, 1, 2], [1.0, float("nan"), 3.0], "•"),
+            PlotLine("b", [0, 1, 2], [3.0, 2.0, 1.0], "+", right=True),
+        ],
+        50,
+        8,
+    )
+    assert "•" in chart and "+" in chart and "\x1b" not in chart
+    assert max(len(line) for line in chart.splitlines()) <= 50
+    assert "nothing to plot" in line_plot([PlotLine("a", [0], [float("nan")])], 40, 8)
+
+
+@pytest.mark.parametrize(
+    ("predicate", "text"),
+    [
+        (Predicate("device_type", "==", "tablet"), "device_type=tablet"),
+        (Predicate("amount", "in", "[90.48, inf)"), "amount≥90.48"),
+        (Predicate("age", "in", "(-inf, 163)"), "age<163"),
+        (Predicate("age", "in", "[163, 356)"), "age∈[163, 356)"),
+        (Predicate("label", "is", "missing"), "label missing"),
+    ],
+)
+def test_short_predicates(predicate: Predicate, text: str) -> None:
+    assert short_predicate(predicate) == text
+
+
+def test_the_first_column_is_cut_to_fit_the_width() -> None:
+    rows = [("a very long slice name indeed", "1", "2")]
+    fitted = fit_first_column(("SLICE", "A", "B"), rows, 30)
+    assert fitted[0][0].endswith("…") and len(fitted[0][0]) == 30 - 2 * 3 - 2
+    assert fit_first_column(("S", "A"), [("short", "1")], 80) == [("short", "1")]
+
+
+def test_what_if_input_and_choices() -> None:
+    assert parse_what_if("feature_fetch 3") == ("feature_fetch", 3.0)
+    assert parse_what_if("inference=1.5x") == ("inference", 1.5)
+    with pytest.raises(WhatIfError, match="not a speed-up"):
+        parse_what_if("inference fast")
+    with pytest.raises(WhatIfError, match="type a stage"):
+        parse_what_if("inference")
+    assert next_choice((ALL, "data", "model"), "model") == ALL
+    assert next_choice((ALL, "data"), "gone") == ALL
+
+
+def test_instants_are_short_when_exact() -> None:
+    from datetime import UTC, datetime
+
+    assert instant_text(datetime(2026, 11, 18, tzinfo=UTC)) == "2026-11-18T00:00Z"
+    assert instant_text(datetime(2026, 11, 18, 0, 0, 5, tzinfo=UTC)) == "2026-11-18T00:00:05Z"
