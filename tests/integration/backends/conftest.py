@@ -15,3 +15,10 @@ def mlserver_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     """MLServer with one model, `doubler` version 1."""
     with running(lambda: launch.mlserver(tmp_path_factory.mktemp("mlserver"))) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """An MLflow tracking server (sqlite store); each test registers its own models."""
+    with running(lambda: launch.mlflow(tmp_path_factory.mktemp("mlflow"))) as server:
+        yield server

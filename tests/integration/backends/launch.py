@@ -60,3 +60,43 @@ def mlserver(folder: Path, model: str = "doubler", version: str = "1") -> Server
         folder,
         env={"PYTHONPATH": str(folder)},
     )
+
+
+def mlflow(folder: Path) -> Server:
+    """An MLflow tracking server with a sqlite store and local artifacts on a free port."""
+    binary = env_bin("mlflow", "mlflow")
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    command = [
+        str(binary),
+        "server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "1",
+        "--backend-store-uri",
+        f"sqlite:///{folder / 'mlflow.db'}",
+        "--default-artifact-root",
+        (folder / "artifacts").as_uri(),
+    ]
+    return start("mlflow", command, f"http://127.0.0.1:{port}", ok("/health"), folder)
+
+
+def env_python(env: str, script: str, *args: str, timeout_s: float = 300) -> str:
+    """Run `script` with a server env's python (its official client); its stdout, or fail."""
+    import subprocess
+
+    import pytest
+
+    done = subprocess.run(
+        [str(env_bin(env, "python")), "-c", script, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"{env} client script failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout

@@ -77,13 +77,13 @@ class Server:
             return "(no log)"
 
     def stop(self) -> None:
-        """SIGTERM the server's process group by PID, then SIGKILL what is left after 20 s."""
+        """SIGTERM the server's process group by PID, then SIGKILL what is left after 10 s."""
         if self.process.poll() is not None:
             return
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGTERM)
         try:
-            self.process.wait(20)
+            self.process.wait(10)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGKILL)
