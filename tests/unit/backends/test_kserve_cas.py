@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
@@ -36,7 +37,8 @@ class _Admin(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.seen.append({"method": "GET", "head": self.headers.get(HEAD_HEADER)})
-        self._answer(200, self._model())
+        listing = self.path == "/admin/models"
+        self._answer(200, {"models": [self._model()]} if listing else self._model())
 
     def _change(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["content-length"])))
@@ -51,7 +53,11 @@ class _Admin(BaseHTTPRequestHandler):
         self.table.update(weights=weights, generation=self.table["generation"] + 1)
         self._answer(200, self._model())
 
-    do_PUT = _change
+    def do_PUT(self) -> None:
+        if self.table.get("hang_s"):
+            time.sleep(self.table["hang_s"])
+        self._change()
+
     do_POST = _change
 
     def log_message(self, *_: Any) -> None:
@@ -106,3 +112,13 @@ def test_without_a_generation_the_split_is_compared_by_value(admin: str) -> None
     right = EndpointStatus("fraud", (), {"1": 100}, True)
     assert dict(client.set_weights_if("fraud", {"2": 100}, right).weights) == {"2": 100}
     assert "if_generation" not in _Admin.seen[-1]["body"]
+
+
+def test_a_change_without_an_answer_says_it_may_still_apply(admin: str) -> None:
+    from backends.contracts import BackendError
+
+    client = KServeV2Serving(admin, token="t", timeout_s=0.5)
+    seen = client.status("fraud")
+    _Admin.table["hang_s"] = 1.5
+    with pytest.raises(BackendError, match=r"no answer within 0\.5 s; the change may still"):
+        client.set_weights_if("fraud", {"2": 100}, seen)
