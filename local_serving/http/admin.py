@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -206,6 +207,13 @@ async def set_shadow(state: ServerState, request: Request, caller: Caller) -> Re
     return json_response(_status(state, model))
 
 
+def _numeric_label(value: object) -> bool:
+    """A label the inference log can store: a finite number (booleans count as 0 and 1)."""
+    if isinstance(value, int):
+        return abs(value) < 2**53
+    return isinstance(value, float) and math.isfinite(value)
+
+
 async def add_labels(state: ServerState, request: Request, caller: Caller) -> Response:
     """POST /admin/models/{m}/labels {"labels": [{"request_id", "label"}]}: late ground truth."""
     import pandas as pd
@@ -219,6 +227,13 @@ async def add_labels(state: ServerState, request: Request, caller: Caller) -> Re
         for row in labels
     ):
         raise ProtocolError(400, '\'labels\' must be a list of {"request_id": str, "label": value}')
+    for row in labels:
+        if not _numeric_label(row["label"]):
+            raise ProtocolError(
+                400,
+                f"label of {row['request_id'][:64]!r} must be a finite number "
+                f"(a class or a value), got {str(row['label'])[:40]!r}",
+            )
     frame = pd.DataFrame(
         {"request_id": [r["request_id"] for r in labels], "label": [r["label"] for r in labels]}
     )

@@ -224,12 +224,24 @@ def test_a_large_body_is_decoded_off_the_event_loop_with_the_same_answer(live):
         ("/admin/models/fraud/traffic", b"[" * 50_000 + b"]" * 50_000),
         ("/admin/models/fraud/traffic", b'{"weights": {"1": NaN, "2": 0}}'),
         ("/admin/models/fraud/rollback", b'{"to": "1", "if_generation": 1e400}'),
+        ("/admin/models/fraud/labels", b'{"labels": [{"request_id": "r", "label": {"a": 1}}]}'),
+        (
+            "/admin/models/fraud/labels",
+            b'{"labels": [{"request_id": "r", "label": "yes"}, {"request_id": "s", "label": 1}]}',
+        ),
+        (
+            "/admin/models/fraud/labels",
+            b'{"labels": [{"request_id": "r", "label": 1' + b"0" * 400 + b"}]}",
+        ),
+        ("/admin/models/fraud/labels", b'{"labels": [{"request_id": "r", "label": NaN}]}'),
     ],
 )
 def test_odd_admin_bodies_are_a_400(live, path, body):
     method = "PUT" if path.endswith("traffic") else "POST"
     answer = live.http.request(method, path, content=body, headers=live.admin)
     assert answer.status_code == 400, answer.text
+    if path.endswith("labels"):
+        assert "must be a finite number" in answer.json()["error"]
 
 
 def test_the_server_is_still_up(live):
