@@ -227,6 +227,9 @@ def _start_live(workspace: Path, env: dict[str, str], tmp_path: Path) -> tuple:
         assert demo.poll() is None and time.monotonic() < deadline, out.read_text()
         time.sleep(0.2)
     assert "reused" in out.read_text(), "the live demo rebuilt a continuous history"
+    while not (workspace / HEARTBEAT).exists():
+        assert demo.poll() is None and time.monotonic() < deadline, "the driver never drove"
+        time.sleep(0.2)
     return demo, int(match.group(2)), int(match.group(3))
 
 

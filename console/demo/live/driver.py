@@ -31,10 +31,9 @@ import numpy as np
 from console.demo.catalog import FRAUD, HOSTS, MODELS, ModelPlan
 from console.demo.history import diurnal, host_values
 from console.demo.incident import PRESSURE_HOST, IncidentPlan
-from console.demo.live.continuity import HEARTBEAT
+from console.demo.live.continuity import HEARTBEAT, present_spec
 from console.demo.live.traffic import LiveRequest, one_second
 from console.demo.live.world import World
-from console.demo.spec import DemoSpec
 
 SERVING_FILE = "serving.json"
 POLL_S = 1.0
@@ -76,6 +75,7 @@ class Driver:
     owed: dict[str, list[tuple[float, str, float]]] = field(default_factory=dict)
     minute_pressure: list[float] = field(default_factory=list)
     sending: set[asyncio.Future[None]] = field(default_factory=set)
+    stopping: bool = False
 
     async def run(self, stop: asyncio.Event) -> None:
         """Drive traffic until `stop` is set, then post the labels still owed."""
@@ -95,6 +95,7 @@ class Driver:
             ]
             tasks = [asyncio.create_task(job) for job in jobs]
             await stop.wait()
+            self.stopping = True
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -140,15 +141,25 @@ class Driver:
             await _sleep_until(start + tick, stop)
 
     def _start_send(
-        self, plan: ModelPlan, request: LiveRequest, client: httpx.AsyncClient, gate: Any
+        self,
+        plan: ModelPlan,
+        request: LiveRequest,
+        client: httpx.AsyncClient,
+        gate: asyncio.Semaphore,
     ) -> None:
-        """Start sending one request, keeping its task until it is done."""
+        """Start sending one request (not once stopping), keeping its task until it is done."""
+        if self.stopping:
+            return
         task = asyncio.ensure_future(self._send(plan, request, client, gate))
         self.sending.add(task)
         task.add_done_callback(self.sending.discard)
 
     async def _send(
-        self, plan: ModelPlan, request: LiveRequest, client: httpx.AsyncClient, gate: Any
+        self,
+        plan: ModelPlan,
+        request: LiveRequest,
+        client: httpx.AsyncClient,
+        gate: asyncio.Semaphore,
     ) -> None:
         """Wait out the simulated client stages, send the request, then owe its label.
 
@@ -309,8 +320,10 @@ async def _main(workspace: Path, seed: int) -> int:
             await _sleep_until(time.time() + 0.2, stop)
     if server is None:
         return 0
-    marker = json.loads((workspace / ".demo-complete").read_text())
-    spec = DemoSpec(**{**marker["spec"], "end": _instant(marker["spec"]["end"])})
+    spec = present_spec(workspace, seed)
+    if spec is None:
+        log.error("%s holds no finished demo build of seed %d", workspace, seed)
+        return 1
     incident = IncidentPlan.for_spec(spec)
     rng = np.random.default_rng([seed, 404, int(time.time())])
     driver = Driver(workspace, incident, server, rng)
@@ -326,13 +339,6 @@ async def _main(workspace: Path, seed: int) -> int:
     await driver.run(stop)
     watch.cancel()
     return 0
-
-
-def _instant(text: str) -> Any:
-    """An ISO-8601 instant."""
-    from datetime import datetime
-
-    return datetime.fromisoformat(text)
 
 
 def main(argv: list[str] | None = None) -> int:
