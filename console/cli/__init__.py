@@ -27,7 +27,7 @@ class Command:
 
 COMMANDS: dict[str, Command] = {
     "tui": Command("console.cli.tui", "Open the console (the default when no command is given)."),
-    "demo": Command("console.cli.demo", "Build the demo workspace and open the console on it."),
+    "demo": Command("console.cli.demo", "Build the demo, serve it live, open the console on it."),
     "models": Command("console.cli.models", "List models with versions, aliases and traffic."),
     "drift": Command("console.cli.drift", "PSI and friends per feature, from a model or files."),
     "slices": Command("console.cli.slices", "Metric per slice and the worst slices found."),
