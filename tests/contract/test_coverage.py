@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from backends.capabilities import OPTIONAL, supports
 from backends.discovery import available
 from tests.contract.factories import FACTORIES, Factory, installed_factories
 
@@ -25,7 +26,11 @@ def test_every_factory_names_an_installed_backend(factory: Factory) -> None:
 
 
 @pytest.mark.parametrize("factory", installed_factories(), ids=lambda f: f.name)
-def test_a_backend_has_every_method_it_claims(factory: Factory, tmp_path: Path) -> None:
+def test_a_backend_offers_every_contract_it_claims(factory: Factory, tmp_path: Path) -> None:
     with factory.make(tmp_path) as made:
         missing = [c.__name__ for c in factory.contracts if not isinstance(made, c)]
+        withheld = [
+            c.__name__ for c in factory.contracts if c in OPTIONAL and not supports(made, c)
+        ]
     assert missing == [], f"{factory.name} claims {missing} without their methods"
+    assert withheld == [], f"{factory.name} claims {withheld} but does not offer them"
