@@ -200,3 +200,21 @@ async def test_a_bad_window_is_said_and_nothing_changes(demo: Context) -> None:
         await pilot.pause()
         assert screen.window_text == "6h"
         assert any("not a duration" in n.message for n in app._notifications)
+
+
+async def test_a_window_without_data_says_so_in_the_head_and_the_table(demo: Context) -> None:
+    app = make_app(demo, refresh_s=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.open_view(
+            "slices",
+            ViewArgs(model="fraud-detector", window="2020-01-01T00:00..2020-01-02T00:00"),
+        )
+        for _ in range(200):
+            await settle(pilot)
+            if "no requests logged" in screen_text(app):
+                break
+            await pilot.pause(0.05)
+        text = screen_text(app)
+        assert text.count("no requests logged for fraud-detector") >= 2
+        assert "computing slices" not in text

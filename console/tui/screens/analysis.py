@@ -24,6 +24,8 @@ from console.tui.settings import Settings
 from console.tui.views import ViewArgs
 from console.tui.widgets.inputs import ClosableInput
 from console.tui.widgets.status_bar import data_age
+from console.tui.widgets.table import VigilTable
+from console.tui.widgets.virtual_table import ListRows, VirtualTable
 
 SLOWER = 6
 
@@ -130,8 +132,14 @@ class AnalysisScreen(DataScreen):
         return None
 
     def load_failed(self, text: str) -> None:
-        """A computation raised: the head says so too, next to what was asked."""
+        """A computation raised: the head and any empty table say why, next to what was asked."""
         self.set_head(self.window_line(), text)
+        for table in self.query(VigilTable):
+            if not table.all_rows:
+                table.show_rows([], text)
+        for virtual in self.query(VirtualTable):
+            if not virtual.row_count:
+                virtual.show(virtual.headers or ("",), ListRows(()), empty_text=text)
 
     def open_drift(self, predicates: tuple[tuple[str, str], ...]) -> None:
         """The drift view of this model and window inside a slice."""
