@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from backends.contracts import EndpointStatus
+
 CHAMPION = "champion"
+UNLOADED = "unloaded"
 
 
 @dataclass(frozen=True)
@@ -38,3 +41,16 @@ def canary_state(weights: Mapping[str, int], aliases: Mapping[str, str]) -> Cana
         return CanaryState(champion, None, 0)
     weight, version = max(candidates)
     return CanaryState(champion, version, weight)
+
+
+def full_split(status: EndpointStatus) -> dict[str, int]:
+    """The split with every loaded version of the endpoint, at 0 % when it takes no traffic.
+
+    A live server lists only the weighted versions in its split; a loaded
+    version at 0 % must still show (it is what a canary starts from).
+    """
+    weights = dict(status.weights)
+    for version in status.versions:
+        if version.state != UNLOADED:
+            weights.setdefault(version.version, 0)
+    return weights

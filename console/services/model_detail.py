@@ -8,7 +8,7 @@ from typing import Any
 
 from backends.contracts import NotFoundError
 from console.services.backends import BackendSource
-from console.services.canary import CanaryState, canary_state
+from console.services.canary import CanaryState, canary_state, full_split
 from console.services.clock import Clock, utc_now
 from console.services.overview import TIMEOUT_S, aliases_of
 from console.services.reading import Reading, describe_error, read
@@ -73,7 +73,7 @@ def build_model_detail(
     status = read(
         lambda: source.serving.status(name), source="serving", timeout_s=timeout_s, clock=clock
     )
-    traffic: Reading[Mapping[str, int]] = status.map(lambda s: dict(s.weights))
+    traffic: Reading[Mapping[str, int]] = status.map(full_split)
     states: Reading[Mapping[str, str]] = status.map(
         lambda s: {v.version: v.state for v in s.versions}
     )

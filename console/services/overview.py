@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from console.services.backends import BackendSource
-from console.services.canary import CanaryState, canary_state
+from console.services.canary import CanaryState, canary_state, full_split
 from console.services.clock import Clock, utc_now
 from console.services.metrics_window import P99, ErrorRate, error_rate, latest_point, p99
 from console.services.reading import Reading, read
@@ -130,7 +130,7 @@ def _row(
     name = model.name
     aliases = aliases_of(model)
     traffic: Reading[Mapping[str, int]] = read(
-        lambda: dict(source.serving.status(name).weights),
+        lambda: full_split(source.serving.status(name)),
         source="serving",
         timeout_s=timeout_s,
         clock=clock,

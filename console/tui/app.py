@@ -23,6 +23,7 @@ from console.tui.widgets.command_line import CommandError, parse_command
 
 FALLBACK_THEME = "textual-dark"
 MAX_FORWARD = 50
+WORKSPACE_PREFIX = "workspace:"
 
 
 class VigilApp(App[int]):
@@ -241,6 +242,8 @@ def current_model(screen: Screen[Any]) -> str | None:
 def context_label(source: Any, name: str = "") -> str:
     """The context's name for the breadcrumbs, marked when it is read-only."""
     label = name or str(getattr(source, "name", "vigil"))
+    if label.startswith(WORKSPACE_PREFIX):
+        label = Path(label.removeprefix(WORKSPACE_PREFIX)).name or label
     return label + (" (read-only)" if getattr(source, "read_only", False) else "")
 
 

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from console.services.model_detail import ModelDetail
 from console.services.overview import Overview
+
+if TYPE_CHECKING:
+    from console.services.drift import Distribution, DriftRequest, DriftResult, SegmentResult
 
 
 class OverviewLoaded(Message):
@@ -37,3 +42,40 @@ class Progress(Message):
     def can_replace(self, message: Message) -> bool:
         """Coalesce floods of progress messages."""
         return isinstance(message, Progress)
+
+
+class DriftLoaded(Message):
+    """A drift table was computed for the screen's request."""
+
+    def __init__(self, result: DriftResult) -> None:
+        """Carry the result to the drift screen."""
+        super().__init__()
+        self.result = result
+
+
+class DriftHistoryLoaded(Message):
+    """Each feature's PSI per day, for the sparklines."""
+
+    def __init__(self, request: DriftRequest, history: dict[str, list[float | None]]) -> None:
+        """Carry the history and the request it answers."""
+        super().__init__()
+        self.request = request
+        self.history = history
+
+
+class DistributionLoaded(Message):
+    """One feature's shares per bin on both sides."""
+
+    def __init__(self, distribution: Distribution) -> None:
+        """Carry the distribution to its screen."""
+        super().__init__()
+        self.distribution = distribution
+
+
+class SegmentsLoaded(Message):
+    """The segment × feature ranking was computed."""
+
+    def __init__(self, result: SegmentResult) -> None:
+        """Carry the ranking to the "where does it drift" screen."""
+        super().__init__()
+        self.result = result

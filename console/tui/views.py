@@ -88,10 +88,6 @@ class ViewRegistry:
         name = self.aliases.get(word.lower())
         return None if name is None else self.views[name]
 
-    def names(self) -> tuple[str, ...]:
-        """Every view name and alias (for Tab completion)."""
-        return tuple(self.aliases)
-
     def all(self) -> tuple[View, ...]:
         """Every view in registration order."""
         return tuple(self.views.values())
@@ -190,6 +186,13 @@ for _view in (
         ":drift [MODEL] [WINDOW] [COL=VALUE ...] [@CONTEXT]",
         LazyScreen(f"{SCREENS}.drift", "DriftScreen"),
         takes_predicates=True,
+    ),
+    View(
+        "where",
+        ("wd", "segments"),
+        "Where does it drift",
+        ":where [MODEL] [WINDOW] [@CONTEXT]",
+        LazyScreen(f"{SCREENS}.drift_where", "WhereScreen"),
     ),
     View(
         "slices",

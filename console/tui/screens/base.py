@@ -54,6 +54,7 @@ class DataScreen(Screen[None]):
         self.failure = ""
         self.progress = ""
         self.table_filter: TableFilter | None = None
+        self.shown = False
         self._next_read: Timer | None = None
         self._ticks: list[Timer] = []
 
@@ -64,7 +65,7 @@ class DataScreen(Screen[None]):
         yield from self.compose_body()
         yield CommandLine(self.completion_names)
         yield StatusBar()
-        yield Footer()
+        yield Footer(show_command_palette=False, compact=True)
 
     def compose_body(self) -> Iterable[Widget]:
         """The screen's own widgets."""
@@ -77,12 +78,13 @@ class DataScreen(Screen[None]):
 
     def on_screen_resume(self) -> None:
         """Visible: read now if the data is old or missing, else arm the next refresh."""
+        self.shown = True
         for timer in self._ticks:
             timer.resume()
         now = self.settings.clock()
         if (
             self.loaded_at is None
-            or (now - self.loaded_at).total_seconds() >= self.settings.refresh_s
+            or (now - self.loaded_at).total_seconds() >= self.refresh_interval()
         ):
             self.refresh_data()
         else:
@@ -90,6 +92,7 @@ class DataScreen(Screen[None]):
 
     def on_screen_suspend(self) -> None:
         """Hidden: stop polling the backends."""
+        self.shown = False
         for timer in self._ticks:
             timer.pause()
         self._disarm()
@@ -97,8 +100,12 @@ class DataScreen(Screen[None]):
     def arm_refresh(self) -> None:
         """Schedule the next read (one at a time), unless paused or hidden."""
         self._disarm()
-        if not self.paused and self.is_current:
-            self._next_read = self.set_timer(self.settings.refresh_s, self.refresh_data)
+        if not self.paused and self.shown:
+            self._next_read = self.set_timer(self.refresh_interval(), self.refresh_data)
+
+    def refresh_interval(self) -> float:
+        """Seconds between reads while visible (a costly analysis screen waits longer)."""
+        return self.settings.refresh_s
 
     def _disarm(self) -> None:
         """Cancel a scheduled read."""
@@ -142,12 +149,16 @@ class DataScreen(Screen[None]):
             return
         if event.state == WorkerState.ERROR:
             self.failure = f"✗ {describe_error(event.worker.error)}"
+            self.load_failed(self.failure)
         elif event.state == WorkerState.SUCCESS:
             self.failure = ""
         if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
             self.progress = ""
             self.render_status()
             self.arm_refresh()
+
+    def load_failed(self, text: str) -> None:
+        """A read raised: a screen may say so in its body too (the status bar always does)."""
 
     def render_status(self) -> None:
         """Refresh the status bar: failure, progress, pause, then the screen's staleness."""

@@ -80,7 +80,8 @@ def complete(text: str, models: Sequence[str], contexts: Sequence[str]) -> str:
     last = words[-1]
     if len(words) == 1:
         prefix = ":" if last.startswith(":") else ""
-        candidates = [prefix + name for name in (*VIEWS.names(), *VERBS)]
+        names = [view.name for view in VIEWS.all()]
+        candidates = [prefix + name for name in (*names, *set(VERBS.values()))]
         if last.lstrip(":").startswith("@"):
             candidates = [f"{prefix}@{name}" for name in contexts]
     elif last.startswith("@"):

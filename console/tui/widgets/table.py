@@ -69,9 +69,14 @@ class VigilTable(DataTable[Any], inherit_bindings=False):
         ],
     ]
 
-    def __init__(self, *args: Any, empty_text: str = "no rows", **kwargs: Any) -> None:
-        """A table; `empty_text` is what it says when it has no row at all."""
+    def __init__(
+        self, *args: Any, empty_text: str = "no rows", tight: bool = False, **kwargs: Any
+    ) -> None:
+        """A table; `empty_text` says why it is empty; `tight`: one space between columns."""
+        if tight:
+            kwargs["cell_padding"] = 0
         super().__init__(*args, **kwargs)
+        self.gap = " " if tight else ""
         self.all_rows: list[Row] = []
         self.row_filter: TableFilter | None = None
         self.empty_text = empty_text
@@ -100,7 +105,7 @@ class VigilTable(DataTable[Any], inherit_bindings=False):
         self.clear()
         self.shown = len(kept)
         for key, cells in kept:
-            self.add_row(*cells, key=key)
+            self.add_row(*(f"{self.gap}{value}" for value in cells), key=key)
         if not kept:
             self._add_empty_row()
         keys = [key for key, _ in kept]
@@ -116,7 +121,12 @@ class VigilTable(DataTable[Any], inherit_bindings=False):
         else:
             text = self.empty_text
         blanks = [""] * (len(self.columns) - 1)
-        self.add_row(text, *blanks, key=EMPTY_KEY)
+        self.add_row(f"{self.gap}{text}", *blanks, key=EMPTY_KEY)
+
+    def set_columns(self, labels: Sequence[str]) -> None:
+        """Replace every column (and row) with columns headed `labels`."""
+        self.clear(columns=True)
+        self.add_columns(*(f"{self.gap}{label}" for label in labels))
 
     def selected_key(self) -> str | None:
         """The key of the row under the cursor (None on an empty table)."""
