@@ -3,7 +3,7 @@
 # MLflow, Feast, MLServer and TorchServe, each in its own venv (their dependencies conflict).
 # Each env lives in ${VIGIL_TEST_ENVS:-$HOME/.cache/vigil-test-envs}/<name> and carries a stamp of
 # the pinned requirements it was built from; a rerun with the same pins reuses it, a changed pin
-# rebuilds it. Prometheus comes from Debian (scripts/test.sh) and Java for TorchServe too.
+# re-runs pip on it (a broken env is rebuilt). Prometheus comes from Debian (scripts/test.sh) and Java for TorchServe too.
 # Usage: scripts/test_servers.sh [name ...]   (default: all)
 set -euo pipefail
 
@@ -18,7 +18,7 @@ declare -A PINS=(
   [mlflow]="mlflow==3.17.2"
   [feast]="feast==0.67.0"
   [mlserver]="mlserver==1.7.1 onnxruntime numpy"
-  [torchserve]="torch==2.13.0 torchserve==0.12.0 torch-model-archiver==0.12.0"
+  [torchserve]="torch==2.13.0 torchserve==0.12.0 torch-model-archiver==0.12.0 pyyaml numpy"
 )
 
 # What a pre-built env without a stamp must hold to be adopted as it is (package==version ...).
@@ -55,9 +55,11 @@ ensure() {
   fi
   echo "test env $name: installing $pins into $dir"
   local started=$SECONDS
-  rm -rf "$dir"
-  "$PYTHON" -m venv "$dir"
-  "$dir/bin/python" -m pip install -q --upgrade pip
+  if ! "$dir/bin/python" -m pip --version >/dev/null 2>&1; then
+    rm -rf "$dir"
+    "$PYTHON" -m venv "$dir"
+    "$dir/bin/python" -m pip install -q --upgrade pip
+  fi
   local first
   for first in $pins; do
     if [ "${first%%==*}" = torch ]; then

@@ -104,6 +104,16 @@ def _mlflow(backend_class: type[Any], path: Path) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
+def _torchserve(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The TorchServe backend against a live TorchServe (no model) started for the test."""
+    from tests.integration.backends import launch
+    from tests.integration.backends.servers import running
+
+    with running(lambda: launch.torchserve(path / "torchserve")) as server:
+        yield backend_class(server.url, inference_url=server.extra["inference_url"])
+
+
+@contextlib.contextmanager
 def _local_retrain(backend_class: type[Any], path: Path) -> Iterator[Any]:
     """Local retraining jobs on an empty workspace (a job there fails: nothing to train on)."""
     yield backend_class(str(path / "workspace"))
@@ -156,6 +166,7 @@ FACTORIES: tuple[Factory, ...] = (
     ),
     Factory("kserve_v2", _mlserver, frozenset({ServingControl}), variant="mlserver"),
     Factory("mlflow", _mlflow, frozenset({ModelRegistry})),
+    Factory("torchserve", _torchserve, frozenset({ServingControl, SupportsRollback})),
     Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
     Factory("webhook", _webhook, frozenset({RetrainTrigger})),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -21,4 +22,28 @@ def mlserver_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """An MLflow tracking server (sqlite store); each test registers its own models."""
     with running(lambda: launch.mlflow(tmp_path_factory.mktemp("mlflow"))) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def torchserve_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """TorchServe holding `tiny` versions 1 (x * 1) and 2 (x * 2), one worker each."""
+    import httpx
+
+    folder = tmp_path_factory.mktemp("torchserve")
+    with running(lambda: launch.torchserve(folder)) as server:
+        store = Path(server.extra["store"])
+        for version, factor in (("1", 1.0), ("2", 2.0)):
+            archive = launch.torch_archive(store, "tiny", version, factor)
+            answer = httpx.post(
+                f"{server.url}/models",
+                params={
+                    "url": archive.name,
+                    "model_name": "tiny",
+                    "initial_workers": 1,
+                    "synchronous": "true",
+                },
+                timeout=300,
+            )
+            assert answer.status_code == 200, answer.text
         yield server

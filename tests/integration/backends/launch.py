@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from tests.integration.backends.servers import Server, env_bin, free_port, ok, start
@@ -87,16 +88,145 @@ def mlflow(folder: Path) -> Server:
 def env_python(env: str, script: str, *args: str, timeout_s: float = 300) -> str:
     """Run `script` with a server env's python (its official client); its stdout, or fail."""
     import subprocess
+    import tempfile
 
     import pytest
 
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as file:
+        file.write(script)
     done = subprocess.run(
-        [str(env_bin(env, "python")), "-c", script, *args],
+        [str(env_bin(env, "python")), file.name, *args],
         capture_output=True,
         text=True,
         timeout=timeout_s,
         check=False,
     )
+    Path(file.name).unlink()
     if done.returncode != 0:
         pytest.fail(f"{env} client script failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return done.stdout
+
+
+TORCH_MODEL = """
+import sys
+import torch
+
+class Scale(torch.nn.Module):
+    def __init__(self, factor: float) -> None:
+        super().__init__()
+        self.factor = factor
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * self.factor
+
+torch.jit.save(torch.jit.script(Scale(float(sys.argv[2]))), sys.argv[1])
+"""
+
+TORCH_HANDLER = """
+import json
+
+import torch
+from ts.torch_handler.base_handler import BaseHandler
+
+
+class Handler(BaseHandler):
+    def preprocess(self, data):
+        rows = []
+        for row in data:
+            body = row.get("data") or row.get("body")
+            if isinstance(body, (bytes, bytearray)):
+                body = body.decode()
+            rows.append(json.loads(body) if isinstance(body, str) else body)
+        return torch.tensor(rows, dtype=torch.float32)
+
+    def postprocess(self, data):
+        return data.tolist()
+"""
+
+
+def torch_archive(store: Path, model: str, version: str, factor: float) -> Path:
+    """A .mar of a TorchScript model multiplying its input by `factor`, built here (no download)."""
+    work = store.parent / f"build-{model}-{version}"
+    work.mkdir(parents=True, exist_ok=True)
+    env_python("torchserve", TORCH_MODEL, str(work / "model.pt"), str(factor))
+    (work / "handler.py").write_text(TORCH_HANDLER)
+    import subprocess
+
+    import pytest
+
+    archive_name = f"{model}_v{version}"
+    done = subprocess.run(
+        [
+            str(env_bin("torchserve", "torch-model-archiver")),
+            "--model-name",
+            archive_name,
+            "--version",
+            version,
+            "--serialized-file",
+            str(work / "model.pt"),
+            "--handler",
+            str(work / "handler.py"),
+            "--export-path",
+            str(store),
+            "--force",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"torch-model-archiver failed:\n{done.stderr[-2000:]}")
+    return store / f"{archive_name}.mar"
+
+
+def torchserve(folder: Path) -> Server:
+    """TorchServe (foreground, token auth off, model API on) with an empty model store."""
+    binary = env_bin("torchserve", "torchserve")
+    store = folder / "store"
+    store.mkdir(parents=True, exist_ok=True)
+    (folder / "tmp").mkdir(exist_ok=True)  # its PID file: one per server, not one per machine
+    ports = {name: free_port() for name in ("inference", "management", "metrics")}
+    config = folder / "config.properties"
+    config.write_text(
+        "\n".join(
+            [
+                f"inference_address=http://127.0.0.1:{ports['inference']}",
+                f"management_address=http://127.0.0.1:{ports['management']}",
+                f"metrics_address=http://127.0.0.1:{ports['metrics']}",
+                f"model_store={store}",
+                "default_workers_per_model=1",
+                "number_of_netty_threads=2",
+                "install_py_dep_per_model=false",
+                "disable_system_metrics=true",
+                "",
+            ]
+        )
+    )
+    command = [
+        str(binary),
+        "--start",
+        "--foreground",
+        "--ncs",
+        "--disable-token-auth",
+        "--enable-model-api",
+        "--ts-config",
+        str(config),
+        "--model-store",
+        str(store),
+    ]
+    server = start(
+        "torchserve",
+        command,
+        f"http://127.0.0.1:{ports['management']}",
+        ok("/models"),
+        folder,
+        env={
+            "PATH": f"{binary.parent}:/usr/bin:{os.environ.get('PATH', '/bin')}",
+            "JAVA_HOME": "",
+            "TMPDIR": str(folder / "tmp"),
+        },
+    )
+    server.extra["inference_url"] = f"http://127.0.0.1:{ports['inference']}"
+    server.extra["store"] = str(store)
+    return server

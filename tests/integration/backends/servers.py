@@ -77,17 +77,26 @@ class Server:
             return "(no log)"
 
     def stop(self) -> None:
-        """SIGTERM the server's process group by PID, then SIGKILL what is left after 10 s."""
-        if self.process.poll() is not None:
-            return
+        """SIGTERM the server's process group by PID; SIGKILL what is left of it after 10 s."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.pid, signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + 10
+        while self._group_alive() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if self._group_alive():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(10)
+
+    def _group_alive(self) -> bool:
+        """True while any process of the server's group (its children too) runs."""
+        self.process.poll()
+        try:
+            os.killpg(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
 
 
 def start(

@@ -1,0 +1,131 @@
+"""The torchserve backend against a real TorchServe holding two versions of a Torch model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+
+from backends.capabilities import capabilities, supports
+from backends.contracts import (
+    BackendError,
+    Lineage,
+    ModelVersion,
+    NotFoundError,
+    SupportsRollback,
+    SupportsTrafficSplit,
+)
+from backends.embedded import EmbeddedBackend
+from backends.torchserve import TorchServeServing
+from tests.integration.backends import launch
+from tests.integration.backends.contexts import install_context
+from tests.integration.backends.servers import Server
+
+pytestmark = pytest.mark.integration
+VIGIL = (sys.executable, "-m", "console")
+
+
+def backend(server: Server) -> TorchServeServing:
+    """The backend on the test's TorchServe."""
+    return TorchServeServing(server.url, inference_url=server.extra["inference_url"], timeout_s=30)
+
+
+def predict(server: Server, value: float) -> float:
+    """What the default version of `tiny` answers for [value]."""
+    answer = httpx.post(
+        f"{server.extra['inference_url']}/predictions/tiny", json=[value], timeout=30
+    )
+    assert answer.status_code == 200, answer.text
+    return float(answer.json()[0])
+
+
+def test_versions_worker_state_and_default_are_read(torchserve_server: Server) -> None:
+    serving = backend(torchserve_server)
+    try:
+        status = serving.rollback("tiny", "2")
+        assert sorted((v.version, v.state) for v in status.versions) == [
+            ("1", "ready"),
+            ("2", "ready"),
+        ]
+        assert dict(status.weights) == {"2": 100}
+        assert status.healthy
+        assert predict(torchserve_server, 3.0) == 6.0
+        assert [e.model for e in serving.endpoints()] == ["tiny"]
+        with pytest.raises(NotFoundError):
+            serving.status("no-such-model")
+        with pytest.raises(NotFoundError):
+            serving.rollback("tiny", "9")
+    finally:
+        serving.close()
+
+
+def test_only_rollback_is_offered_no_traffic_split(torchserve_server: Server) -> None:
+    serving = backend(torchserve_server)
+    assert capabilities(serving) == frozenset({SupportsRollback})
+    assert not supports(serving, SupportsTrafficSplit)
+    assert not hasattr(serving, "set_weights")
+
+
+def _register_tiny(workspace: Path) -> None:
+    """`tiny` v1 (champion) and v2 in the context's embedded registry."""
+    registry = EmbeddedBackend(str(workspace))
+    try:
+        for number in ("1", "2"):
+            registry.register_version(
+                ModelVersion(
+                    model="tiny",
+                    version=number,
+                    created_at=datetime(2026, 11, 1, int(number), tzinfo=UTC),
+                    runtime="torch",
+                    artifact_uri=f"tiny_v{number}.mar",
+                    lineage=Lineage("c", "d", "p", "e"),
+                ),
+                model_task="regression",
+            )
+        registry.set_alias("tiny", "champion", "1")
+    finally:
+        registry.close()
+
+
+def test_the_rollback_runbook_sets_the_default_version(
+    torchserve_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serving = backend(torchserve_server)
+    serving.rollback("tiny", "2")
+    spec = {
+        "type": "torchserve",
+        "management_url": torchserve_server.url,
+        "inference_url": torchserve_server.extra["inference_url"],
+    }
+    workspace = install_context(tmp_path, monkeypatch, "ts", {"serving": spec})
+    _register_tiny(workspace)
+    done = subprocess.run(
+        [*VIGIL, "--context", "ts", "runbook", "run", "rollback", "-p", "model=tiny", "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=dict(os.environ),
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert dict(serving.status("tiny").weights) == {"1": 100}
+    assert predict(torchserve_server, 3.0) == 3.0
+    assert "rolled back v2:100% → v1:100%" in done.stdout, done.stdout
+
+
+def test_a_stopped_torchserve_is_a_backend_error(tmp_path: Path) -> None:
+    server = launch.torchserve(tmp_path / "torchserve")
+    serving = TorchServeServing(server.url, timeout_s=5)
+    try:
+        assert serving.endpoints() == []
+        server.stop()
+        with pytest.raises(BackendError, match="cannot reach"):
+            serving.endpoints()
+    finally:
+        serving.close()
+        server.stop()
