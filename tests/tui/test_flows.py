@@ -183,18 +183,18 @@ async def test_the_first_frame_paints_before_any_backend_answers() -> None:
 
 
 async def test_hidden_screens_stop_polling() -> None:
-    source = three_models()
-    calls = []
-    original = memory_backend(source).list_models
-
-    def counted():
-        calls.append(1)
-        return original()
-
-    memory_backend(source).list_models = counted  # type: ignore[method-assign]
-    app = make_app(source, refresh_s=0.05)
+    app = make_app(three_models(), refresh_s=0.05)
     async with app.run_test() as pilot:
         await settle(pilot)
+        overview = app.screen
+        calls = []
+        original = overview.load
+
+        def counted():
+            calls.append(1)
+            return original()
+
+        overview.load = counted  # type: ignore[method-assign]
         await pilot.pause(0.3)
         assert len(calls) >= 3
         await pilot.press("enter")
@@ -274,6 +274,7 @@ async def test_the_palette_offers_registry_actions_and_models() -> None:
         commands = {title: callback for title, _, callback in provider.entries()}
         assert "Filter the table (substring, /regex/, ! inverts)" in commands
         assert "Model: fraud-detector" in commands
+        assert "Drift: churn-predictor" in commands
         assert "Next row" not in commands
         await commands["Filter the table (substring, /regex/, ! inverts)"]()
         await pilot.pause()
