@@ -187,6 +187,7 @@ async def test_hidden_screens_stop_polling() -> None:
     async with app.run_test() as pilot:
         await settle(pilot)
         overview = app.screen
+        assert isinstance(overview, OverviewScreen)
         calls = []
         original = overview.load
 
