@@ -30,6 +30,7 @@ def numpy_dtype(datatype: str) -> Any:
     return np.dtype(DATATYPES[datatype])
 
 
+@cache
 def v2_datatype(dtype: Any) -> str:
-    """The V2 datatype of a numpy dtype (FP32 when it has none)."""
+    """The V2 datatype of a numpy dtype (FP32 when it has none); cached, as str(dtype) is slow."""
     return _BY_NUMPY.get(str(dtype), "FP32")

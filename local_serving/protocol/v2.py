@@ -72,6 +72,7 @@ def _refuse_constant(token: str) -> float:
 # Built once: json.loads with a hook would build a decoder per request (~14 µs).
 _STRICT_JSON = json.JSONDecoder(parse_constant=_refuse_constant)
 _LENIENT_JSON = json.JSONDecoder()
+_ANSWER_JSON = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 
 
 def decode_request(
@@ -263,7 +264,7 @@ def encode_response(
             entry["data"] = _json_values(array)
         entries.append(entry)
     doc = {"model_name": model, "model_version": version, "id": request_id, "outputs": entries}
-    head = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
+    head = _ANSWER_JSON.encode(doc).encode()
     if not blobs:
         return head, None
     return b"".join([head, *blobs]), len(head)
