@@ -211,7 +211,8 @@ def overall_text(view: SlicesView) -> str:
     if table.n == 0:
         return f"{view.choice.label}: no row has a value (labels arrive late): try mean_score"
     note = f" · {table.note}" if table.note else ""
-    return f"{view.choice.label}: overall {number(table.overall)} over {table.n:,} rows{note}"
+    overall = number(table.overall)
+    return f"{view.choice.label}: overall {overall} over {table.n:,} logged requests{note}"
 
 
 def fit_first_column(

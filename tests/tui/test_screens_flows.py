@@ -153,7 +153,7 @@ async def test_the_timeline_shows_the_deploy_before_the_accuracy_drop(demo: Cont
     app = make_app(demo, refresh_s=3600)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_view(pilot, "timeline", model="fraud-detector")
-        kinds = [(event.kind, event.summary) for event in screen.shown]
+        kinds = [(event.kind, event.summary) for event in screen.events_shown]
         deploy = next(i for i, (kind, _) in enumerate(kinds) if kind == "deploy")
         drop = next(i for i, (_, what) in enumerate(kinds) if what.startswith("accuracy"))
         assert deploy < drop
@@ -163,9 +163,9 @@ async def test_the_timeline_shows_the_deploy_before_the_accuracy_drop(demo: Cont
         assert table.row_count == len(screen.view.timeline.events)
 
         await pilot.press("o")
-        assert screen.shown[0].at >= screen.shown[-1].at
+        assert screen.events_shown[0].at >= screen.events_shown[-1].at
         await pilot.press("l")
-        assert {event.layer for event in screen.shown} == {screen.chosen.layer}
+        assert {event.layer for event in screen.events_shown} == {screen.chosen.layer}
         table.move_cursor(0)
         await pilot.press("enter")
         await pilot.pause()

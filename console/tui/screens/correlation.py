@@ -97,7 +97,7 @@ class CorrelationScreen(AnalysisScreen):
         step = format_age(view.step_s)
         self.set_head(
             f"{self.window_line()} · {len(view.pairs)} pairs by |r|",
-            f"lag: steps of {step} (±60); lag > 0: the infrastructure series moves first",
+            f"metric store + inference log · lag steps {step} (±60); > 0: infra moves first",
         )
         rows = [(str(index), pair_cells(pair)) for index, pair in enumerate(view.pairs)]
         table.show_rows(rows, "no infrastructure series in the metric store")

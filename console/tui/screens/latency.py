@@ -121,9 +121,10 @@ class LatencyScreen(AnalysisScreen):
             self.render_status()
             return
         budget = view.budget
-        slo = f" · SLO p99 {budget.slo_p99_ms:g} ms" if budget.slo_p99_ms is not None else ""
+        logged = max((s.samples for s in budget.stages), default=0)
+        origin = f"{logged:,} logged requests" if logged else "the metric store's stage p99s"
         self.set_head(
-            self.window_line() + slo,
+            f"{self.window_line()} · from {origin}",
             f"{slo_text(budget)} · {over_text(budget)}",
             f"= {view.twin}",
         )

@@ -100,7 +100,7 @@ class TimelineScreen(AnalysisScreen):
         super().__init__(settings, args)
         self.view: TimelineView | None = None
         self.chosen = TimelineFilter()
-        self.shown: list[Event] = []
+        self.events_shown: list[Event] = []
 
     def compose_main(self) -> Iterable[Widget]:
         """The event table."""
@@ -139,14 +139,16 @@ class TimelineScreen(AnalysisScreen):
             if move
             else "nothing moved in this window"
         )
-        self.shown = visible_events(timeline, self.chosen)
+        self.events_shown = visible_events(timeline, self.chosen)
         self.set_head(
-            f"{self.window_line()} · {len(self.shown)} of {len(timeline.events)} events",
+            f"{self.window_line()} · {len(self.events_shown)} of {len(timeline.events)} events",
             moved,
-            f"{self.chosen.describe()} · {SIGNAL_MARK} a metric moved · = {view.twin}",
+            f"{self.chosen.describe()} · {SIGNAL_MARK} a metric moved · from the registry, "
+            "incidents, audit log, metrics and inference log",
+            f"= {view.twin}",
         )
         narrow = self.size.width < WIDE_FROM
-        rows = [event_cells(event, move, narrow) for event in self.shown]
+        rows = [event_cells(event, move, narrow) for event in self.events_shown]
         fixed = [11, 5 if narrow else 14, max([4, *(len(r[2]) for r in rows)]), 1]
         what = max(20, self.size.width - sum(fixed) - 2 * len(fixed) - 2)
         empty = (
@@ -200,9 +202,9 @@ class TimelineScreen(AnalysisScreen):
 
     def show_details(self, index: int) -> None:
         """Open the details of the `index`-th shown event."""
-        if self.view is None or not 0 <= index < len(self.shown):
+        if self.view is None or not 0 <= index < len(self.events_shown):
             return
-        rows = event_details(self.shown[index], self.view.timeline.first_move)
+        rows = event_details(self.events_shown[index], self.view.timeline.first_move)
         self.app.push_screen(EventDetails(rows))
 
     def focus_body(self) -> None:
