@@ -83,14 +83,21 @@ def _spec(workspace: Path, args: argparse.Namespace, live: bool) -> DemoSpec:
     """The history to build: ending now for a live demo that cannot continue, else as present."""
     from dataclasses import replace
 
-    from console.demo.live.continuity import live_spec, present_spec
+    from console.demo.live.continuity import last_data, live_spec, present_spec
     from console.demo.spec import DemoSpec
 
     now = datetime.now(UTC)
     if live and args.rebuild:
         return replace(DemoSpec(seed=args.seed), end=now.replace(second=0, microsecond=0))
     if live:
-        return live_spec(workspace, args.seed, now)
+        present, spec = present_spec(workspace, args.seed), live_spec(workspace, args.seed, now)
+        if present is not None and present.end != spec.end:
+            warn(
+                f"vigil demo: the data in {workspace} ends at "
+                f"{last_data(workspace, present):%Y-%m-%d %H:%M} UTC; "
+                "building a history that ends now, so the live traffic continues it"
+            )
+        return spec
     if args.rebuild:
         return DemoSpec(seed=args.seed)
     return present_spec(workspace, args.seed) or DemoSpec(seed=args.seed)
