@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -165,7 +166,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--pages", type=int, default=0, help="page-downs (0: to the end)")
-    parser.add_argument("--baseline-pages", type=int, default=300, help="page-downs on DataTable")
+    parser.add_argument(
+        "--baseline-pages", type=int, default=300, help="page-downs on DataTable (0: skip it)"
+    )
+    parser.add_argument(
+        "--gc-freeze",
+        action="store_true",
+        help="gc.freeze() once the rows are loaded (what an app could do after start-up)",
+    )
     args = parser.parse_args()
     columns = make_columns(args.rows)
     rows = ColumnRows(columns)
@@ -174,9 +182,24 @@ def main() -> int:
 
     clock = FrameClock()
     virtual = TimedVirtualTable(clock)
-    app = TableApp(virtual, lambda: virtual.show(HEADERS, rows))
+
+    def fill() -> None:
+        """Give the table its rows; optionally freeze what exists so far out of the GC's scans."""
+        virtual.show(HEADERS, rows)
+        if args.gc_freeze:
+            gc.freeze()
+
+    app = TableApp(virtual, fill)
     v_ready = asyncio.run(page_down(app, clock, pages))
     ours = report("VirtualTable", v_ready, clock)
+    verdict = "met" if ours["max"] <= 50 else "NOT met"
+    print(f"goal: no frame over 50 ms while paging down {args.rows:,} rows: {verdict}")
+    print(
+        "(wall frames include waiting for Textual's next screen update, "
+        "and for the CPU on a busy host)"
+    )
+    if not args.baseline_pages:
+        return 0
 
     base_clock = FrameClock()
     baseline_table = TimedDataTable(base_clock)
@@ -194,12 +217,6 @@ def main() -> int:
         f"ratio (VirtualTable / DataTable): mount+rows {ours['ready'] / base['ready']:.3f}  "
         f"median frame {ours['median'] / base['median']:.3f}  "
         f"max frame {ours['max'] / base['max']:.3f}"
-    )
-    verdict = "met" if ours["max"] <= 50 else "NOT met"
-    print(f"goal: no frame over 50 ms while paging down {args.rows:,} rows: {verdict}")
-    print(
-        "(wall frames include waiting for Textual's next screen update, "
-        "and for the CPU on a busy host)"
     )
     return 0
 
