@@ -42,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import bench_slices  # noqa: E402
-from console.analysis.drift import drift_against, fit_reference  # noqa: E402
+from console.analysis.drift import drift_against, drift_table, fit_reference  # noqa: E402
 
 EVIDENTLY_PYTHON = ROOT / ".bench" / "evidently" / "bin" / "python"
 DATA = ROOT / ".bench" / "drift"
@@ -142,14 +142,21 @@ def whole_processes(reference: Path, current: Path, repeats: int) -> dict[str, t
     return results
 
 
-def evidently(reference: Path, current: Path) -> tuple[float, int] | None:
-    """Evidently's preset as a whole process on the same files; None without its venv."""
+def evidently(reference: Path, current: Path) -> tuple[float, int, dict[str, float]] | None:
+    """Evidently's preset as a whole process on the same files, and its PSI per column."""
     if not EVIDENTLY_PYTHON.exists():
         return None
     script = ROOT / "benchmarks" / "evidently_baseline.py"
     seconds, peak, out = measure([str(EVIDENTLY_PYTHON), str(script), str(reference), str(current)])
-    json.loads(out.strip().splitlines()[-1])
-    return seconds, peak
+    psi: dict[str, float] = json.loads(out.strip().splitlines()[-1])["psi"]
+    return seconds, peak, psi
+
+
+def evidently_gap(reference: Path, current: Path, theirs: dict[str, float]) -> float | None:
+    """The largest |Δ| between Vigil's `evidently` mode and Evidently's own PSI."""
+    ours = drift_table(pd.read_parquet(reference), pd.read_parquet(current), mode="evidently")
+    gaps = [abs(r.psi - theirs[r.feature]) for r in ours.features if r.psi is not None]
+    return max(gaps) if gaps else None
 
 
 def in_process(reference: Path, current: Path, repeats: int) -> tuple[float, float]:
@@ -203,13 +210,16 @@ def main() -> int:
         if found is None:
             print(f"evidently: not measured: no venv at {EVIDENTLY_PYTHON.parent.parent}")
         else:
-            seconds, peak = found
+            seconds, peak, theirs = found
             exact_s = runs["exact"][0]
             print(
                 f"evidently 0.7.23 DataDriftPreset(method='psi') process: {seconds:.2f} s "
                 f"(peak {_mib(peak)}) = {seconds / floor_s:.2f}× the floor; vigil --exact is "
                 f"{seconds / exact_s:.1f}× faster, the default {seconds / runs['default'][0]:.1f}×"
             )
+            gap = evidently_gap(reference, current, theirs)
+            shown = "no feature to compare" if gap is None else f"max |Δ| = {gap:.2e}"
+            print(f"evidently mode vs Evidently's own PSI on the same files: {shown}")
     cached_s, numpy_s = in_process(reference, current, args.repeats)
     ratio = cached_s / numpy_s
     print(
