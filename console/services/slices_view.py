@@ -136,14 +136,15 @@ def compute_slices(
 def slice_requests(
     source: Sources, window: AnalysisWindow, predicates: Sequence[Predicate]
 ) -> pd.DataFrame:
-    """The logged requests of one slice in the window, oldest first, ids and outcome first."""
+    """A slice's logged requests in the window, oldest first: ids, outcome, the slice's columns."""
     frame = source.inference_log.window(window.model.name, window.start, window.end)
     mask = None
     for predicate in predicates:
         selected = predicate.mask(frame)
         mask = selected if mask is None else mask & selected
     chosen = frame if mask is None else frame[mask]
-    first = [c for c in REQUEST_COLUMNS if c in chosen]
+    own = [p.column for p in predicates if p.column not in REQUEST_COLUMNS]
+    first = [c for c in (*REQUEST_COLUMNS, *dict.fromkeys(own)) if c in chosen]
     rest = [c for c in chosen.columns if c not in first]
     return chosen[first + rest].reset_index(drop=True)
 

@@ -32,7 +32,7 @@ from console.tui.actions import bindings_for
 from console.tui.screens.analysis import AnalysisScreen
 from console.tui.settings import Settings
 from console.tui.views import ViewArgs
-from console.tui.widgets.virtual_table import ListRows, VirtualTable
+from console.tui.widgets.virtual_table import GAP, ListRows, VirtualTable
 
 if TYPE_CHECKING:
     from console.analysis.timeline import Event
@@ -150,7 +150,8 @@ class TimelineScreen(AnalysisScreen):
         narrow = self.size.width < WIDE_FROM
         rows = [event_cells(event, move, narrow) for event in self.events_shown]
         fixed = [11, 5 if narrow else 14, max([4, *(len(r[2]) for r in rows)]), 1]
-        what = max(20, self.size.width - sum(fixed) - 2 * len(fixed) - 2)
+        room = table.scrollable_content_region.width or self.size.width - 6
+        what = max(20, room - sum(fixed) - GAP * len(fixed))
         empty = (
             f"no event of layer {self.chosen.layer} and kind {self.chosen.kind} (l / K change it)"
             if timeline.events

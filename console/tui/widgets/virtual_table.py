@@ -100,6 +100,13 @@ def measure_widths(headers: Sequence[str], rows: RowSource, sample: int = SAMPLE
     return widths
 
 
+def fit(text: str, width: int) -> str:
+    """`text` padded to `width` cells, or cut to it with `…` marking the cut."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, max(width - 1, 0)) + "…" if width else ""
+
+
 class VirtualTable(ScrollView, can_focus=True):
     """Rows from a `RowSource`, a fixed header, a row cursor; Enter posts `RowSelected`."""
 
@@ -208,11 +215,9 @@ class VirtualTable(ScrollView, can_focus=True):
         return style
 
     def _line_text(self, cells: Sequence[str]) -> str:
-        """Cells padded or cut to their column widths, joined by the gap."""
+        """Cells padded or cut (with `…`) to their column widths, joined by the gap."""
         gap = " " * GAP
-        return gap.join(
-            set_cell_size(text, width) for text, width in zip(cells, self.widths, strict=False)
-        )
+        return gap.join(fit(text, width) for text, width in zip(cells, self.widths, strict=False))
 
     def _row_strip(self, index: int, scroll_x: int, width: int) -> Strip:
         """One visible row, rendered once per cursor state, scroll offset and width, then cached."""
