@@ -11,22 +11,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
-
-try:
-    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
-
-    Base: type[Any] = HttpToolsProtocol
-except ImportError:  # pragma: no cover - httptools is a uvicorn[standard] extra
-    Base = H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 
-class IdleTimeoutProtocol(Base):
-    """uvicorn's HTTP protocol, plus a timeout on waiting for the client."""
+class IdleTimeoutProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (a dependency), plus a timeout on waiting for the client."""
 
     idle_timeout_s = 30.0
 
-    def connection_made(self, transport: asyncio.Transport) -> None:
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         """Start the idle clock as soon as the client connects."""
         super().connection_made(transport)
         self._idle: asyncio.TimerHandle | None = None
