@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from console.analysis.coverage import Coverage
+
 NOT_ADDITIVE = (
     "percentiles of stages do not add: the end-to-end p99 is not the sum of the stage p99s; "
     "shares are computed from means, which do add"
@@ -75,6 +77,7 @@ class LatencyBudget:
     whatifs: tuple[WhatIf, ...] = field(default_factory=tuple)
     note: str = NOT_ADDITIVE
     insufficient: str = ""
+    coverage: Coverage | None = None
 
     @property
     def over_budget(self) -> StageLatency | None:
@@ -106,6 +109,7 @@ class LatencyBudget:
             "budget_total_ms": self.budget_total_ms,
             "stage_over_budget": over.stage if over else None,
             "insufficient": self.insufficient,
+            "coverage": self.coverage.to_dict() if self.coverage else None,
             "whatifs": [asdict(w) | {"text": str(w)} for w in self.whatifs],
             "note": self.note,
         }

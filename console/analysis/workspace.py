@@ -243,7 +243,7 @@ def model_latency(
     Fewer logged requests than `min_samples` give percentiles marked
     `insufficient`: shown, but no stage is named over budget on them.
     """
-    columns = [f"{s}{STAGE_SUFFIX}" for s in stages]
+    columns = ["ts", *(f"{s}{STAGE_SUFFIX}" for s in stages)]
     frame = context.inference_log.window(model.name, start, end, columns=columns, version=version)
     present = stage_columns(frame, stages)
     budget = dict(model.latency_budget_ms)
@@ -252,6 +252,8 @@ def model_latency(
             s: frame[c].to_numpy(dtype=np.float64, na_value=np.nan) for s, c in present.items()
         }
         found = latency_budget(samples, budget, slo_p99_ms=model.slo_p99_ms, speedup=speedup)
+        if "ts" in frame:
+            found = replace(found, coverage=coverage(frame["ts"], start, end))
         short = shortfall(None, len(frame), min_samples)
         if short:
             note = f"{found.note}; {short} requests: no stage is judged over budget"

@@ -139,6 +139,8 @@ def _print(result: Any, source: str) -> None:
     for whatif in result.whatifs:
         print(f"what-if: {whatif}")
     print(f"note: {result.note}")
+    if result.coverage is not None and result.coverage.note:
+        print(f"window: {result.coverage.note}")
 
 
 def _verdict(stage: Any, insufficient: bool) -> str:

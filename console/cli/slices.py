@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     if args.min_support < 1 or args.top < 1:
         raise UsageError("--min-support and --top must be at least 1")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
-    baseline = None
+    baseline = covered = None
     if args.data:
         if args.model or args.start or args.window or args.baseline_window:
             raise UsageError("--model/--start/--window/--baseline-window are for workspace mode")
@@ -61,14 +61,17 @@ def run(args: argparse.Namespace) -> int:
     else:
         if args.baseline:
             raise UsageError("--baseline FILE goes with --data FILE; use --baseline-window")
-        frame, source, model_columns, baseline = _read_workspace(args)
+        frame, source, model_columns, baseline, covered = _read_workspace(args)
         columns = columns or model_columns
     with translated_errors(f"cannot slice {source}"):
         table = _analyse(frame, args, columns, baseline)
     if args.json:
-        emit_json(table.to_dict() | {"source": source})
+        window = covered.to_dict() if covered is not None else None
+        emit_json(table.to_dict() | {"source": source, "coverage": window})
     else:
         _print(table, source)
+        if covered is not None and covered.note:
+            print(f"window: {covered.note}")
     return 0
 
 
@@ -85,8 +88,9 @@ def _read_file(args: argparse.Namespace, path: str) -> Any:
         return read_table(path, needed)
 
 
-def _read_workspace(args: argparse.Namespace) -> tuple[Any, str, list[str], Any]:
-    """A model's logged window (and baseline window), with its features as candidate columns."""
+def _read_workspace(args: argparse.Namespace) -> tuple[Any, str, list[str], Any, Any]:
+    """A model's logged window (and baseline window), its features, and what the window covers."""
+    from console.analysis.coverage import coverage
     from console.analysis.inputs import parse_interval
 
     context, model, (start, end) = workspace_window(args)
@@ -105,7 +109,8 @@ def _read_workspace(args: argparse.Namespace) -> tuple[Any, str, list[str], Any]
     source = f"{model.name} [{start.isoformat()}, {end.isoformat()})"
     if args.baseline_window:
         source += f" vs {args.baseline_window}"
-    return frame, source, candidates, baseline
+    covered = coverage(frame["ts"], start, end) if "ts" in frame else None
+    return frame, source, candidates, baseline, covered
 
 
 def _analyse(frame: Any, args: argparse.Namespace, columns: list[str] | None, baseline: Any) -> Any:

@@ -60,6 +60,8 @@ def test_latency_over_five_live_requests_names_no_stage_over_budget() -> None:
     assert few.insufficient and few.over_budget is None
     assert "current 5 < minimum 200" in few.note
     assert few.to_dict()["stage_over_budget"] is None
+    assert few.coverage is not None and few.coverage.rows == 5
+    assert "data covers only" in few.to_dict()["coverage"]["note"]
     full = model_latency(data.context, model, END - timedelta(hours=24), END, STAGES)
     assert not full.insufficient and full.over_budget is not None
 
