@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
     with translated_errors(f"cannot slice {source}"):
         table = _analyse(frame, args, columns, baseline)
     if args.json:
-        window = covered.to_dict() if covered is not None else None
-        emit_json(table.to_dict() | {"source": source, "coverage": window})
+        emit_json(table.to_dict() | {"source": source})
     else:
         _print(table, source)
         if covered is not None and covered.note:
