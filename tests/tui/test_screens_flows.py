@@ -218,3 +218,16 @@ async def test_a_window_without_data_says_so_in_the_head_and_the_table(demo: Con
         text = screen_text(app)
         assert text.count("no requests logged for fraud-detector") >= 2
         assert "computing slices" not in text
+
+
+async def test_the_screens_keys_are_remappable_by_id(demo: Context) -> None:
+    app = make_app(demo, refresh_s=3600, keymap={"slices.metric": ("M",)})
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_view(pilot, "slices", model="fraud-detector", window="24h")
+        await pilot.press("m")
+        await pilot.pause()
+        assert screen.choice.metric == "accuracy"
+        await pilot.press("M")
+        await loaded(pilot)
+        assert screen.choice.metric == "error_rate"
+        assert "error_rate: overall" in screen_text(app)
