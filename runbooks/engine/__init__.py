@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from runbooks.engine.environment import Confirmer, Environment, RunbookRefused
+from runbooks.engine.control import RunControl
+from runbooks.engine.environment import Confirmer, Environment, RunAborted, RunbookRefused
 from runbooks.engine.runner import PlanLine, Runner, RunResult
 
-__all__ = ["Confirmer", "Environment", "PlanLine", "RunResult", "RunbookRefused", "Runner"]
+__all__ = [
+    "Confirmer",
+    "Environment",
+    "PlanLine",
+    "RunAborted",
+    "RunControl",
+    "RunResult",
+    "RunbookRefused",
+    "Runner",
+]

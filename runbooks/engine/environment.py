@@ -18,6 +18,10 @@ class RunbookRefused(Exception):
     """The policy gate said no: nothing was changed, and the message says why."""
 
 
+class RunAborted(Exception):
+    """Someone stopped the run (the console's abort key): its on_failure steps run next."""
+
+
 class ParameterError(Exception):
     """A parameter is missing, unknown, of the wrong type or names no version."""
 
@@ -52,6 +56,8 @@ class Environment:
 
     `min_samples`: a ratio over fewer requests than this is inconclusive (the
     analysis' minimum-sample rule, passed in by the console; 0: no minimum).
+    `checkpoint` is asked between steps and raises RunAborted (or
+    KeyboardInterrupt) when the run was stopped from outside (RunControl).
     """
 
     context: str
@@ -65,6 +71,7 @@ class Environment:
     min_samples: int = 0
     out: Callable[[str], None] = print
     sleep: Callable[[float], None] = time.sleep
+    checkpoint: Callable[[], None] = lambda: None
     user: str = field(default_factory=lambda: _user())
     host: str = field(default_factory=socket.gethostname)
 

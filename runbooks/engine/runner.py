@@ -14,7 +14,7 @@ from backends.processes import process_alive
 from runbooks.engine import audit, gate, live, undo
 from runbooks.engine import state as store
 from runbooks.engine.actions import ACTIONS, Outcome, StepCall
-from runbooks.engine.environment import Environment, ParameterError, RunbookRefused
+from runbooks.engine.environment import Environment, ParameterError, RunAborted, RunbookRefused
 from runbooks.engine.live import StepFailed
 from runbooks.engine.lock import RunLocks
 from runbooks.engine.plan import PlanLine, plan
@@ -261,6 +261,18 @@ class Runner:
         for step, record in zip(runbook.steps, state.steps, strict=True):
             if record.status == "done":
                 continue
+            try:
+                self.env.checkpoint()
+            except RunAborted as stop:
+                return self._fail(runbook, state, f"aborted by {self.env.user}: {stop}")
+            except KeyboardInterrupt:
+                state.status = "interrupted"
+                state.reason = f"interrupted before step {step.name}"
+                store.save(self.env.state_dir, state)
+                self._audit(
+                    state, step.name, step.type, {}, {}, {}, "interrupted", time.perf_counter()
+                )
+                raise
             outcome = self._execute(runbook, state, step, record)
             if outcome.status == "finish":
                 return self._end(state, "finished", outcome.message, 0)
@@ -311,6 +323,8 @@ class Runner:
             outcome = ACTIONS[step.type](call)
         except RunbookRefused as refusal:
             outcome = Outcome("refused", str(refusal))
+        except RunAborted as stop:
+            outcome = Outcome("failed", f"aborted by {self.env.user}: {stop}")
         except KeyboardInterrupt:
             record.status = "interrupted"
             state.status = "interrupted"
