@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -68,7 +69,9 @@ class Codec:
         pool = self._pool
         if pool is None:
             pool = self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn")
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_ignore_interrupts,
             )
         loop = asyncio.get_running_loop()
         try:
@@ -85,3 +88,8 @@ class Codec:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _ignore_interrupts() -> None:
+    """In the helper: Ctrl-C is the server's to handle (it stops the helper), not a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

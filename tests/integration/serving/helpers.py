@@ -54,8 +54,14 @@ class Running:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def start_server(workspace: Path, *extra: str, timeout_s: float = 90.0) -> Running:
-    """Start the server on a free port; wait until W/serving.json names it and it is ready."""
+def start_server(
+    workspace: Path, *extra: str, timeout_s: float = 90.0, own_group: bool = False
+) -> Running:
+    """Start the server on a free port; wait until W/serving.json names it and it is ready.
+
+    `own_group` runs it in a process group of its own, so a test can signal the group
+    as a terminal's Ctrl-C would.
+    """
     token_file = workspace / "test.tokens"
     token_file.write_text(f"tester:{TOKEN}\n")
     token_file.chmod(0o600)
@@ -68,6 +74,7 @@ def start_server(workspace: Path, *extra: str, timeout_s: float = 90.0) -> Runni
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        start_new_session=own_group,
     )  # fmt: skip
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

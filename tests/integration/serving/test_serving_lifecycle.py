@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -87,3 +88,17 @@ def test_sigterm_drains_an_in_flight_request_then_cleans_up(workspace):
         "requests_total", {"model": "fraud", "version": "1"}, now - timedelta(hours=1), now
     )
     assert series and series[0].values.sum() >= 1
+
+
+def test_ctrl_c_stops_the_server_and_its_helper_without_a_traceback(workspace):
+    running = start_server(workspace, own_group=True)
+    log = workspace / "server.log"
+    start = log.stat().st_size
+    rows = [[0.5, 1.0, -1.0]] * 40_000  # a large body starts the helper process
+    body = {"inputs": [{"name": "input", "datatype": "FP32", "shape": [40_000, 3], "data": rows}]}
+    assert running.http.post("/v2/models/fraud/infer", json=body, timeout=60).status_code == 200
+    os.killpg(running.process.pid, signal.SIGINT)
+    assert running.process.wait(30) in (0, -signal.SIGINT, 130)
+    running.http.close()
+    written = log.read_bytes()[start:].decode(errors="replace")
+    assert "Traceback" not in written and "KeyboardInterrupt" not in written
