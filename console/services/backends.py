@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from backends.contracts import IncidentStore, MetricStore, ModelRegistry, ServingControl
+if TYPE_CHECKING:
+    from backends.contracts import IncidentStore, MetricStore, ModelRegistry, ServingControl
 
 
 class BackendSource(Protocol):

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from backends.contracts import EndpointStatus
+if TYPE_CHECKING:
+    from backends.contracts import EndpointStatus
 
 CHAMPION = "champion"
 UNLOADED = "unloaded"

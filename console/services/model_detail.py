@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from backends.contracts import NotFoundError
 from console.services.backends import BackendSource
 from console.services.canary import CanaryState, canary_state, full_split
 from console.services.clock import Clock, utc_now
@@ -63,6 +62,8 @@ def build_model_detail(
 
     def lookup() -> Any:
         """The registry entry; a model the registry does not know is remembered as such."""
+        from backends.contracts import NotFoundError
+
         try:
             return source.registry.get_model(name)
         except NotFoundError as error:

@@ -2,7 +2,8 @@
 
 Every backend call goes through `read`, which runs it with a timeout in a daemon
 thread and never raises: a backend that is down or hangs becomes an error
-reading that degrades one panel or column, not the application.
+reading that degrades one panel or column, not the application. A hung backend
+holds one thread, however often it is read.
 """
 
 from __future__ import annotations
@@ -60,8 +61,16 @@ def read(
     timeout_s: float = 5.0,
     clock: Clock = utc_now,
 ) -> Reading[T]:
-    """Run a backend call with a timeout and stamp the result; never raises."""
+    """Run a backend call with a timeout and stamp the result; never raises.
+
+    A call that times out keeps running in its daemon thread; while it hangs,
+    further reads of the same source answer at once with an error instead of
+    starting another thread, so a hung backend holds one thread, not one per call.
+    """
+    if HUNG.busy(source):
+        return Reading(None, clock(), source, f"still waiting for an earlier {source} read", 0.0)
     outcome: list[tuple[bool, object]] = []
+    done = threading.Event()
 
     def target() -> None:
         """Run the call and keep its result or exception."""
@@ -69,11 +78,15 @@ def read(
             outcome.append((True, call()))
         except Exception as error:
             outcome.append((False, error))
+        finally:
+            done.set()
+            HUNG.release(source, threading.current_thread())
 
     started = time.perf_counter()
     worker = threading.Thread(target=target, name=f"vigil-read:{source}", daemon=True)
     worker.start()
-    worker.join(timeout_s)
+    if not done.wait(timeout_s):
+        HUNG.hold(source, worker)
     elapsed = time.perf_counter() - started
     if not outcome:
         return Reading(None, clock(), source, f"timed out after {timeout_s:g} s", elapsed)
@@ -81,6 +94,36 @@ def read(
     if succeeded:
         return Reading(cast(T, result), clock(), source, None, elapsed)
     return Reading(None, clock(), source, describe_error(result), elapsed)
+
+
+class HungReads:
+    """The threads of reads that timed out and still run, by source."""
+
+    def __init__(self) -> None:
+        """No hung read yet."""
+        self._lock = threading.Lock()
+        self._threads: dict[str, threading.Thread] = {}
+
+    def hold(self, source: str, thread: threading.Thread) -> None:
+        """Remember a read that timed out (unless it finished in the meantime)."""
+        with self._lock:
+            if thread.is_alive():
+                self._threads[source] = thread
+
+    def release(self, source: str, thread: threading.Thread) -> None:
+        """A read ended: its source is free again if this was its hung read."""
+        with self._lock:
+            if self._threads.get(source) is thread:
+                del self._threads[source]
+
+    def busy(self, source: str) -> bool:
+        """Whether a timed-out read of `source` is still running."""
+        with self._lock:
+            thread = self._threads.get(source)
+            return thread is not None and thread.is_alive()
+
+
+HUNG = HungReads()
 
 
 def describe_error(error: object) -> str:

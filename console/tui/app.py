@@ -6,24 +6,34 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from console.services.backends import BackendSource
 from console.services.clock import Clock, utc_now
 from console.tui.actions import bindings_for, textual_keymap
 from console.tui.keymap import KeymapError, load_keymap
-from console.tui.palette import vigil_commands
 from console.tui.settings import REFRESH_S, Settings
 from console.tui.views import VIEWS, View, ViewArgs, view_available
 from console.tui.widgets.command_line import CommandError, parse_command
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from console.services.backends import BackendSource
+
 FALLBACK_THEME = "textual-dark"
 MAX_FORWARD = 50
 WORKSPACE_PREFIX = "workspace:"
+
+
+def vigil_commands() -> type[Provider]:
+    """The palette provider, imported when the palette first opens (not at start-up)."""
+    from console.tui.palette import VigilCommands
+
+    return VigilCommands
 
 
 class VigilApp(App[int]):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from console.services.metrics_window import P99, ErrorRate
 from console.services.reading import Reading, format_age
+
+if TYPE_CHECKING:
+    from console.services.metrics_window import P99, ErrorRate
 
 T = TypeVar("T")
 

@@ -6,11 +6,10 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from console.services.model_detail import ModelDetail
-from console.services.overview import Overview
-
 if TYPE_CHECKING:
     from console.services.drift import Distribution, DriftRequest, DriftResult, SegmentResult
+    from console.services.model_detail import ModelDetail
+    from console.services.overview import Overview
 
 
 class OverviewLoaded(Message):

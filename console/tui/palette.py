@@ -80,8 +80,3 @@ def _title(action: Action, screen: Any) -> str:
     if action.id == "pause" and getattr(screen, "paused", False):
         return "Resume this view's refresh"
     return action.description
-
-
-def vigil_commands() -> type[Provider]:
-    """The provider class, imported when the palette first opens."""
-    return VigilCommands

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from console.services.backends import BackendSource
 from console.services.clock import Clock, utc_now
+
+if TYPE_CHECKING:
+    from console.services.backends import BackendSource
 
 REFRESH_S = 10.0
 

@@ -32,6 +32,7 @@ async def settle(pilot: Pilot[Any], rounds: int = 200) -> None:
             continue
         await pilot.pause()
         if getattr(pilot.app.screen, "loaded_at", True) is not None:
+            await pilot.pause()
             return
         await pilot.pause(0.01)
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from backends.contracts import EndpointStatus, VersionState
 from console.services.canary import full_split
+from console.services.reading import read
 from console.tui.actions import ACTIONS
 from console.tui.screens.help import help_lines
 from console.tui.screens.model import ModelScreen
@@ -258,3 +261,21 @@ async def test_at_context_switches_to_a_configured_context(
         assert app.settings.context_name == "other"
         assert "vigil › other › overview" in screen_text(app)
         assert sorted(row[0] for row in rows(app, "#models")) == list(MODELS)
+
+
+def test_a_hung_backend_holds_one_thread_however_often_it_is_read() -> None:
+    release = threading.Event()
+    before = threading.active_count()
+    first = read(lambda: release.wait(10), source="slow", timeout_s=0.05)
+    assert first.error == "timed out after 0.05 s"
+    for _ in range(20):
+        again = read(lambda: release.wait(10), source="slow", timeout_s=0.05)
+        assert again.error == "still waiting for an earlier slow read"
+    assert threading.active_count() == before + 1
+    assert read(lambda: 7, source="fast", timeout_s=1).value == 7
+    release.set()
+    for _ in range(100):
+        if threading.active_count() == before:
+            break
+        time.sleep(0.01)
+    assert read(lambda: 8, source="slow", timeout_s=1).value == 8

@@ -77,15 +77,14 @@ class DataScreen(Screen[None]):
             self._ticks.append(self.set_interval(1.0, self.render_status))
 
     def on_screen_resume(self) -> None:
-        """Visible: read now if the data is old or missing, else arm the next refresh."""
+        """Visible: read after the first paint if nothing is shown yet, now if old, else arm."""
         self.shown = True
         for timer in self._ticks:
             timer.resume()
         now = self.settings.clock()
-        if (
-            self.loaded_at is None
-            or (now - self.loaded_at).total_seconds() >= self.refresh_interval()
-        ):
+        if self.loaded_at is None:
+            self.call_after_refresh(self.refresh_data)
+        elif (now - self.loaded_at).total_seconds() >= self.refresh_interval():
             self.refresh_data()
         else:
             self.arm_refresh()

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
-from console.services.model_detail import ModelDetail, build_model_detail
 from console.tui.actions import bindings_for
 from console.tui.format import ERROR_MARK, STALE_MARK, fresh_limit, short_hash, when
 from console.tui.messages import ModelDetailLoaded
@@ -20,6 +19,9 @@ from console.tui.settings import Settings
 from console.tui.views import ViewArgs
 from console.tui.widgets.status_bar import summarize
 from console.tui.widgets.table import VigilTable
+
+if TYPE_CHECKING:
+    from console.services.model_detail import ModelDetail
 
 VERSION_COLUMNS = ("VERSION", "ALIASES", "TRAFFIC", "STATE", "RUNTIME", "CREATED")
 LINEAGE_COLUMNS = ("VERSION", "CODE", "DATA", "CONFIG", "ENVIRONMENT")
@@ -56,6 +58,8 @@ class ModelScreen(DataScreen):
 
     def load(self) -> ModelDetailLoaded:
         """Read the model's registry entry, serving status and incidents (in a worker thread)."""
+        from console.services.model_detail import build_model_detail
+
         settings = self.settings
         return ModelDetailLoaded(
             build_model_detail(

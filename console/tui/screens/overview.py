@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import BindingType
 from textual.widget import Widget
 from textual.widgets import Static
 
-from console.services.overview import Overview, OverviewRow, build_overview
 from console.tui.actions import bindings_for
 from console.tui.format import (
     age_text,
@@ -26,6 +25,9 @@ from console.tui.settings import Settings
 from console.tui.views import ViewArgs
 from console.tui.widgets.status_bar import data_age, summarize
 from console.tui.widgets.table import VigilTable
+
+if TYPE_CHECKING:
+    from console.services.overview import Overview, OverviewRow
 
 COLUMNS = ("MODEL", "TRAFFIC", "ERR", "P99/SLO ms", "CANARY", "INC", "AGE")
 
@@ -53,6 +55,8 @@ class OverviewScreen(DataScreen):
 
     def load(self) -> OverviewLoaded:
         """Read every model's row (in a worker thread)."""
+        from console.services.overview import build_overview
+
         settings = self.settings
         return OverviewLoaded(
             build_overview(
