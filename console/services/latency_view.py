@@ -51,10 +51,10 @@ class WhatIfAnswer:
     end_to_end: float
 
     def text(self) -> str:
-        """`feature_fetch 2× faster → 1.35× end to end (52% of the mean request)`."""
+        """`feature_fetch 2× faster → 1.35× end to end (52% of the mean)`."""
         return (
             f"{self.stage} {self.speedup:g}× faster → {self.end_to_end:.2f}× end to end "
-            f"({self.share:.0%} of the mean request)"
+            f"({self.share:.0%} of the mean)"
         )
 
 

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Static
 
+from console.analysis.latency import NOT_ADDITIVE
 from console.services.latency_view import (
     LatencyView,
     WhatIfAnswer,
@@ -38,6 +39,8 @@ from console.tui.widgets.table import VigilTable
 
 HEADERS = ("STAGE", "P50", "P95", "P99", "BUDGET", "P99 VS BUDGET", "", "SHARE")
 BAR_WIDTH = 16
+WIDE_FROM = 100
+SHORT_NOTE = "stage percentiles do not add: end-to-end p99 ≠ the sum of stage p99s"
 WINDOW_HINT = "window: 1h, 6h or 2026-11-19T00:00..2026-11-20T00:00 (Enter applies)"
 WHATIF_HINT = "what-if: STAGE SPEEDUP, e.g. feature_fetch 2 (Enter answers)"
 
@@ -122,9 +125,9 @@ class LatencyScreen(AnalysisScreen):
             return
         budget = view.budget
         logged = max((s.samples for s in budget.stages), default=0)
-        origin = f"{logged:,} logged requests" if logged else "the metric store's stage p99s"
+        origin = f"{logged:,} logged requests" if logged else "from the metric store's p99s"
         self.set_head(
-            f"{self.window_line()} · from {origin}",
+            f"{self.window_line()} · {origin}",
             f"{slo_text(budget)} · {over_text(budget)}",
             f"= {view.twin}",
         )
@@ -135,7 +138,10 @@ class LatencyScreen(AnalysisScreen):
             bar = budget_bar(stage.p99, stage.budget_ms, scale, BAR_WIDTH)
             rows.append((stage.stage, (*cells[:5], bar, *cells[5:])))
         table.show_rows(rows, "no stage timings in the window")
-        self.query_one("#latency-notes", Static).update(f"{self.answer_text}\nnote: {budget.note}")
+        note = budget.note
+        if note == NOT_ADDITIVE and self.size.width < WIDE_FROM:
+            note = SHORT_NOTE
+        self.query_one("#latency-notes", Static).update(f"{self.answer_text}\nnote: {note}")
         self.render_plot()
         self.render_filter()
         self.render_status()
@@ -158,8 +164,7 @@ class LatencyScreen(AnalysisScreen):
             for index, one in enumerate(view.series)
         ]
         plot.show(
-            f"p99 per stage, ms · x: hours since {view.window.start:%m-%d %H:%M} UTC · "
-            f"{legend(lines)}",
+            f"p99 ms by hour since {view.window.start:%m-%d %H:%M} · {legend(lines)}",
             lines,
         )
 
