@@ -135,112 +135,28 @@ def _interrupt_on_hangup() -> Iterator[None]:
 
 
 def environment(context: Context, *, assume_yes: bool, quiet_stdout: bool = False) -> Environment:
-    """The engine's Environment for a resolved context: backends, state folder, the human.
+    """The engine's Environment for a resolved context, asking on the terminal.
 
-    With `quiet_stdout` (--json) the engine's progress goes to stderr, so stdout
-    carries exactly one JSON document.
+    The console builds its Environment with the same function
+    (`console.services.runbook_env`). With `quiet_stdout` (--json) the engine's
+    progress goes to stderr, so stdout carries exactly one JSON document.
     """
-    from console.analysis.samples import DEFAULT_MIN_SAMPLES
-    from runbooks.engine import Environment
+    from console.services.runbook_env import runbook_environment
 
     stream = sys.stderr if quiet_stdout else sys.stdout
-
-    return Environment(
-        context=context.name,
-        read_only=context.read_only,
-        backend=_backend_getter(context),
-        state_dir=state_dir(context),
+    return runbook_environment(
+        context,
         confirmer=TerminalConfirmer(),
         assume_yes=assume_yes,
-        drift=_drift_function(context),
-        quality=_quality_function(context),
-        min_samples=DEFAULT_MIN_SAMPLES,
         out=lambda line: print(line, file=stream, flush=True),
     )
 
 
 def state_dir(context: Context) -> Path:
-    """Where runs are persisted: the workspace, else the data folder of the context."""
-    from console.config import data_home
+    """Where runs are persisted (the same folder for the CLI and the console)."""
+    from console.services.runbook_env import state_dir as runs_folder
 
-    if context.workspace is not None:
-        return Path(context.workspace) / "runbook_runs"
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in context.name)
-    return data_home() / "runs" / safe
-
-
-def _backend_getter(context: Context) -> Any:
-    """A role → backend function whose configuration problems read as BackendError."""
-    from backends.contracts import BackendError
-    from backends.discovery import BackendUnavailable
-    from console.config import ConfigError
-
-    def get(role: str) -> Any:
-        try:
-            return context.backend(role)
-        except (ConfigError, BackendUnavailable) as error:
-            raise BackendError(str(error)) from error
-
-    return get
-
-
-def _log_end(context: Context, model: str) -> Any:
-    """The end of the data: now, or the last logged request when the log stops earlier."""
-    from datetime import UTC, datetime, timedelta
-
-    now = datetime.now(UTC)
-    span = _backend_getter(context)("inference_log").time_range(model)
-    if span is None:
-        return now
-    return min(now, span[1] + timedelta(microseconds=1))
-
-
-def _quality_function(context: Context) -> Any:
-    """Accuracy of the logged predictions against their labels over the last window of data."""
-
-    def quality(model: str, metric: str, window_s: float) -> float | None:
-        from datetime import timedelta
-
-        from console.analysis.samples import DEFAULT_MIN_SAMPLES
-
-        if metric != "accuracy":
-            return None
-        end = _log_end(context, model)
-        start = end - timedelta(seconds=window_s)
-        log = _backend_getter(context)("inference_log")
-        rows = log.window(model, start, end, columns=["prediction", "label"])
-        rows = rows.dropna(subset=["prediction", "label"])
-        if len(rows) < DEFAULT_MIN_SAMPLES:
-            return None  # the minimum-sample rule: too few labelled rows to judge
-        return float((rows["prediction"].astype(float) == rows["label"].astype(float)).mean())
-
-    return quality
-
-
-def _drift_function(context: Context) -> Any:
-    """PSI of a feature (or, for None, the prediction score) over the last window of data."""
-
-    def drift(model: str, feature: str | None, window_s: float) -> float | None:
-        from datetime import timedelta
-
-        from console.analysis.drift import drift_table
-
-        column = feature or "score"
-        end = _log_end(context, model)
-        start = end - timedelta(seconds=window_s)
-        get = _backend_getter(context)
-        log = get("inference_log")
-        current = log.window(model, start, end, columns=[column])
-        if feature is None:
-            reference = log.window(model, start - timedelta(seconds=window_s), start, [column])
-        else:
-            reference = get("features").reference(model)
-        if column not in current or column not in reference or current.empty or reference.empty:
-            return None
-        table = drift_table(reference[[column]], current[[column]], [column], exact=False)
-        return table.features[0].psi if table.features else None
-
-    return drift
+    return runs_folder(context)
 
 
 class TerminalConfirmer:
@@ -283,7 +199,7 @@ def _runbook(args: argparse.Namespace) -> Runbook:
         Path(target) if args.file or "/" in target or target.endswith((".yaml", ".yml")) else None
     )
     if path is None:
-        path = path_of(target)
+        path = path_of(target) or _user_runbook(args, target)
         if path is None:
             import difflib
 
@@ -296,6 +212,19 @@ def _runbook(args: argparse.Namespace) -> Runbook:
         return load_runbook(path)
     except RunbookError as error:
         raise UsageError(str(error)) from error
+
+
+def _user_runbook(args: argparse.Namespace, name: str) -> Path | None:
+    """A user's or the context's runbook by name (the same lookup as the console's)."""
+    from console.config import ConfigError, resolve_context
+    from console.services.runbook_catalog import find
+
+    try:
+        context = resolve_context(args)
+    except ConfigError:
+        context = None
+    entry = find(context, name)
+    return entry.path if entry is not None else None
 
 
 def _list(args: argparse.Namespace) -> int:
