@@ -13,24 +13,20 @@ from __future__ import annotations
 from typing import ClassVar
 
 from backends.discovery import Option
-from backends.memory.base import ROLES, MemoryState, ModelEntry
+from backends.memory.base import ROLES
 from backends.memory.incidents import MemoryIncidents
 from backends.memory.log import MemoryLog
 from backends.memory.metrics import MemoryMetrics
 from backends.memory.retrain import MemoryRetrain
 from backends.memory.serving import MemoryServing
 
-__all__ = ["ROLES", "MemoryBackend", "MemoryState", "ModelEntry"]
+__all__ = ["ROLES", "MemoryBackend"]
 
 
 class MemoryBackend(MemoryServing, MemoryRetrain, MemoryMetrics, MemoryLog, MemoryIncidents):
     """Registry, metrics, features, inference log, serving, retraining and incidents in memory."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = ()
-
-    def __init__(self) -> None:
-        """An empty store: no models, points, rows, incidents or jobs."""
-        super().__init__()
 
     def close(self) -> None:
         """Nothing to release; here so callers can close any backend alike."""
