@@ -59,12 +59,22 @@ class SlicesView:
     stage_columns: tuple[str, ...] = ()
 
 
-def metric_choices(stage_columns: Sequence[str]) -> tuple[SliceMetricChoice, ...]:
-    """Accuracy, error rate, mean score, then the latency of each logged stage."""
+def metric_choices(
+    stage_columns: Sequence[str], task: str = "binary-classification"
+) -> tuple[SliceMetricChoice, ...]:
+    """Accuracy, error rate (not for a regression), mean score, then each stage's latency."""
+    metrics = BASE_METRICS if task != "regression" else ("mean_score",)
     return (
-        *(SliceMetricChoice(metric) for metric in BASE_METRICS),
+        *(SliceMetricChoice(metric) for metric in metrics),
         *(SliceMetricChoice("latency", column) for column in stage_columns),
     )
+
+
+def suited_choice(choice: SliceMetricChoice, task: str) -> SliceMetricChoice:
+    """The choice, or the mean score for a regression (exact equality is no accuracy there)."""
+    if task == "regression" and choice.metric in ("accuracy", "error_rate"):
+        return SliceMetricChoice("mean_score")
+    return choice
 
 
 def previous_window(window: AnalysisWindow) -> tuple[datetime, datetime]:

@@ -151,3 +151,13 @@ def test_instants_are_short_when_exact() -> None:
 
     assert instant_text(datetime(2026, 11, 18, tzinfo=UTC)) == "2026-11-18T00:00Z"
     assert instant_text(datetime(2026, 11, 18, 0, 0, 5, tzinfo=UTC)) == "2026-11-18T00:00:05Z"
+
+
+def test_a_regression_ranks_slices_by_mean_score_not_by_exact_equality() -> None:
+    from console.services.slices_view import SliceMetricChoice, metric_choices, suited_choice
+
+    accuracy = SliceMetricChoice("accuracy")
+    assert suited_choice(accuracy, "regression") == SliceMetricChoice("mean_score")
+    assert suited_choice(accuracy, "binary-classification") == accuracy
+    labels = [c.label for c in metric_choices(("inference_ms",), "regression")]
+    assert labels == ["mean_score", "latency inference_ms"]

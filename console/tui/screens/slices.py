@@ -29,6 +29,7 @@ from console.services.slices_view import (
     slice_cells,
     slice_headers,
     slice_label,
+    suited_choice,
 )
 from console.tui.actions import bindings_for
 from console.tui.screens.analysis import AnalysisScreen
@@ -47,7 +48,7 @@ class SlicesLoaded(Message):
     """The worst slices were computed for the screen's question."""
 
     def __init__(self, question: tuple[str, SliceMetricChoice, bool], view: SlicesView) -> None:
-        """Carry the question it answers and the result."""
+        """Carry the question it answers and the result (whose metric may suit the model better)."""
         super().__init__()
         self.question = question
         self.view = view
@@ -91,7 +92,8 @@ class SlicesScreen(AnalysisScreen):
             self.source, self.view_args.model, self.window_text, self.DEFAULT_WINDOW
         )
         baseline = previous_window(window) if self.compare else None
-        return SlicesLoaded(question, compute_slices(self.source, window, self.choice, baseline))
+        choice = suited_choice(self.choice, window.model.task)
+        return SlicesLoaded(question, compute_slices(self.source, window, choice, baseline))
 
     def on_slices_loaded(self, message: SlicesLoaded) -> None:
         """Keep the answer to the current question and redraw."""
@@ -99,7 +101,8 @@ class SlicesScreen(AnalysisScreen):
             return
         self.view = message.view
         self.window = message.view.window
-        self.choices = metric_choices(message.view.stage_columns)
+        self.choice = message.view.choice
+        self.choices = metric_choices(message.view.stage_columns, self.window.model.task)
         self.loaded_at = self.settings.clock()
         self.render_view()
 
