@@ -114,6 +114,16 @@ def _torchserve(backend_class: type[Any], path: Path) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
+def _prometheus(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The Prometheus metric store against a live Prometheus (scraping nothing) started here."""
+    from tests.integration.backends import launch
+    from tests.integration.backends.servers import running
+
+    with running(lambda: launch.prometheus(path / "prometheus", ["127.0.0.1:9"])) as server:
+        yield backend_class(server.url, scrape_interval_s=1)
+
+
+@contextlib.contextmanager
 def _local_retrain(backend_class: type[Any], path: Path) -> Iterator[Any]:
     """Local retraining jobs on an empty workspace (a job there fails: nothing to train on)."""
     yield backend_class(str(path / "workspace"))
@@ -167,6 +177,7 @@ FACTORIES: tuple[Factory, ...] = (
     Factory("kserve_v2", _mlserver, frozenset({ServingControl}), variant="mlserver"),
     Factory("mlflow", _mlflow, frozenset({ModelRegistry})),
     Factory("torchserve", _torchserve, frozenset({ServingControl, SupportsRollback})),
+    Factory("prometheus", _prometheus, frozenset({MetricStore})),
     Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
     Factory("webhook", _webhook, frozenset({RetrainTrigger})),
 )

@@ -230,3 +230,30 @@ def torchserve(folder: Path) -> Server:
     server.extra["inference_url"] = f"http://127.0.0.1:{ports['inference']}"
     server.extra["store"] = str(store)
     return server
+
+
+def prometheus(folder: Path, targets: list[str], scrape_s: int = 1) -> Server:
+    """Prometheus (Debian's) scraping `targets` (host:port) every `scrape_s` seconds."""
+    import shutil
+
+    import pytest
+
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.fail("prometheus is not installed: scripts/test.sh installs Debian's package")
+    folder.mkdir(parents=True, exist_ok=True)
+    listed = ", ".join(f"'{target}'" for target in targets)
+    (folder / "prometheus.yml").write_text(
+        f"global:\n  scrape_interval: {scrape_s}s\n  evaluation_interval: {scrape_s}s\n"
+        "scrape_configs:\n  - job_name: local_serving\n"
+        f"    static_configs:\n      - targets: [{listed}]\n"
+    )
+    port = free_port()
+    command = [
+        binary,
+        f"--config.file={folder / 'prometheus.yml'}",
+        f"--storage.tsdb.path={folder / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--log.level=warn",
+    ]
+    return start("prometheus", command, f"http://127.0.0.1:{port}", ok("/-/ready"), folder)

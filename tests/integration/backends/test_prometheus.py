@@ -1,0 +1,231 @@
+"""The prometheus metric store against a real Prometheus scraping a live local_serving."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pandas as pd
+import pytest
+
+from backends.contracts import BackendError
+from backends.embedded import EmbeddedBackend
+from backends.prometheus import PrometheusMetrics
+from console.analysis.drift.psi import psi_from_counts
+from tests.integration.backends import launch
+from tests.integration.backends.contexts import install_context
+from tests.integration.backends.servers import Server, running
+from tests.integration.serving.helpers import build_workspace, start_server, stop_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+ROWS_PER_CALL = 20
+VIGIL = (sys.executable, "-m", "console", "--context", "prom")
+
+
+@dataclass
+class Scraped:
+    """A local_serving under traffic, the Prometheus scraping it, and the two traffic windows."""
+
+    prometheus: Server
+    workspace: Path
+    reference: tuple[datetime, datetime]
+    current: tuple[datetime, datetime]
+
+
+def _send(http: httpx.Client, rng: np.random.Generator, shift: float, calls: int) -> None:
+    """`calls` requests of ROWS_PER_CALL rows, features ~ N(shift, 1)."""
+    for _ in range(calls):
+        rows = rng.normal(shift, 1.0, size=(ROWS_PER_CALL, 3)).round(4)
+        body = {
+            "inputs": [
+                {
+                    "name": "input",
+                    "datatype": "FP32",
+                    "shape": list(rows.shape),
+                    "data": rows.ravel().tolist(),
+                }
+            ]
+        }
+        answer = http.post("/v2/models/fraud/infer", json=body)
+        assert answer.status_code == 200, answer.text
+
+
+def _scraped_until(prometheus: Server, at: datetime) -> None:
+    """Wait (bounded) until Prometheus holds a scrape after `at`."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        answer = httpx.get(
+            f"{prometheus.url}/api/v1/query",
+            params={"query": "timestamp(up)", "time": f"{time.time():.3f}"},
+            timeout=5,
+        ).json()
+        stamps = [float(s["value"][1]) for s in answer["data"]["result"]]
+        if stamps and min(stamps) > at.timestamp() + 0.5:
+            return
+        time.sleep(0.3)
+    raise AssertionError("prometheus did not scrape in time")
+
+
+@pytest.fixture(scope="module")
+def scraped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scraped]:
+    """Two windows of traffic: features ~ N(0, 1), then ~ N(0.8, 1); every request logged."""
+    root = tmp_path_factory.mktemp("prom-serving")
+    workspace = build_workspace(root / "workspace")
+    server = start_server(
+        workspace, "--all-versions", "--sample-rate", "1", "--flush-interval", "0.2"
+    )
+    try:
+        server.http.put(
+            "/admin/models/fraud/traffic", json={"weights": {"1": 100}}, headers=server.admin
+        ).raise_for_status()
+        target = server.url.removeprefix("http://")
+        with running(lambda: launch.prometheus(root / "prometheus", [target])) as prometheus:
+            rng = np.random.default_rng(7)
+            _scraped_until(prometheus, datetime.now(UTC))
+            time.sleep(2.0)  # scrapes of the empty histograms before any traffic
+            t0 = datetime.now(UTC)
+            _send(server.http, rng, 0.0, 60)
+            time.sleep(2.5)
+            t1 = datetime.now(UTC)
+            time.sleep(2.5)  # a window's increase starts at its first scrape: one before traffic
+            _send(server.http, rng, 0.8, 60)
+            time.sleep(2.5)
+            t2 = datetime.now(UTC)
+            _scraped_until(prometheus, t2)
+            time.sleep(1.0)  # the inference log's last flush
+            yield Scraped(prometheus, workspace, (t0 - timedelta(seconds=2), t1), (t1, t2))
+    finally:
+        stop_server(server)
+
+
+def _instant(prometheus: Server, promql: str, at: datetime) -> list[dict]:
+    """An instant query's result, asked directly of Prometheus."""
+    answer = httpx.get(
+        f"{prometheus.url}/api/v1/query",
+        params={"query": promql, "time": f"{at.timestamp():.3f}"},
+        timeout=10,
+    ).json()
+    assert answer["status"] == "success", answer
+    return answer["data"]["result"]
+
+
+def test_vigil_latency_p99_equals_an_independent_promql_query(
+    scraped: Scraped, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    end = scraped.current[1].replace(microsecond=0) + timedelta(seconds=1)
+    start = end - timedelta(seconds=60)
+    empty_log = build_workspace(tmp_path / "empty-log")  # the models, and no logged request
+    install_context(
+        tmp_path,
+        monkeypatch,
+        "prom",
+        {
+            "registry": {"type": "embedded", "workspace": str(scraped.workspace)},
+            "inference_log": {"type": "embedded", "workspace": str(empty_log)},
+            "metrics": {"type": "prometheus", "url": scraped.prometheus.url},
+        },
+    )
+    window = ["--start", start.isoformat(), "--end", end.isoformat()]
+    done = subprocess.run(
+        [*VIGIL, "latency", "--model", "fraud", *window, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    stages = {row["stage"]: row for row in json.loads(done.stdout)["stages"]}
+    checked = 0
+    for stage in ("parse", "inference", "postprocess", "serialize"):
+        promql = (
+            "histogram_quantile(0.99, sum by (le) (increase("
+            f'vigil_stage_latency_seconds_bucket{{model="fraud",stage="{stage}"}}[60s])))'
+        )
+        (sample,) = _instant(scraped.prometheus, promql, end)
+        expected_ms = float(sample["value"][1]) * 1000
+        assert stages[stage]["p99"] == pytest.approx(expected_ms, rel=1e-6), stage
+        checked += 1
+    assert checked == 4
+
+
+def _logged_counts(workspace: Path, feature: str, edges: tuple[float, ...], window) -> np.ndarray:
+    """The same requests' logged values counted into the histogram's buckets (le = upper edge)."""
+    log = EmbeddedBackend(str(workspace))
+    try:
+        frame: pd.DataFrame = log.window("fraud", window[0], window[1], columns=[feature])
+    finally:
+        log.close()
+    values = frame[feature].to_numpy(dtype=np.float64)
+    codes = np.searchsorted(np.asarray(edges), values, side="left")  # value <= le
+    return np.bincount(codes, minlength=len(edges) + 1).astype(np.float64)
+
+
+def test_drift_from_buckets_agrees_with_drift_from_logged_values(scraped: Scraped) -> None:
+    metrics = PrometheusMetrics(scraped.prometheus.url)
+    try:
+        log = EmbeddedBackend(str(scraped.workspace))
+        try:
+            features = [c for c in log.window("fraud", *scraped.reference).columns if c[:1] == "x"]
+        finally:
+            log.close()
+        assert features, "the log holds no feature column"
+        feature = features[0]
+        labels = {"model": "fraud", "feature": feature}
+        reference = metrics.bucket_counts("feature_value", labels, *scraped.reference)
+        current = metrics.bucket_counts("feature_value", labels, *scraped.current)
+    finally:
+        metrics.close()
+    assert reference.insufficient == "" and current.insufficient == ""
+    assert reference.edges == current.edges and len(reference.edges) >= 5
+    logged_ref = _logged_counts(scraped.workspace, feature, reference.edges, scraped.reference)
+    logged_cur = _logged_counts(scraped.workspace, feature, current.edges, scraped.current)
+    for logged, counted in ((logged_ref, reference), (logged_cur, current)):
+        assert logged.sum() >= 0.95 * 60 * ROWS_PER_CALL  # sample rate 1: (nearly) every row
+        # increase() extrapolates to the window's edges: totals differ, shares do not
+        assert sum(counted.counts) == pytest.approx(60 * ROWS_PER_CALL, rel=0.35)
+    from_buckets = psi_from_counts(np.asarray(reference.counts), np.asarray(current.counts))
+    from_logged = psi_from_counts(logged_ref, logged_cur)
+    assert from_logged > 0.2  # the shift is real drift
+    assert from_buckets == pytest.approx(from_logged, abs=0.02), (from_buckets, from_logged)
+    for counted, logged in ((reference, logged_ref), (current, logged_cur)):
+        shares = np.asarray(counted.counts) / np.sum(counted.counts)
+        assert np.abs(shares - logged / logged.sum()).max() < 0.02, (shares, logged)
+
+
+def test_a_window_shorter_than_two_scrapes_is_insufficient(scraped: Scraped) -> None:
+    metrics = PrometheusMetrics(scraped.prometheus.url)
+    try:
+        assert metrics.scrape_interval_s() == 1.0
+        end = scraped.current[1]
+        short = metrics.bucket_counts(
+            "feature_value", {"model": "fraud"}, end - timedelta(seconds=1.5), end
+        )
+        assert short.insufficient and "two scrapes" in short.insufficient
+        assert short.counts == ()
+        assert "requests_total" in metrics.metric_names()
+    finally:
+        metrics.close()
+
+
+def test_a_stopped_prometheus_is_a_backend_error(tmp_path: Path) -> None:
+    server = launch.prometheus(tmp_path / "prometheus", ["127.0.0.1:9"])
+    metrics = PrometheusMetrics(server.url, scrape_interval_s=1)
+    try:
+        now = datetime.now(UTC)
+        assert metrics.query_range("requests_total", {}, now - timedelta(minutes=1), now) == []
+        server.stop()
+        with pytest.raises(BackendError, match="cannot reach"):
+            metrics.query_range("requests_total", {}, now - timedelta(minutes=1), now)
+    finally:
+        metrics.close()
+        server.stop()
