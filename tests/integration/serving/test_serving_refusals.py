@@ -28,8 +28,8 @@ INFER = "/v2/models/fraud/infer"
 
 @pytest.fixture(scope="module")
 def live(workspace):
-    """A server with a one-second idle timeout."""
-    running = start_server(workspace, "--all-versions", "--idle-timeout", "1")
+    """A server with a one-second idle timeout, logging nothing into the shared workspace."""
+    running = start_server(workspace, "--all-versions", "--idle-timeout", "1", "--sample-rate", "0")
     yield running
     assert stop_server(running) in (0, -signal.SIGTERM)  # with its decoder process
 
