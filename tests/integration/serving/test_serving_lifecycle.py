@@ -91,7 +91,7 @@ def test_sigterm_drains_an_in_flight_request_then_cleans_up(workspace):
 
 
 def test_ctrl_c_stops_the_server_and_its_helper_without_a_traceback(workspace):
-    running = start_server(workspace, own_group=True)
+    running = start_server(workspace, "--sample-rate", "0", own_group=True)
     log = workspace / "server.log"
     start = log.stat().st_size
     rows = [[0.5, 1.0, -1.0]] * 40_000  # a large body starts the helper process
