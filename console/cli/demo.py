@@ -83,12 +83,12 @@ def _spec(workspace: Path, args: argparse.Namespace, live: bool) -> DemoSpec:
     """The history to build: ending now for a live demo that cannot continue, else as present."""
     from dataclasses import replace
 
-    from console.demo.live.continuity import last_data, live_spec, present_spec
+    from console.demo.live.continuity import last_data, lead, live_spec, next_minute, present_spec
     from console.demo.spec import DemoSpec
 
     now = datetime.now(UTC)
     if live and args.rebuild:
-        return replace(DemoSpec(seed=args.seed), end=now.replace(second=0, microsecond=0))
+        return replace(DemoSpec(seed=args.seed), end=next_minute(now + lead(workspace)))
     if live:
         present, spec = present_spec(workspace, args.seed), live_spec(workspace, args.seed, now)
         if present is not None and present.end != spec.end:
@@ -141,11 +141,17 @@ def _live(result: BuildResult, args: argparse.Namespace) -> int:
                 f"live: local_serving on {demo.url} (pid {demo.server.pid}), traffic driver "
                 f"pid {demo.driver.pid}; logs in {demo.logs}"
             )
+            starts = _starts(result)
             if not args.no_tui:
                 warn(where)
+                if starts is not None:
+                    warn(f"live traffic starts at {starts:%H:%M:%S} UTC, where the history ends")
+                    time.sleep(max(0.0, starts.timestamp() - time.time()))
                 return _console(result.workspace, args)
             print("\n".join(describe(result)))
             print(where)
+            if starts is not None:
+                print(f"live traffic starts at {starts:%H:%M:%S} UTC, where the history ends")
             print("Ctrl-C stops both.", flush=True)
             try:
                 while (failed := demo.failed_child()) is None:
@@ -157,3 +163,12 @@ def _live(result: BuildResult, args: argparse.Namespace) -> int:
             return 1
     except LiveError as error:
         raise UsageError(str(error)) from error
+
+
+def _starts(result: BuildResult) -> datetime | None:
+    """When the driver's first request goes out, if that is still ahead (the history's end)."""
+    end = result.summary.get("history", {}).get("end")
+    if not isinstance(end, str):
+        return None
+    at = datetime.fromisoformat(end.replace("Z", "+00:00"))
+    return at if at > datetime.now(UTC) else None

@@ -21,10 +21,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from backends.embedded import EmbeddedBackend
 from backends.kserve_v2 import read_token
 from backends.processes import process_alive
 from console.demo.build import build
-from console.demo.live.continuity import HEARTBEAT, live_spec
+from console.demo.live.continuity import HEARTBEAT, MAX_LEAD, live_spec
 from console.demo.spec import SMALL
 
 VIGIL = str(Path(sys.executable).parent / "vigil")
@@ -116,6 +117,28 @@ def _latency(env: dict[str, str], workspace: Path, start: datetime) -> dict[str,
     return {s["stage"]: s for s in json.loads(done.stdout)["stages"]}
 
 
+def _continuity_gap_s(workspace: Path, history_end: datetime) -> float:
+    """Seconds from the history's end to the first live request; no live request precedes it."""
+    backend = EmbeddedBackend(workspace=str(workspace))
+    try:
+        around = backend.window(
+            "fraud-detector",
+            history_end - timedelta(minutes=2),
+            history_end + timedelta(minutes=10),
+            columns=["ts", "request_id"],
+        )
+    finally:
+        backend.close()
+    live = around["request_id"].str.startswith("live-")
+    history_last = around.loc[~live, "ts"].max()
+    first_live = around.loc[live, "ts"].min()
+    assert history_last < history_end <= first_live, (history_last, history_end, first_live)
+    assert history_end - history_last < timedelta(minutes=1)
+    gap = (first_live - history_end).total_seconds()
+    assert gap < 90, f"the live traffic began {gap:.0f} s after the history's end"
+    return float(gap)
+
+
 def _split(url: str, workspace: Path) -> dict[str, int]:
     """fraud-detector's live split, from the server's admin API."""
     info = json.loads((workspace / "serving.json").read_text())
@@ -148,12 +171,14 @@ def test_live_demo_breaks_tablets_and_a_rollback_fixes_them(tmp_path: Path) -> N
             time.sleep(0.5)
         url, server_pid, driver_pid = match.group(1), int(match.group(2)), int(match.group(3))
         live_at = datetime.now(UTC)
-        history_end = json.loads((workspace / ".demo-complete").read_text())["spec"]["end"]
-        assert live_at - datetime.fromisoformat(history_end) < timedelta(minutes=2)
+        history_end = datetime.fromisoformat(
+            json.loads((workspace / ".demo-complete").read_text())["spec"]["end"]
+        )
 
         # 1. The canary's incident is live: tablets are wrong, the other devices are not.
         before = _wait_for_tablets(env, workspace, live_at, timeout_s=240)
         seen_drop_s = (datetime.now(UTC) - live_at).total_seconds()
+        gap_s = _continuity_gap_s(workspace, history_end)
         tablet = before["tablet"][1]
         others = [acc for device, (n, acc) in before.items() if device != "tablet" and n >= 30]
         assert tablet < 0.85 and others and min(others) > 0.88, before
@@ -186,7 +211,8 @@ def test_live_demo_breaks_tablets_and_a_rollback_fixes_them(tmp_path: Path) -> N
         calm = _latency(env, workspace, rolled_at + timedelta(seconds=60))
         assert not calm["feature_fetch"]["over_budget"], calm["feature_fetch"]
         print(
-            f"drop seen after {seen_drop_s:.0f} s; recovery seen {recovered_s:.0f} s after rollback"
+            f"history → live gap {gap_s:.1f} s; drop seen {seen_drop_s:.0f} s after the server "
+            f"started; recovery {recovered_s:.0f} s after the rollback"
         )
 
         # 4. Ctrl-C stops both children cleanly.
@@ -282,7 +308,9 @@ def test_a_live_demo_continues_a_recent_history_and_rebuilds_a_stale_one(
     end = datetime.fromisoformat(built["end"])
     assert live_spec(small_live_workspace, 7, end + timedelta(seconds=90)).end == end
     later = end + timedelta(minutes=10, seconds=30)
-    assert live_spec(small_live_workspace, 7, later).end == end + timedelta(minutes=10)
+    rebuilt = live_spec(small_live_workspace, 7, later).end
+    assert later < rebuilt <= later + MAX_LEAD + timedelta(minutes=1)
+    assert rebuilt.timestamp() % 60 == 0
     heartbeat = {"pid": 1, "until": (later - timedelta(minutes=1)).timestamp()}
     (small_live_workspace / HEARTBEAT).write_text(json.dumps(heartbeat))
     assert live_spec(small_live_workspace, 7, later).end == end

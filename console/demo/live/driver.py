@@ -324,6 +324,9 @@ async def _main(workspace: Path, seed: int) -> int:
     if spec is None:
         log.error("%s holds no finished demo build of seed %d", workspace, seed)
         return 1
+    if spec.end.timestamp() > time.time():
+        log.info("waiting until the history's end, %s", spec.end.isoformat())
+        await _sleep_until(spec.end.timestamp(), stop)
     incident = IncidentPlan.for_spec(spec)
     rng = np.random.default_rng([seed, 404, int(time.time())])
     driver = Driver(workspace, incident, server, rng)
