@@ -3,7 +3,8 @@
 TorchServe holds several versions of a model and sends every request to the
 default one, so the split is always 100 % on the default version: rollback
 and promote set the default (`PUT /models/{m}/{v}/set-default`), and there is
-no traffic-split capability (the console offers no weights). Worker state
+no traffic-split capability (the console offers no weights). Load and unload
+scale a version's workers (to one, or to none; the default keeps its own). Worker state
 gives each version's readiness; the inference API's `/ping` gives health.
 A management key (TorchServe's token authorization) comes from `$token_env`.
 """
@@ -19,6 +20,7 @@ from backends.contracts import (
     BackendError,
     EndpointStatus,
     NotFoundError,
+    SupportsLoad,
     SupportsRollback,
     VersionState,
 )
@@ -62,8 +64,8 @@ class TorchServeServing:
         return f"TorchServeServing({self.management_url!r})"
 
     def capabilities(self) -> frozenset[type]:
-        """Rollback (and so promote) by default version; no traffic split, no compare-and-set."""
-        return frozenset({SupportsRollback})
+        """Rollback (and so promote) by default version, load by workers; no traffic split."""
+        return frozenset({SupportsRollback, SupportsLoad})
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -80,6 +82,23 @@ class TorchServeServing:
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             self._client = httpx.Client(timeout=self.timeout_s, headers=headers)
         return self._client
+
+    def load(self, model: str, version: str) -> EndpointStatus:
+        """Start a worker for `version` and wait for it; it takes no traffic until default."""
+        self._call("PUT", f"{self._version_url(model, version)}?min_worker=1&synchronous=true")
+        return self.status(model)
+
+    def unload(self, model: str, version: str) -> EndpointStatus:
+        """Stop `version`'s workers (it stays registered); the default version is refused."""
+        if self.status(model).weights.get(version):
+            raise BackendError(f"torchserve: v{version} of {model} is the default; roll back first")
+        url = f"{self._version_url(model, version)}?min_worker=0&max_worker=0&synchronous=true"
+        self._call("PUT", url)
+        return self.status(model)
+
+    def _version_url(self, model: str, version: str) -> str:
+        """`<management>/models/<model>/<version>`, names URL-quoted."""
+        return f"{self.management_url}/models/{quote(model, safe='')}/{quote(version, safe='')}"
 
     def _call(self, method: str, url: str) -> Any:
         """One request; failures become BackendError (NotFoundError for 404), never the key."""
@@ -140,8 +159,7 @@ class TorchServeServing:
 
     def rollback(self, model: str, to_version: str) -> EndpointStatus:
         """Make `to_version` the default, so it takes every request."""
-        path = f"{self.management_url}/models/{quote(model, safe='')}/{quote(to_version, safe='')}"
-        self._call("PUT", f"{path}/set-default")
+        self._call("PUT", f"{self._version_url(model, to_version)}/set-default")
         return self.status(model)
 
 

@@ -176,7 +176,7 @@ FACTORIES: tuple[Factory, ...] = (
     ),
     Factory("kserve_v2", _mlserver, frozenset({ServingControl}), variant="mlserver"),
     Factory("mlflow", _mlflow, frozenset({ModelRegistry})),
-    Factory("torchserve", _torchserve, frozenset({ServingControl, SupportsRollback})),
+    Factory("torchserve", _torchserve, frozenset({ServingControl, SupportsRollback, SupportsLoad})),
     Factory("prometheus", _prometheus, frozenset({MetricStore})),
     Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
     Factory("webhook", _webhook, frozenset({RetrainTrigger})),

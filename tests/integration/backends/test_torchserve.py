@@ -17,6 +17,7 @@ from backends.contracts import (
     Lineage,
     ModelVersion,
     NotFoundError,
+    SupportsLoad,
     SupportsRollback,
     SupportsTrafficSplit,
 )
@@ -64,9 +65,9 @@ def test_versions_worker_state_and_default_are_read(torchserve_server: Server) -
         serving.close()
 
 
-def test_only_rollback_is_offered_no_traffic_split(torchserve_server: Server) -> None:
+def test_rollback_and_load_are_offered_no_traffic_split(torchserve_server: Server) -> None:
     serving = backend(torchserve_server)
-    assert capabilities(serving) == frozenset({SupportsRollback})
+    assert capabilities(serving) == frozenset({SupportsRollback, SupportsLoad})
     assert not supports(serving, SupportsTrafficSplit)
     assert not hasattr(serving, "set_weights")
 
@@ -129,3 +130,17 @@ def test_a_stopped_torchserve_is_a_backend_error(tmp_path: Path) -> None:
     finally:
         serving.close()
         server.stop()
+
+
+def test_unload_stops_a_versions_workers_and_load_starts_one(torchserve_server: Server) -> None:
+    serving = backend(torchserve_server)
+    try:
+        serving.rollback("tiny", "1")
+        with pytest.raises(BackendError, match="default"):
+            serving.unload("tiny", "1")
+        states = {v.version: v.state for v in serving.unload("tiny", "2").versions}
+        assert states == {"1": "ready", "2": "unloaded"}
+        states = {v.version: v.state for v in serving.load("tiny", "2").versions}
+        assert states == {"1": "ready", "2": "ready"}
+    finally:
+        serving.close()
