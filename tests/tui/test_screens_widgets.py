@@ -161,3 +161,29 @@ def test_a_regression_ranks_slices_by_mean_score_not_by_exact_equality() -> None
     assert suited_choice(accuracy, "binary-classification") == accuracy
     labels = [c.label for c in metric_choices(("inference_ms",), "regression")]
     assert labels == ["mean_score", "latency inference_ms"]
+
+
+async def test_slash_filters_a_virtual_table_and_enter_names_the_source_row() -> None:
+    from console.tui.widgets.table import TableFilter
+
+    selected: list[int] = []
+
+    class Selecting(TableApp):
+        def on_virtual_table_row_selected(self, event: VirtualTable.RowSelected) -> None:
+            selected.append(event.index)
+
+    app = Selecting(ColumnRows([(range(1000), lambda v: f"row {v}")]))
+    async with app.run_test(size=(60, 12)) as pilot:
+        table = app.query_one(VirtualTable)
+        table.apply_filter(TableFilter.parse("row 99"))
+        await pilot.pause()
+        assert table.row_count == 11 and table.shown_text() == "11 of 1,000 rows"
+        await pilot.press("j", "enter")
+        assert selected == [990]
+        table.apply_filter(TableFilter.parse("nothing like it"))
+        await pilot.pause()
+        assert "no row matches /nothing like it/ (Escape clears" in screen_text(app)
+        table.apply_filter(TableFilter.parse("!row"))
+        assert table.row_count == 0
+        table.apply_filter(None)
+        assert table.row_count == 1000

@@ -22,9 +22,10 @@ from console.services.reading import format_age
 from console.tui.screens.base import DataScreen
 from console.tui.settings import Settings
 from console.tui.views import ViewArgs
+from console.tui.widgets.breadcrumbs import Breadcrumbs
 from console.tui.widgets.inputs import ClosableInput
 from console.tui.widgets.status_bar import data_age
-from console.tui.widgets.table import VigilTable
+from console.tui.widgets.table import TableFilter, VigilTable
 from console.tui.widgets.virtual_table import ListRows, VirtualTable
 
 SLOWER = 6
@@ -130,6 +131,34 @@ class AnalysisScreen(DataScreen):
         self.loaded_at = None
         self.refresh_data()
         return None
+
+    def virtual_target(self) -> VirtualTable | None:
+        """The line-API table `/` filters when the screen has no `VigilTable`."""
+        if self.filter_target() is not None:
+            return None
+        found = list(self.query(VirtualTable))
+        return found[0] if found else None
+
+    def set_filter(self, text: str) -> None:
+        """Filter a `VirtualTable` as the base filters a `VigilTable`."""
+        virtual = self.virtual_target()
+        if virtual is None:
+            super().set_filter(text)
+            return
+        self.table_filter = TableFilter.parse(text)
+        virtual.apply_filter(self.table_filter)
+        self.render_filter()
+
+    def render_filter(self) -> None:
+        """The header: breadcrumbs, the active filter and how many rows it keeps."""
+        virtual = self.virtual_target()
+        if virtual is None:
+            super().render_filter()
+            return
+        note = ""
+        if self.table_filter is not None:
+            note = f"filter {self.table_filter.label} · {virtual.shown_text()}"
+        self.query_one(Breadcrumbs).show(self.crumbs, note)
 
     def load_failed(self, text: str) -> None:
         """A computation raised: the head and any empty table say why, next to what was asked."""

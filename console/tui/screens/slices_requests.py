@@ -129,6 +129,7 @@ class SliceRequestsScreen(AnalysisScreen):
             f"{overall} overall · from the inference log",
         )
         self.render_detail()
+        self.render_filter()
         self.render_status()
 
     def render_detail(self) -> None:

@@ -164,6 +164,7 @@ class TimelineScreen(AnalysisScreen):
             empty_text=empty,
             keep_cursor=keep_cursor,
         )
+        self.render_filter()
         self.render_status()
 
     def on_resize(self) -> None:
@@ -199,7 +200,9 @@ class TimelineScreen(AnalysisScreen):
 
     def action_open_selected(self) -> None:
         """Details of the event under the cursor."""
-        self.show_details(self.query_one("#timeline-table", VirtualTable).cursor_row)
+        table = self.query_one("#timeline-table", VirtualTable)
+        if table.row_count:
+            self.show_details(table.source_index(table.cursor_row))
 
     def show_details(self, index: int) -> None:
         """Open the details of the `index`-th shown event."""

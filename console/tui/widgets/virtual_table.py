@@ -88,6 +88,35 @@ class ColumnRows:
         return [render(values[index]) for values, render in self.columns]
 
 
+@dataclass(frozen=True)
+class FilteredRows:
+    """The rows of a source a filter kept, by their position among the kept ones."""
+
+    source: RowSource
+    kept: Sequence[int]
+
+    def __len__(self) -> int:
+        """How many rows were kept."""
+        return len(self.kept)
+
+    def cells(self, index: int) -> Sequence[str]:
+        """The cell texts of the `index`-th kept row."""
+        return self.source.cells(self.kept[index])
+
+
+class RowFilter(Protocol):
+    """What `/` hands a table: a test on a row's cells and how the header names it."""
+
+    @property
+    def label(self) -> str:
+        """`/tablet/` or `not /tablet/`."""
+        ...
+
+    def keeps(self, cells: Sequence[Any]) -> bool:
+        """Whether the row stays."""
+        ...
+
+
 def measure_widths(headers: Sequence[str], rows: RowSource, sample: int = SAMPLE_ROWS) -> list[int]:
     """Each column's width from its header and the first and last `sample` rows (capped)."""
     widths = [len(header) for header in headers]
@@ -123,7 +152,7 @@ class VirtualTable(ScrollView, can_focus=True):
     cursor_row: reactive[int] = reactive(0, always_update=True, init=False)
 
     class RowSelected(Message):
-        """Enter (or a click) on a row."""
+        """Enter (or a click) on a row; `index` is its index in the unfiltered rows."""
 
         def __init__(self, table: VirtualTable, index: int) -> None:
             """Which table and which row."""
@@ -158,13 +187,15 @@ class VirtualTable(ScrollView, can_focus=True):
         self.widths: list[int] = []
         self.line_width = 0
         self.rows: RowSource = ListRows(())
+        self.source: RowSource = self.rows
+        self.row_filter: RowFilter | None = None
         self.empty_text = empty_text
         self._lines: LRUCache[tuple[int, int, int, int], Strip] = LRUCache(CACHE_LINES)
         self._styles: dict[str, Style] = {}
 
     @property
     def row_count(self) -> int:
-        """How many rows the table holds."""
+        """How many rows the table shows (those the filter keeps)."""
         return len(self.rows)
 
     @property
@@ -183,7 +214,8 @@ class VirtualTable(ScrollView, can_focus=True):
     ) -> None:
         """Replace the columns and rows; the cursor goes to the top unless `keep_cursor`."""
         self.headers = tuple(headers)
-        self.rows = rows
+        self.source = rows
+        self.rows = self._filtered(rows)
         self.widths = list(widths) if widths is not None else measure_widths(headers, rows)
         if empty_text is not None:
             self.empty_text = empty_text
@@ -198,6 +230,33 @@ class VirtualTable(ScrollView, can_focus=True):
             self.scroll_to(0, 0, animate=False, immediate=True)
         self.cursor_row = row
         self.refresh()
+
+    def _filtered(self, rows: RowSource) -> RowSource:
+        """The rows the filter keeps (each row formatted once to test it), or all of them."""
+        if self.row_filter is None:
+            return rows
+        keeps = self.row_filter.keeps
+        return FilteredRows(rows, [i for i in range(len(rows)) if keeps(rows.cells(i))])
+
+    def apply_filter(self, row_filter: RowFilter | None) -> None:
+        """Show only the rows `row_filter` keeps (all rows with None); the cursor goes home."""
+        self.row_filter = row_filter
+        self.rows = self._filtered(self.source)
+        self._lines.clear()
+        self.virtual_size = Size(self.line_width, len(self.rows) + 1)
+        if self.is_mounted:
+            self.scroll_to(0, 0, animate=False, immediate=True)
+            self.cursor_row = 0
+            self.refresh()
+
+    def source_index(self, position: int) -> int:
+        """The index in the unfiltered rows of the row shown at `position`."""
+        rows = self.rows
+        return rows.kept[position] if isinstance(rows, FilteredRows) else position
+
+    def shown_text(self) -> str:
+        """`3 of 12 rows`, for the header when a filter is on."""
+        return f"{len(self.rows):,} of {len(self.source):,} rows"
 
     def notify_style_update(self) -> None:
         """A theme change: rendered rows carry old styles, so drop them."""
@@ -250,7 +309,10 @@ class VirtualTable(ScrollView, can_focus=True):
         index = scroll_y + y - 1
         if len(self.rows) == 0 and y == 1:
             empty = self._style("virtual-table--empty")
-            return Strip([Segment(set_cell_size(self.empty_text, width), empty)])
+            text = self.empty_text
+            if self.row_filter is not None and len(self.source):
+                text = f"no row matches {self.row_filter.label} (Escape clears the filter)"
+            return Strip([Segment(set_cell_size(text, width), empty)])
         if index >= len(self.rows):
             return Strip.blank(width, self._style("base"))
         return self._row_strip(index, scroll_x, width)
@@ -317,14 +379,14 @@ class VirtualTable(ScrollView, can_focus=True):
     def action_select_cursor(self) -> None:
         """Tell the screen which row was chosen."""
         if len(self.rows):
-            self.post_message(self.RowSelected(self, self.cursor_row))
+            self.post_message(self.RowSelected(self, self.source_index(self.cursor_row)))
 
     def on_click(self, event: events.Click) -> None:
         """A click on a row moves the cursor there and selects it."""
         index = int(self.scroll_y) + event.y - 1
         if event.y >= 1 and 0 <= index < len(self.rows):
             self.cursor_row = index
-            self.post_message(self.RowSelected(self, index))
+            self.post_message(self.RowSelected(self, self.source_index(index)))
 
     def position_text(self) -> str:
         """`row 1,204 of 100,000`, for a screen's note line."""
