@@ -6,7 +6,7 @@ traffic split every second (the world of `world.py`), sends each demo model its
 history's request rate with the network and feature-fetch stages timed and
 reported in `Vigil-Client-Timing`, posts each request's true label 5–60 s later
 through the admin labels endpoint, writes serve-a / serve-b host metrics per
-minute, and stops on SIGTERM, SIGINT, or when its parent goes away.
+minute (`hosts.py`), and stops on SIGTERM, SIGINT, or when its parent goes away.
 """
 
 from __future__ import annotations
@@ -23,15 +23,14 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import httpx
 import numpy as np
 
-from console.demo.catalog import FRAUD, HOSTS, MODELS, ModelPlan
-from console.demo.history import diurnal, host_values
-from console.demo.incident import PRESSURE_HOST, IncidentPlan
+from console.demo.catalog import FRAUD, MODELS, ModelPlan
+from console.demo.incident import IncidentPlan
 from console.demo.live.continuity import HEARTBEAT, present_spec
+from console.demo.live.hosts import write_host_minute
 from console.demo.live.traffic import LiveRequest, one_second
 from console.demo.live.world import World
 
@@ -212,22 +211,11 @@ class Driver:
 
     async def _write_host_metrics(self) -> None:
         """The closed minute's host metrics, with the minute's mean pressure on serve-a."""
-        from backends.embedded import EmbeddedBackend
-
         minute = float(int(time.time() // 60) * 60 - 60)
         pressure = float(np.mean(self.minute_pressure)) if self.minute_pressure else 0.0
         self.minute_pressure.clear()
-        frame = host_frame(minute, pressure, self.rng)
-
-        def write() -> None:
-            backend = EmbeddedBackend(workspace=str(self.workspace))
-            try:
-                backend.write_points(frame)
-            finally:
-                backend.close()
-
         try:
-            await asyncio.to_thread(write)
+            await asyncio.to_thread(write_host_minute, self.workspace, minute, pressure, self.rng)
         except Exception as error:
             log.warning("cannot write host metrics: %s", error)
 
@@ -248,19 +236,6 @@ class Driver:
             "on" if self.world.canary_on else "off",
             self.world.pressure,
         )
-
-
-def host_frame(minute: float, pressure: float, rng: np.random.Generator) -> Any:
-    """One minute of host metric points for every demo host."""
-    import pandas as pd
-
-    ts = np.array([minute])
-    rows = []
-    for host, capacity in HOSTS.items():
-        level = np.array([pressure if host == PRESSURE_HOST else 0.0])
-        for name, values in host_values(capacity, level, diurnal(ts), rng).items():
-            rows.append({"name": name, "labels": {"host": host}, "ts": minute, "value": values[0]})
-    return pd.DataFrame(rows)
 
 
 async def _every(
