@@ -25,6 +25,10 @@ SCOPES: tuple[str, ...] = (
     "latency",
     "timeline",
     "correlation",
+    "runbooks",
+    "form",
+    "run",
+    "confirm",
     "table",
     "input",
     "command",
@@ -42,6 +46,10 @@ SCOPE_TITLES: Mapping[str, str] = {
     "latency": "Latency",
     "timeline": "Timeline",
     "correlation": "Correlation",
+    "runbooks": "Runbooks",
+    "form": "Runbook parameters",
+    "run": "Runbook plan and run",
+    "confirm": "Confirmation",
     "table": "Tables",
     "input": "Command line and filter",
     "command": "Command line",
@@ -84,6 +92,28 @@ def _drift_window(window: str, key: str) -> Action:
         "drift",
         f"window('{window}')",
         footer="",
+    )
+
+
+def _quick(scope: str, action: str, key: str, title: str, footer: str) -> Action:
+    """A runbook for the selected model: opens its plan (or form); nothing runs on this key."""
+    return Action(
+        f"{scope}.{action}",
+        f"{title}: plan, confirm, then run the runbook",
+        (key,),
+        scope,
+        f"quick('{action}')",
+        footer=footer,
+    )
+
+
+def _quick_actions(scope: str) -> tuple[Action, ...]:
+    """The quick actions of the model screen or the overview."""
+    return (
+        _quick(scope, "rollback", "R", "Roll the selected model back to the champion", "rollback"),
+        _quick(scope, "weight", "W", "Set the selected model's canary weight", "weight"),
+        _quick(scope, "promote", "P", "Promote the selected model's challenger", "promote"),
+        _quick(scope, "retrain", "T", "Retrain the selected model on drift", ""),
     )
 
 
@@ -290,6 +320,47 @@ ACTIONS: tuple[Action, ...] = (
         "open_selected",
         palette=False,
     ),
+    *_quick_actions("overview"),
+    *_quick_actions("model"),
+    Action(
+        "timeline.note",
+        "Put a note on this model's timeline (an audited annotate step)",
+        ("n",),
+        "timeline",
+        "note",
+        footer="note",
+    ),
+    Action(
+        "runbooks.open",
+        "Fill in the selected runbook's parameters, then plan it",
+        ("enter",),
+        "runbooks",
+        "open_selected",
+        footer="open",
+        palette=False,
+    ),
+    Action(
+        "form.cancel", "Leave the form (nothing runs)", ("escape",), "form", "cancel", footer="back"
+    ),
+    Action(
+        "run.start",
+        "Run the planned runbook (the gate asks the confirmation its risk sets)",
+        ("enter",),
+        "run",
+        "start",
+        footer="run",
+    ),
+    Action(
+        "run.abort",
+        "Abort the run: stop at the next checkpoint and run its on_failure steps",
+        ("X",),
+        "run",
+        "abort",
+        footer="abort",
+    ),
+    Action("run.back", "Back (not while a run goes)", ("escape",), "run", "back", footer="back"),
+    Action("confirm.yes", "Confirm (y/N questions only)", ("y",), "confirm", "confirm_yes"),
+    Action("confirm.no", "Do not confirm", ("n", "escape"), "confirm", "confirm_no"),
     Action("row.page_down", "Next page", ("pagedown",), "table", "page_down", palette=False),
     Action("row.page_up", "Previous page", ("pageup",), "table", "page_up", palette=False),
     Action("row.down", "Next row", ("j", "down"), "table", "cursor_down", palette=False),

@@ -230,6 +230,10 @@ class VigilApp(App[int]):
             self.action_show_help()
         elif command.verb == "refresh":
             self.action_refresh_view()
+        elif command.verb == "run":
+            from console.tui.screens.run_form import run_command
+
+            run_command(self, self.settings, command.words, current_model(self.screen))
         elif command.view is not None:
             self.open_view(command.view.name, command.args)
 

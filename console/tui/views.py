@@ -224,5 +224,14 @@ for _view in (
         LazyScreen(f"{SCREENS}.correlation", "CorrelationScreen"),
         takes_window=False,
     ),
+    View(
+        "runbooks",
+        ("rb", "runbook"),
+        "Runbooks",
+        ":runbooks [MODEL] [@CONTEXT] (and :run NAME key=value ...)",
+        LazyScreen(f"{SCREENS}.runbooks", "RunbooksScreen"),
+        needs_model=False,
+        takes_window=False,
+    ),
 ):
     register(_view)

@@ -37,6 +37,7 @@ class Command:
     verb: str
     args: ViewArgs = field(default_factory=ViewArgs)
     view: View | None = None
+    words: tuple[str, ...] = ()
 
 
 class CommandError(ValueError):
@@ -52,6 +53,10 @@ def parse_command(text: str, known_models: Collection[str] = ()) -> Command:
     if head.startswith("@"):
         words = ["overview", *words]
         head = "overview"
+    if head.lower() == "run":
+        if len(words) < 2:
+            raise CommandError("usage: :run RUNBOOK [key=value ...]")
+        return Command("run", words=tuple(words[1:]))
     verb = VERBS.get(head.lower())
     if verb is not None:
         if len(words) > 1:
@@ -71,7 +76,7 @@ def parse_command(text: str, known_models: Collection[str] = ()) -> Command:
 
 def known_commands() -> str:
     """Every command name, for the error message of a typo (aliases left out)."""
-    return ", ".join([*(view.name for view in VIEWS.all()), "help", "refresh", "quit"])
+    return ", ".join([*(view.name for view in VIEWS.all()), "run", "help", "refresh", "quit"])
 
 
 def complete(text: str, models: Sequence[str], contexts: Sequence[str]) -> str:

@@ -1,0 +1,161 @@
+"""What the console needs around a runbook run: which quick actions apply, and the end report.
+
+A quick action is a bundled runbook with its parameters filled in from the
+screen (the selected model); it is offered only when the context's backend
+for its role has the capability it needs (`backends.capabilities.supports`),
+and is disabled, with the reason, on a read-only context. Nothing here
+changes anything: runs go through `runbooks.engine.Runner` like the CLI's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from runbooks.engine import Environment
+    from runbooks.engine.state import RunState
+
+
+@dataclass(frozen=True)
+class QuickAction:
+    """A runbook offered for the selected model, and what the context must be able to do."""
+
+    id: str
+    title: str
+    runbook: str
+    role: str
+    capabilities: tuple[str, ...] = ()
+    mutating: bool = True
+
+
+QUICK_ACTIONS: tuple[QuickAction, ...] = (
+    QuickAction(
+        "rollback", "Roll back to the champion", "rollback", "serving", ("SupportsRollback",)
+    ),
+    QuickAction(
+        "weight", "Set the canary weight", "set-traffic", "serving", ("SupportsTrafficSplit",)
+    ),
+    QuickAction(
+        "promote",
+        "Promote the challenger",
+        "promote",
+        "serving",
+        ("SupportsTrafficSplit", "SupportsLoad"),
+    ),
+    QuickAction("retrain", "Retrain on drift, then canary", "retrain-on-drift", "retrain"),
+    QuickAction("note", "Note on the timeline", "note", "incidents", mutating=False),
+)
+BY_ID: Mapping[str, QuickAction] = {action.id: action for action in QUICK_ACTIONS}
+
+
+@dataclass(frozen=True)
+class ActionState:
+    """Whether a quick action is offered here, and if offered but disabled, why."""
+
+    offered: bool
+    disabled: str = ""
+
+
+def is_context(source: object) -> bool:
+    """Runbooks need a resolved context (its name, read-only flag and backends by role)."""
+    return all(hasattr(source, name) for name in ("name", "read_only", "backend", "workspace"))
+
+
+def action_states(source: object) -> dict[str, ActionState]:
+    """Every quick action's state for this context (reads backends: run it off the UI thread)."""
+    from backends import contracts
+    from backends.capabilities import supports
+    from backends.discovery import BackendUnavailable
+    from console.config import ConfigError
+
+    if not is_context(source):
+        why = "not a configured context"
+        return {action.id: ActionState(False, why) for action in QUICK_ACTIONS}
+    context: Any = source
+    states: dict[str, ActionState] = {}
+    for action in QUICK_ACTIONS:
+        try:
+            backend = context.backend(action.role)
+        except (ConfigError, BackendUnavailable, contracts.BackendError):
+            states[action.id] = ActionState(False, f"no {action.role} backend")
+            continue
+        needs = [getattr(contracts, name) for name in action.capabilities]
+        if not all(supports(backend, capability) for capability in needs):
+            states[action.id] = ActionState(False, f"the {action.role} backend cannot")
+            continue
+        disabled = ""
+        if action.mutating and context.read_only:
+            disabled = (
+                f"context {context.name!r} is read-only: {action.title.lower()} would change "
+                "the live system; nothing was changed"
+            )
+        states[action.id] = ActionState(True, disabled)
+    return states
+
+
+@dataclass
+class RunReport:
+    """How a run ended, what it changed live, and where live differs from what it set."""
+
+    run_id: str
+    status: str
+    reason: str
+    steps: list[tuple[str, str, str]] = field(default_factory=list)
+    live: list[str] = field(default_factory=list)
+    differs: list[str] = field(default_factory=list)
+
+
+def report(env: Environment, run_id: str, status: str, reason: str) -> RunReport:
+    """Read the persisted run and the live state now (in a worker: it calls the backends)."""
+    from backends.contracts import BackendError
+    from runbooks.engine import live
+    from runbooks.engine.state import load
+
+    result = RunReport(run_id, status, reason)
+    try:
+        state: RunState = load(env.state_dir, run_id)
+    except (OSError, ValueError, TypeError):
+        return result
+    for record in state.steps + state.failure_steps:
+        result.steps.append((record.name, record.status, record.message))
+    wanted: dict[str, Any] = state.changed.get("weights", {})
+    for model in sorted(set(state.snapshot.get("weights", {})) | set(wanted)):
+        try:
+            now = live.weights(env, model)
+        except BackendError as error:
+            result.differs.append(f"{model}: live weights unreadable: {error}")
+            continue
+        before = state.snapshot.get("weights", {}).get(model)
+        was = live.show(before) if before is not None else "unknown"
+        where = "stored, no server runs" if state.stored_only else "live now"
+        result.live.append(f"{model}: weights {was} → {live.show(now)} ({where})")
+        if model not in wanted:
+            continue
+        desired = {str(k): int(v) for k, v in _split(wanted[model]).items()}
+        if live.nonzero(desired) != live.nonzero(now):
+            result.differs.append(
+                f"{model}: live weights {live.show(now)} differ from what the run set "
+                f"({live.show(desired)})"
+            )
+    for model, moved in state.changed.get("aliases", {}).items():
+        try:
+            now_aliases = live.aliases(env, model)
+        except BackendError:
+            continue
+        for alias, version in moved.items():
+            result.live.append(f"{model}: alias {alias} → {now_aliases.get(alias) or 'unset'}")
+            if now_aliases.get(alias) != version:
+                result.differs.append(f"{model}: alias {alias} is not {version} as the run set")
+    result.differs.extend(line for line in state.divergence if line not in result.differs)
+    if state.stored_only:
+        result.differs.append("nothing live changed: the split was only stored")
+    return result
+
+
+def _split(record: Any) -> Mapping[str, Any]:
+    """The weights of a remembered change (`{"weights": {...}, "generation": n}`, or bare)."""
+    if isinstance(record, Mapping) and isinstance(record.get("weights"), Mapping):
+        return dict(record["weights"])
+    return dict(record) if isinstance(record, Mapping) else {}
