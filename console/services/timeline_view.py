@@ -57,9 +57,13 @@ class TimelineFilter:
 
 def compute_timeline(source: Sources, window: AnalysisWindow) -> TimelineView:
     """The timeline of the model over the window."""
+    from datetime import UTC, datetime
+
     from console.analysis.workspace import model_timeline
 
-    timeline = model_timeline(source, window.model, window.start, window.end)
+    # as `vigil timeline` without --end: the actions since the last logged request belong on it
+    until = None if window.explicit else datetime.now(UTC)
+    timeline = model_timeline(source, window.model, window.start, window.end, actions_until=until)
     return TimelineView(window=window, timeline=timeline, twin=twin_command("timeline", window))
 
 
