@@ -28,6 +28,7 @@ from console.demo.build import build
 from console.demo.live.continuity import HEARTBEAT, MAX_LEAD, live_spec
 from console.demo.spec import SMALL
 
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
 VIGIL = str(Path(sys.executable).parent / "vigil")
 LIVE_LINE = re.compile(r"live: local_serving on (\S+) \(pid (\d+)\), traffic driver pid (\d+)")
 MIN_TABLET_ROWS = 60

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow
 README = Path(__file__).resolve().parents[2] / "README.md"
 BIN = str(Path(sys.executable).parent)
 INTERACTIVE = {"vigil": "the console; driven through Pilot in tests/tui"}
