@@ -351,3 +351,33 @@ def test_leaving_the_console_stops_both_children(
         for pid in (driver_pid, server_pid):
             if pid and process_alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_closing_the_terminal_stops_both_children(
+    small_live_workspace: Path, tmp_path: Path
+) -> None:
+    from tests.tui.tmux import TmuxSession, clean_env
+
+    workspace = small_live_workspace
+    session = TmuxSession(socket=f"vigil-hup-{os.getpid()}")
+    command = [VIGIL, "demo", "--workspace", str(workspace)]
+    session.start(command, clean_env(str(tmp_path)), (100, 30))
+    server_pid = driver_pid = 0
+    try:
+        session.wait_for(
+            lambda text: "fraud-detector" in text, timeout_s=120, what="the live console"
+        )
+        deadline = time.monotonic() + 60
+        while not (workspace / HEARTBEAT).exists() or not (workspace / "serving.json").exists():
+            assert time.monotonic() < deadline, "the live children did not start"
+            time.sleep(0.2)
+        server_pid = json.loads((workspace / "serving.json").read_text())["pid"]
+        driver_pid = json.loads((workspace / HEARTBEAT).read_text())["pid"]
+        session.close()  # the terminal goes away: vigil demo gets SIGHUP
+        assert _gone(server_pid, driver_pid, within_s=30)
+        assert not (workspace / "serving.json").exists()
+    finally:
+        session.close()
+        for pid in (driver_pid, server_pid):
+            if pid and process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
