@@ -381,3 +381,19 @@ def test_closing_the_terminal_stops_both_children(
         for pid in (driver_pid, server_pid):
             if pid and process_alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_child_that_dies_stops_the_other_and_fails_the_demo(
+    small_live_workspace: Path, tmp_path: Path
+) -> None:
+    demo, server_pid, driver_pid = _start_live(
+        small_live_workspace, _isolated_env(tmp_path), tmp_path
+    )
+    try:
+        os.kill(driver_pid, signal.SIGKILL)
+        assert demo.wait(60) == 1
+        assert _gone(server_pid, within_s=5)
+    finally:
+        for pid in (demo.pid, driver_pid, server_pid):
+            if process_alive(pid):
+                os.kill(pid, signal.SIGKILL)
