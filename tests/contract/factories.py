@@ -124,6 +124,15 @@ def _prometheus(backend_class: type[Any], path: Path) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
+def _sql_duckdb(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The SQL log on DuckDB views of a fresh workspace's Parquet, writing through the workspace."""
+    from tests.integration.sql.duckdb_log import duckdb_over_workspace
+
+    with duckdb_over_workspace(backend_class, path / "sql") as made:
+        yield made
+
+
+@contextlib.contextmanager
 def _local_retrain(backend_class: type[Any], path: Path) -> Iterator[Any]:
     """Local retraining jobs on an empty workspace (a job there fails: nothing to train on)."""
     yield backend_class(str(path / "workspace"))
@@ -178,6 +187,12 @@ FACTORIES: tuple[Factory, ...] = (
     Factory("mlflow", _mlflow, frozenset({ModelRegistry})),
     Factory("torchserve", _torchserve, frozenset({ServingControl, SupportsRollback, SupportsLoad})),
     Factory("prometheus", _prometheus, frozenset({MetricStore})),
+    Factory(
+        "sql",
+        _sql_duckdb,
+        frozenset({InferenceLog, SupportsBinCounts, SupportsLogWrite, SupportsRegister}),
+        variant="duckdb",
+    ),
     Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
     Factory("webhook", _webhook, frozenset({RetrainTrigger})),
 )

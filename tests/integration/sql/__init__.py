@@ -1,0 +1,1 @@
+"""The SQL pushdown on real engines: DuckDB embedded, Spark SQL over its Thrift endpoint."""
