@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("local_serving.recorder")
 QUANTILES = ("0.5", "0.95", "0.99")
+# Rows become a frame this many at a time: pandas holds the GIL while it converts a
+# list of dicts, and a sampled batch of 36,000 rows in one go stalled requests ~80 ms.
+FRAME_ROWS = 2000
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,8 @@ class Recorder:
                     timed = (*zip(self._stages, seconds, strict=False), *client)
                     rows.setdefault(model, []).extend(self._rows(ts, version, timed, sample))
             for model, model_rows in rows.items():
-                self._write_log(model, model_rows)
+                if model_rows:
+                    self._write_log(model, model_rows)
             self._write_rollups(final)
 
     def _rows(
@@ -169,7 +173,11 @@ class Recorder:
         import pandas as pd
 
         try:
-            written = self._workspace.append_log(model, pd.DataFrame(rows))
+            frame = pd.concat(
+                [pd.DataFrame(rows[i : i + FRAME_ROWS]) for i in range(0, len(rows), FRAME_ROWS)],
+                ignore_index=True,
+            )
+            written = self._workspace.append_log(model, frame)
         except Exception as error:
             log.error("inference log append for %s failed: %s", model, error)
             self._metrics.log_dropped.counter(model).inc(len(rows))
