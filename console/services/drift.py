@@ -197,6 +197,8 @@ def psi_history(
     fits = _training_fits(context, model, features, predicates)
     start = end - timedelta(days=days)
     wanted = list(dict.fromkeys([*features, *(p.column for p in predicates)]))
+    if cancelled():
+        return {}
     frame = context.inference_log.window(model.name, start, end, columns=[*wanted, "ts"])
     if predicates and len(frame):
         frame = frame.loc[slice_mask(frame, predicates, f"the inference log of {model.name}")]

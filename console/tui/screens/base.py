@@ -40,6 +40,8 @@ class DataScreen(Screen[None]):
 
     SCOPE = "app"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("screen")]
+    FIRST_PAINT_FIRST = True
+    """Start the first read after the first paint (a cheap read that must not delay the frame)."""
 
     def __init__(
         self, settings: Settings, crumbs: tuple[str, ...], args: ViewArgs | None = None
@@ -82,9 +84,12 @@ class DataScreen(Screen[None]):
         for timer in self._ticks:
             timer.resume()
         now = self.settings.clock()
-        if self.loaded_at is None:
+        stale = self.loaded_at is None or (
+            (now - self.loaded_at).total_seconds() >= self.refresh_interval()
+        )
+        if self.loaded_at is None and self.FIRST_PAINT_FIRST:
             self.call_after_refresh(self.refresh_data)
-        elif (now - self.loaded_at).total_seconds() >= self.refresh_interval():
+        elif stale:
             self.refresh_data()
         else:
             self.arm_refresh()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import BindingType
 from textual.events import Resize
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
@@ -38,6 +39,7 @@ WIDE = ("FEATURE", "KIND", "PSI", "BAND", "KS", "JS", "χ²", "BINS", "ε", "N R
 WIDE_FROM = 118
 SPARKS = "▁▂▃▄▅▆▇█"
 CACHE_SIZE = 16
+HISTORY_DELAY_S = 1.0
 RESULTS: OrderedDict[Any, DriftResult] = OrderedDict()
 ASK_HINTS = {
     "window": "window: 6h, 3d or 2026-11-19T00:00..2026-11-20T00:00 (Enter applies)",
@@ -59,12 +61,18 @@ def sparkline(values: Sequence[float | None], act: float) -> str:
     )
 
 
-def remember(result: DriftResult) -> None:
-    """Keep the latest results so reopening a view paints at once."""
-    RESULTS[result.request] = result
-    RESULTS.move_to_end(result.request)
+def remember(source: object, result: DriftResult) -> None:
+    """Keep the latest results per backend source so reopening a view paints at once."""
+    key = (id(source), result.request)
+    RESULTS[key] = result
+    RESULTS.move_to_end(key)
     while len(RESULTS) > CACHE_SIZE:
         RESULTS.popitem(last=False)
+
+
+def remembered(source: object, request: DriftRequest) -> DriftResult | None:
+    """The last result of `request` on `source`, if one is kept."""
+    return RESULTS.get((id(source), request))
 
 
 class DriftScreen(DataScreen):
@@ -72,6 +80,7 @@ class DriftScreen(DataScreen):
 
     SCOPE = "drift"
     AUTO_FOCUS = "#drift-table"
+    FIRST_PAINT_FIRST = False
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("drift")]
 
     def __init__(self, settings: Settings, args: ViewArgs) -> None:
@@ -85,10 +94,11 @@ class DriftScreen(DataScreen):
         self.request: DriftRequest = DriftRequest(
             model, args.window or DEFAULT_WINDOW, predicates=args.predicates
         )
-        self.result: DriftResult | None = RESULTS.get(self.request)
+        self.result: DriftResult | None = remembered(settings.source, self.request)
         self.history: dict[str, list[float | None]] = {}
         self.asking = ""
         self.wide = False
+        self._history_timer: Timer | None = None
 
     def compose_body(self) -> Iterable[Widget]:
         """The header (window, mode, reference, slice, source), the table and the prompt."""
@@ -133,21 +143,40 @@ class DriftScreen(DataScreen):
         return DriftLoaded(compute_drift(analysis_context(self.settings.source), self.request))
 
     def on_drift_loaded(self, message: DriftLoaded) -> None:
-        """Show the new table, then compute the sparklines in a second worker."""
+        """Show the new table; the sparklines follow a second later (a quick look costs nothing)."""
         if message.result.request != self.request:
             return
         self.result = message.result
-        remember(message.result)
+        remember(self.settings.source, message.result)
         self.loaded_at = self.settings.clock()
         self.render_view()
-        features = [row.feature for row in message.result.table.features]
+        self._history_timer = self.set_timer(HISTORY_DELAY_S, self.start_history)
+
+    def start_history(self) -> None:
+        """Compute the sparklines in a second worker, once the table has been seen."""
+        result = self.result
+        if result is None or not self.shown:
+            return
+        features = [row.feature for row in result.table.features]
         self.run_worker(
-            lambda: self._history(message.result, features),
+            lambda: self._history(result, features),
             thread=True,
             exclusive=True,
             group="drift-history",
             exit_on_error=False,
         )
+
+    def on_screen_suspend(self) -> None:
+        """Hidden: no sparklines are computed for a table nobody sees."""
+        super().on_screen_suspend()
+        self.stop_history()
+
+    def stop_history(self) -> None:
+        """Drop a pending or running sparkline computation (a newer question replaces it)."""
+        if self._history_timer is not None:
+            self._history_timer.stop()
+            self._history_timer = None
+        self.workers.cancel_group(self, "drift-history")
 
     def _history(self, result: DriftResult, features: list[str]) -> None:
         """Worker: PSI per day of each feature over the last week, posted when done."""
@@ -305,11 +334,12 @@ class DriftScreen(DataScreen):
         """Ask a new question: paint a cached answer at once, then compute."""
         if request == self.request:
             return
+        self.stop_history()
         self.request = request
         self.view_args = replace(
             self.view_args, window=request.window, predicates=request.predicates
         )
-        self.result = RESULTS.get(request)
+        self.result = remembered(self.settings.source, request)
         self.history = {}
         self.loaded_at = None
         self.render_view()

@@ -1,0 +1,120 @@
+"""Drift screen: data on screen after the key press vs the headless computation alone.
+
+For each window (the demo's 24 h of fraud-detector, about 70,000 rows, and a
+window of about 1,000,000 rows), in one process: the median time of
+`compute_drift` (what `vigil drift` runs), then the median time from pressing
+`d` on the model screen to the drift table being painted, and their ratio.
+Both sides are warm (the reference fit is cached by the first run); the
+screen's cache of earlier results is cleared before each press, so every press
+computes. No assertion on timings.
+
+    .venv/bin/python benchmarks/bench_drift_screen.py --workspace ~/.local/share/vigil/demo
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+MODEL = "fraud-detector"
+
+
+def headless(context: Any, window: str, repeat: int) -> tuple[float, int]:
+    """Median seconds of the computation alone, and the window's row count."""
+    from console.services.drift import DriftRequest, analysis_context, compute_drift
+
+    request = DriftRequest(MODEL, window)
+    result = compute_drift(analysis_context(context), request)
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        compute_drift(analysis_context(context), request)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result.table.n_current
+
+
+async def on_screen(context: Any, window: str, repeat: int) -> float:
+    """Median seconds from the key press to the drift table painted.
+
+    24 h: `d` on the model screen. Another window: `w`, the window typed, then
+    the timed Enter, on the drift screen (the `3` key goes back to 24 h between runs).
+    """
+    from console.tui.app import VigilApp
+    from console.tui.screens import drift
+    from console.tui.screens.drift import DriftScreen
+    from console.tui.screens.model import ModelScreen
+
+    app = VigilApp(context, context_name="bench", live_ticks=False, refresh_s=3600)
+    times = []
+
+    async def painted(window: str) -> None:
+        """Wait until the visible drift screen shows the table of `window`."""
+        while True:
+            screen = app.screen
+            result = getattr(screen, "result", None)
+            shown = isinstance(screen, DriftScreen) and screen.loaded_at is not None
+            if shown and result is not None and result.request.window == window:
+                await pilot.pause()
+                return
+            await pilot.pause(0.02)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        app.open_model(MODEL)
+        while not isinstance(app.screen, ModelScreen) or app.screen.loaded_at is None:
+            await pilot.pause(0.01)
+        for run in range(repeat + 1):
+            drift.RESULTS.clear()
+            if window == "24h":
+                started = time.perf_counter()
+                await pilot.press("d")
+                await painted(window)
+                elapsed = time.perf_counter() - started
+                await pilot.press("escape")
+            else:
+                if not isinstance(app.screen, DriftScreen):
+                    await pilot.press("d")
+                await painted("24h") if run == 0 else None
+                await pilot.press("w", "ctrl+u", *window)
+                drift.RESULTS.clear()
+                started = time.perf_counter()
+                await pilot.press("enter")
+                await painted(window)
+                elapsed = time.perf_counter() - started
+                await pilot.press("3")
+                await painted("24h")
+            if run:
+                times.append(elapsed)
+            await pilot.pause()
+    return statistics.median(times)
+
+
+def main() -> int:
+    """Measure both windows and print the ratios."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workspace", type=Path, required=True, help="the demo workspace")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement")
+    parser.add_argument("--large-window", default="14d", help="a window of about 1M rows")
+    args = parser.parse_args()
+    if not args.workspace.is_dir():
+        print(f"{args.workspace}: no such workspace (build it with `vigil demo --no-tui`)")
+        return 2
+    from console.config import embedded_context
+
+    context = embedded_context(args.workspace, name="bench", read_only=True)
+    print(f"repetitions: {args.repeat} (medians, warm reference fit, no cached result)")
+    for window in ("24h", args.large_window):
+        alone, rows = headless(context, window, args.repeat)
+        screen = asyncio.run(on_screen(context, window, args.repeat))
+        print(
+            f"{window:>4} ({rows:>9,} rows): headless {alone * 1000:8.1f} ms · "
+            f"on screen after `d` {screen * 1000:8.1f} ms · ratio {screen / alone:.2f}x"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
