@@ -30,6 +30,7 @@ GAP = 2
 SAMPLE_ROWS = 200
 CACHE_LINES = 1024
 MAX_WIDTH = 40
+MORE = "›"
 
 
 class RowSource(Protocol):
@@ -294,10 +295,14 @@ class VirtualTable(ScrollView, can_focus=True):
         return strip
 
     def _visible(self, text: str, style: Style, scroll_x: int, width: int) -> Strip:
-        """The part of a full line the viewport shows, padded to its width."""
+        """The part of a full line the viewport shows, padded to its width; `›` marks more."""
         full = max(self.line_width, width + scroll_x)
         strip = Strip([Segment(text, style)], cell_len(text))
-        return strip.extend_cell_length(full, style).crop(scroll_x, scroll_x + width)
+        shown = strip.extend_cell_length(full, style).crop(scroll_x, scroll_x + width)
+        if self.line_width <= scroll_x + width or width < 1:
+            return shown
+        visible = "".join(segment.text for segment in shown)
+        return Strip([Segment(set_cell_size(visible, width - 1) + MORE, style)], width)
 
     def render_line(self, y: int) -> Strip:
         """Line 0 is the header; the rest are rows from the scroll offset down."""
