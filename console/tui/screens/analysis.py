@@ -68,9 +68,13 @@ class AnalysisScreen(DataScreen):
 
     def refresh_data(self) -> None:
         """Say at once that a computation started, then run it in a worker."""
-        self.progress = f"computing {self.VIEW} of {self.view_args.model} over {self.window_text}…"
+        self.progress = self.progress_text()
         self.render_status()
         super().refresh_data()
+
+    def progress_text(self) -> str:
+        """What the status bar says while the worker computes."""
+        return f"computing {self.VIEW} of {self.view_args.model} over {self.window_text}…"
 
     def set_head(self, *lines: str) -> None:
         """Replace the head's lines."""

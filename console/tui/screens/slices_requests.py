@@ -88,11 +88,9 @@ class SliceRequestsScreen(AnalysisScreen):
         yield VirtualTable(id="requests-table", empty_text="reading the inference log…")
         yield Static("", id="requests-detail", markup=False)
 
-    def refresh_data(self) -> None:
-        """Read the slice's requests in a worker."""
-        self.progress = f"reading the requests of {slice_label(self.slice.predicates)}…"
-        self.render_status()
-        super(AnalysisScreen, self).refresh_data()
+    def progress_text(self) -> str:
+        """What the status bar says while the requests are read."""
+        return f"reading the requests of {slice_label(self.slice.predicates)}…"
 
     def load(self) -> RequestsLoaded:
         """The slice's requests (in a worker thread)."""
