@@ -14,7 +14,7 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
@@ -63,9 +63,7 @@ def event_cells(event: Event, first_move: Event | None, narrow: bool = False) ->
 class EventDetails(ModalScreen[None]):
     """One event in full; Escape (or Enter, q) closes it."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter,q", "close", "close", id="timeline.details.close")
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("details")]
 
     def __init__(self, rows: list[tuple[str, str]]) -> None:
         """The fields to show."""
@@ -203,6 +201,12 @@ class TimelineScreen(AnalysisScreen):
         table = self.query_one("#timeline-table", VirtualTable)
         if table.row_count:
             self.show_details(table.source_index(table.cursor_row))
+
+    def action_note(self) -> None:
+        """`n`: a note on this model's timeline, written by an audited annotate step."""
+        from console.tui.screens.acting import open_note
+
+        open_note(self.app, self.settings, self.view_args.model)
 
     def show_details(self, index: int) -> None:
         """Open the details of the `index`-th shown event."""
