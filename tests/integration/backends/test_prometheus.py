@@ -191,8 +191,9 @@ def test_drift_from_buckets_agrees_with_drift_from_logged_values(scraped: Scrape
     logged_cur = _logged_counts(scraped.workspace, feature, current.edges, scraped.current)
     for logged, counted in ((logged_ref, reference), (logged_cur, current)):
         assert logged.sum() >= 0.95 * 60 * ROWS_PER_CALL  # sample rate 1: (nearly) every row
-        # increase() extrapolates to the window's edges: totals differ, shares do not
-        assert sum(counted.counts) == pytest.approx(60 * ROWS_PER_CALL, rel=0.35)
+        # increase() extrapolates to the window's edges: totals grow (by up to a scrape's
+        # share of the window), the shares PSI uses do not
+        assert logged.sum() * 0.9 <= sum(counted.counts) <= logged.sum() * 2
     from_buckets = psi_from_counts(np.asarray(reference.counts), np.asarray(current.counts))
     from_logged = psi_from_counts(logged_ref, logged_cur)
     assert from_logged > 0.2  # the shift is real drift
