@@ -29,6 +29,18 @@ from console.services.slices_view import (
 from console.services.timeline_view import TIMELINE_WINDOW, compute_timeline
 
 
+def test_the_screens_default_windows_are_the_clis() -> None:
+    from console.cli import timeline
+    from console.tui.screens.correlation import CorrelationScreen
+    from console.tui.screens.latency import LatencyScreen
+    from console.tui.screens.slices import SlicesScreen
+    from console.tui.screens.timeline import TimelineScreen
+
+    assert TimelineScreen.DEFAULT_WINDOW == CorrelationScreen.DEFAULT_WINDOW
+    assert TimelineScreen.DEFAULT_WINDOW == timeline.DEFAULT_WINDOW == TIMELINE_WINDOW
+    assert LatencyScreen.DEFAULT_WINDOW == "1h" and SlicesScreen.DEFAULT_WINDOW == "24h"
+
+
 @pytest.fixture(scope="module")
 def demo(demo_workspace: Path) -> Context:
     return embedded_context(demo_workspace, name="demo", read_only=True)

@@ -19,6 +19,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from console.services.correlation_view import (
+    CORRELATION_WINDOW,
     CorrelationPair,
     CorrelationView,
     aligned,
@@ -51,7 +52,7 @@ class CorrelationScreen(AnalysisScreen):
 
     SCOPE = "correlation"
     VIEW = "correlation"
-    DEFAULT_WINDOW = "72h"
+    DEFAULT_WINDOW = CORRELATION_WINDOW
     CSS_PATH: ClassVar[list[str | PurePath]] = ["analysis.tcss", "correlation.tcss"]
     AUTO_FOCUS = "#pairs"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("correlation")]

@@ -22,6 +22,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from console.services.timeline_view import (
+    TIMELINE_WINDOW,
     TimelineFilter,
     TimelineView,
     event_details,
@@ -88,7 +89,7 @@ class TimelineScreen(AnalysisScreen):
 
     SCOPE = "timeline"
     VIEW = "timeline"
-    DEFAULT_WINDOW = "72h"
+    DEFAULT_WINDOW = TIMELINE_WINDOW
     CSS_PATH: ClassVar[list[str | PurePath]] = ["analysis.tcss", "timeline.tcss"]
     AUTO_FOCUS = "#timeline-table"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("timeline")]
