@@ -99,7 +99,10 @@ class Driver:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             if self.sending:
-                await asyncio.wait(self.sending, timeout=10.0)
+                _, late = await asyncio.wait(self.sending, timeout=10.0)
+                for unfinished in late:
+                    unfinished.cancel()
+                await asyncio.gather(*late, return_exceptions=True)
             await self._post_labels(client, due_only=False)
         log.info("stopped: %s", self.counts)
 
