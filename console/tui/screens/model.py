@@ -14,7 +14,7 @@ from textual.widgets import Static
 from console.tui.actions import bindings_for
 from console.tui.format import ERROR_MARK, STALE_MARK, fresh_limit, short_hash, when
 from console.tui.messages import ModelDetailLoaded
-from console.tui.screens.base import DataScreen
+from console.tui.screens.acting import ActingScreen
 from console.tui.settings import Settings
 from console.tui.views import ViewArgs
 from console.tui.widgets.status_bar import summarize
@@ -27,7 +27,7 @@ VERSION_COLUMNS = ("VERSION", "ALIASES", "TRAFFIC", "STATE", "RUNTIME", "CREATED
 LINEAGE_COLUMNS = ("VERSION", "CODE", "DATA", "CONFIG", "ENVIRONMENT")
 
 
-class ModelScreen(DataScreen):
+class ModelScreen(ActingScreen):
     """One model in detail; one key opens each investigation view, Escape goes back."""
 
     SCOPE = "model"

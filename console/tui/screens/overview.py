@@ -20,7 +20,7 @@ from console.tui.format import (
     traffic_text,
 )
 from console.tui.messages import OverviewLoaded
-from console.tui.screens.base import DataScreen
+from console.tui.screens.acting import ActingScreen
 from console.tui.settings import Settings
 from console.tui.views import ViewArgs
 from console.tui.widgets.status_bar import data_age, summarize
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 COLUMNS = ("MODEL", "TRAFFIC", "ERR", "P99/SLO ms", "CANARY", "INC", "AGE")
 
 
-class OverviewScreen(DataScreen):
+class OverviewScreen(ActingScreen):
     """All models at a glance; Enter opens one, `d` its drift, `/` filters."""
 
     SCOPE = "overview"
