@@ -126,10 +126,35 @@ def _prometheus(backend_class: type[Any], path: Path) -> Iterator[Any]:
 @contextlib.contextmanager
 def _sql_duckdb(backend_class: type[Any], path: Path) -> Iterator[Any]:
     """The SQL log on DuckDB views of a fresh workspace's Parquet, writing through the workspace."""
-    from tests.integration.sql.duckdb_log import duckdb_over_workspace
+    from tests.integration.sql.over_workspace import duckdb_url, over_workspace
 
-    with duckdb_over_workspace(backend_class, path / "sql") as made:
+    with over_workspace(backend_class, path / "sql", duckdb_url(path / "sql")) as made:
         yield made
+
+
+@contextlib.contextmanager
+def _sql_spark(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The SQL log on Spark SQL (Thrift endpoint, local mode, one per session) over a workspace."""
+    from tests.integration.sql.over_workspace import over_workspace
+    from tests.integration.sql.spark import NOSASL, shared_thrift
+
+    server = shared_thrift()
+    with over_workspace(backend_class, path / "sql", server.url, "spark", NOSASL) as made:
+        yield made
+
+
+@contextlib.contextmanager
+def _feast(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The Feast feature store against a live `feast serve` (local provider) started here."""
+    from datetime import UTC, datetime
+
+    from tests.integration.backends import launch
+    from tests.integration.backends.servers import running
+
+    now = datetime.now(UTC).replace(microsecond=0).isoformat()
+    with running(lambda: launch.feast(path / "feast", now)) as server:
+        features = {"fraud": ["account_stats:amount_mean"]}
+        yield backend_class(server.url, features, {"account_id": [1]})
 
 
 @contextlib.contextmanager
@@ -193,6 +218,13 @@ FACTORIES: tuple[Factory, ...] = (
         frozenset({InferenceLog, SupportsBinCounts, SupportsLogWrite, SupportsRegister}),
         variant="duckdb",
     ),
+    Factory(
+        "sql",
+        _sql_spark,
+        frozenset({InferenceLog, SupportsBinCounts, SupportsLogWrite, SupportsRegister}),
+        variant="spark",
+    ),
+    Factory("feast", _feast, frozenset({FeatureStore})),
     Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
     Factory("webhook", _webhook, frozenset({RetrainTrigger})),
 )

@@ -47,3 +47,13 @@ def torchserve_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serv
             )
             assert answer.status_code == 200, answer.text
         yield server
+
+
+@pytest.fixture(scope="session")
+def feast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`feast serve` whose accounts 1..5 got their features at NOW - i hours (materialised)."""
+    from tests.integration.backends.test_feast import NOW
+
+    folder = tmp_path_factory.mktemp("feast")
+    with running(lambda: launch.feast(folder, NOW.isoformat())) as server:
+        yield server

@@ -257,3 +257,70 @@ def prometheus(folder: Path, targets: list[str], scrape_s: int = 1) -> Server:
         "--log.level=warn",
     ]
     return start("prometheus", command, f"http://127.0.0.1:{port}", ok("/-/ready"), folder)
+
+
+FEAST_REPO = {
+    "feature_store.yaml": """project: vigil_test
+registry: data/registry.db
+provider: local
+online_store:
+  type: sqlite
+  path: data/online.db
+offline_store:
+  type: file
+entity_key_serialization_version: 3
+""",
+    "features.py": """from datetime import timedelta
+
+from feast import Entity, FeatureView, Field, FileSource
+from feast.types import Float32, Int64
+
+account = Entity(name="account", join_keys=["account_id"])
+source = FileSource(path="data/accounts.parquet", timestamp_field="event_timestamp")
+account_stats = FeatureView(
+    name="account_stats",
+    entities=[account],
+    ttl=timedelta(days=3650),
+    schema=[Field(name="amount_mean", dtype=Float32), Field(name="txn_count", dtype=Int64)],
+    source=source,
+    online=True,
+)
+""",
+}
+FEAST_DATA = """
+import sys
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+now = datetime.fromisoformat(sys.argv[2])
+rows = [
+    {"account_id": i, "event_timestamp": now - timedelta(hours=i),
+     "amount_mean": 10.0 * i, "txn_count": i}
+    for i in range(1, 6)
+]
+pd.DataFrame(rows).to_parquet(sys.argv[1])
+"""
+
+
+def feast(folder: Path, now: str) -> Server:
+    """`feast serve` (local provider) on a repo whose accounts 1..5 were written at now - i h."""
+    import subprocess
+
+    import pytest
+
+    feast_bin = env_bin("feast", "feast")
+    repo = folder / "repo"
+    (repo / "data").mkdir(parents=True, exist_ok=True)
+    for name, text in FEAST_REPO.items():
+        (repo / name).write_text(text)
+    env_python("feast", FEAST_DATA, str(repo / "data" / "accounts.parquet"), now)
+    for step in (["apply"], ["materialize-incremental", now[:19]]):
+        done = subprocess.run(
+            [str(feast_bin), *step], cwd=repo, capture_output=True, text=True, timeout=300
+        )
+        if done.returncode != 0:
+            pytest.fail(f"feast {step[0]} failed:\n{done.stderr[-2000:]}")
+    port = free_port()
+    command = [str(feast_bin), "serve", "-h", "127.0.0.1", "-p", str(port), "--no-access-log"]
+    return start("feast", command, f"http://127.0.0.1:{port}", ok("/health"), repo)
