@@ -233,5 +233,14 @@ for _view in (
         needs_model=False,
         takes_window=False,
     ),
+    View(
+        "runs",
+        ("rn",),
+        "Runs",
+        ":runs [MODEL] [@CONTEXT]",
+        LazyScreen(f"{SCREENS}.runs", "RunsScreen"),
+        needs_model=False,
+        takes_window=False,
+    ),
 ):
     register(_view)

@@ -7,6 +7,7 @@ no path of its own to a backend's mutating call.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -236,3 +237,59 @@ async def test_abort_stops_a_waiting_run_and_runs_on_failure(
         summary = str(screen.query_one("#run-summary", Static).render())
         assert summary.startswith("failed") and "aborted by" in summary, summary
     assert stored(workspace) == {"3": 90, "4": 10}, "the default failure step put it back"
+
+
+async def test_closing_the_console_interrupts_a_run_which_the_runs_view_reverts(
+    workspace: Path, tmp_path: Path
+) -> None:
+    from runbooks.engine.state import list_runs
+
+    from console.tui.screens.runs import RunsScreen
+
+    user = tmp_path / "config" / "vigil" / "runbooks"
+    user.mkdir(parents=True)
+    (user / "slow-shift.yaml").write_text(WAITING)
+    app = make_app(context(workspace))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await command(pilot, f"run slow-shift model={MODEL}")
+        screen = await planned(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "asked")
+        await pilot.press("y")
+        log = screen.query_one("#run-log", RichLog)
+        await until(pilot, lambda: any("[hold] wait" in str(x.text) for x in log.lines), "waits")
+        await pilot.press("q")  # quit while the run waits
+    runs_dir = workspace / "runbook_runs"
+    for _ in range(100):
+        (state,) = [r for r in list_runs(runs_dir) if r.runbook == "slow-shift"]
+        if state.status == "interrupted":
+            break
+        await asyncio.sleep(0.05)
+    assert state.status == "interrupted", state.status
+    assert [r.status for r in state.steps] == ["done", "interrupted", "pending"]
+    assert stored(workspace) == {"3": 80, "4": 20}, "an interrupt runs no failure step"
+
+    app = make_app(context(workspace))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await command(pilot, "runs")
+        await until(pilot, lambda: isinstance(app.screen, RunsScreen), "runs")
+        await settle(pilot)
+        runs = app.screen
+        assert isinstance(runs, RunsScreen) and runs.selected() is not None
+        assert runs.selected().run_id == state.run_id  # type: ignore[union-attr]
+        assert runs.check_action("resume_run", ()) and runs.check_action("revert_run", ())
+        assert "interrupted" in screen_text(app)
+        await pilot.press("v")
+        screen = await planned(pilot)
+        assert "put back the weights" in str(screen.query_one("#plan", Static).render())
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "asked to revert")
+        await pilot.press("y")
+        await ended(pilot)
+        summary = str(screen.query_one("#run-summary", Static).render())
+        assert summary.startswith("reverted"), summary
+        await pilot.press("escape")
+        await until(pilot, lambda: "reverted" in screen_text(app), "the runs view says reverted")
+    assert stored(workspace) == {"3": 90, "4": 10}
