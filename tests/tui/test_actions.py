@@ -242,9 +242,8 @@ async def test_abort_stops_a_waiting_run_and_runs_on_failure(
 async def test_closing_the_console_interrupts_a_run_which_the_runs_view_reverts(
     workspace: Path, tmp_path: Path
 ) -> None:
-    from runbooks.engine.state import list_runs
-
     from console.tui.screens.runs import RunsScreen
+    from runbooks.engine.state import list_runs
 
     user = tmp_path / "config" / "vigil" / "runbooks"
     user.mkdir(parents=True)
