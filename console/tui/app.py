@@ -280,5 +280,22 @@ def run_app(
         theme=str(getattr(context, "theme", FALLBACK_THEME)),
         keymap=keymap,
     )
+    _exit_on_hangup(app)
     result = app.run()
     return int(result or 0)
+
+
+def _exit_on_hangup(app: VigilApp) -> None:
+    """A lost SSH session (SIGHUP) or SIGTERM quits the app: a run in progress is interrupted."""
+    import asyncio
+    import signal
+
+    def quit_app(signum: int, frame: Any) -> None:
+        try:
+            asyncio.get_running_loop().call_soon_threadsafe(app.exit, 1)
+        except RuntimeError:  # no loop yet or any more: nothing is running to stop
+            raise SystemExit(1) from None
+
+    for name in ("SIGHUP", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), quit_app)
