@@ -36,6 +36,8 @@ if TYPE_CHECKING:
 
 MODEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 OUTCOMES = ("score", "prediction", "label")
+# how engines whose dialect cannot say `has_table` word a missing table
+MISSING_TABLE = ("table_or_view_not_found", "does not exist", "not found", "unknown table")
 
 
 class SqlInferenceLog:
@@ -121,20 +123,31 @@ class SqlInferenceLog:
             known = self._known.get(name)
         if known is not None:
             return known
-        schema, _, bare = name.rpartition(".")
         try:
             with self._engine.connect() as connection:
-                if not sa.inspect(connection).has_table(bare, schema=schema or None):
-                    raise NotFoundError(f"no table {name!r} for the inference log")
                 result = connection.execute(
                     sa.text(f"SELECT * FROM {_quoted(self._engine, name)} WHERE 1 = 0")
                 )
                 found = tuple(result.keys())
         except sa.exc.SQLAlchemyError as error:
+            if self._absent(name, error):
+                raise NotFoundError(f"no table {name!r} for the inference log") from error
             raise BackendError(f"sql inference log ({self.dialect}): {_brief(error)}") from error
         with self._lock:
             self._known[name] = found
         return found
+
+    def _absent(self, name: str, error: Exception) -> bool:
+        """Whether a failed read failed because the table does not exist."""
+        import sqlalchemy as sa
+
+        schema, _, bare = name.rpartition(".")
+        try:
+            with self._engine.connect() as connection:
+                return not sa.inspect(connection).has_table(bare, schema=schema or None)
+        except Exception:  # a dialect without a working has_table: read the engine's words
+            text = str(getattr(error, "orig", error)).lower()
+            return any(sign in text for sign in MISSING_TABLE)
 
     def _run(self, statement: sa.Executable) -> list[tuple[Any, ...]]:
         """Execute on the engine; its errors become BackendError naming the dialect only."""

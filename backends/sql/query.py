@@ -34,6 +34,8 @@ INF_FUNCTIONS: Mapping[str, str] = {
     "bigquery": "is_inf",
     "clickhouse": "isInfinite",
 }
+# Where no function tests for infinity, |x| is compared with CAST('Infinity' AS DOUBLE).
+INF_BY_CAST = frozenset({"hive", "spark", "databricks", "postgresql", "snowflake"})
 FEATURE_KEY = "vigil_feature"
 BIN_KEY = "vigil_bin"
 VALUE_KEY = "vigil_value"
@@ -62,6 +64,17 @@ def missing(value: ColumnElement[float], dialect: str) -> ColumnElement[bool]:
     return sa.or_(value.is_(None), getattr(sa.func, name)(value))
 
 
+def infinity(value: ColumnElement[float], dialect: str) -> ColumnElement[bool] | None:
+    """±infinity where the dialect can tell; elsewhere they are only counted in the outer bins."""
+    name = INF_FUNCTIONS.get(dialect)
+    if name is not None:
+        test: ColumnElement[bool] = getattr(sa.func, name)(value)
+        return test
+    if dialect in INF_BY_CAST:
+        return sa.func.abs(value) == sa.cast(sa.literal_column("'Infinity'"), sa.Double)
+    return None
+
+
 def bin_case(value: ColumnElement[float], edges: np.ndarray, dialect: str) -> ColumnElement[int]:
     """The bin of a value: 0..k for the open bins, k+1 missing, k+2 +inf, k+3 −inf.
 
@@ -69,9 +82,8 @@ def bin_case(value: ColumnElement[float], edges: np.ndarray, dialect: str) -> Co
     """
     k = int(edges.size)
     whens: list[tuple[ColumnElement[bool], int]] = [(missing(value, dialect), k + 1)]
-    infinite = INF_FUNCTIONS.get(dialect)
-    if infinite is not None:
-        test = getattr(sa.func, infinite)(value)
+    test = infinity(value, dialect)
+    if test is not None:
         whens += [(sa.and_(test, value > 0), k + 2), (test, k + 3)]
     whens += [(value < sa.literal(float(edge)), index) for index, edge in enumerate(edges)]
     return sa.case(*whens, else_=k)

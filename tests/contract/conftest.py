@@ -17,3 +17,12 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     factory: Factory = request.param
     with factory.make(tmp_path) as made:
         yield made
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stop_shared_servers() -> Iterator[None]:
+    """Stop, by PID, the servers a factory starts once per session (Spark's Thrift endpoint)."""
+    from tests.integration.sql.spark import session_thrift
+
+    with session_thrift():
+        yield

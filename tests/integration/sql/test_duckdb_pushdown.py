@@ -24,7 +24,7 @@ from tests.integration.sql.counts import (
     logged_rows,
     rows_from_counts,
 )
-from tests.integration.sql.duckdb_log import DuckDbOverWorkspace
+from tests.integration.sql.over_workspace import LogOverWorkspace, duckdb_url
 
 COMPARED = (
     "psi",
@@ -43,9 +43,9 @@ COMPARED = (
 
 
 @pytest.fixture
-def both(tmp_path: Path) -> Iterator[DuckDbOverWorkspace]:
+def both(tmp_path: Path) -> Iterator[LogOverWorkspace]:
     """A workspace with two days of `fraud` requests, read by the SQL log over DuckDB."""
-    made = DuckDbOverWorkspace(SqlInferenceLog, tmp_path)
+    made = LogOverWorkspace(SqlInferenceLog, tmp_path, duckdb_url(tmp_path))
     try:
         made.register_version(version("fraud", "1"))
         made.append("fraud", logged_rows(6000, seed=1, shift=8.0))

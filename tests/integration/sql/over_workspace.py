@@ -1,13 +1,13 @@
-"""The `sql` backend on DuckDB over an embedded workspace's own Parquet files.
+"""The `sql` backend over an embedded workspace's own Parquet files, on DuckDB or Spark SQL.
 
 Writes go to the embedded workspace (the SQL log is read-only); after each
-write the views are re-created from the live file list, so every read is
+write the views are re-created from the workspace's files, so every read is
 the SQL backend's own query over the Parquet the embedded log wrote.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -22,23 +22,32 @@ from backends.embedded import EmbeddedBackend
 from backends.sql.workspace import workspace_views
 
 
-class DuckDbOverWorkspace:
-    """A SqlInferenceLog on DuckDB views of a workspace, writing through the embedded backend."""
+class LogOverWorkspace:
+    """A SqlInferenceLog on views of a workspace, writing through the embedded backend."""
 
-    def __init__(self, sql_class: type[Any], directory: Path) -> None:
-        """A fresh workspace and DuckDB database in `directory`."""
+    def __init__(
+        self,
+        sql_class: type[Any],
+        directory: Path,
+        url: str,
+        engine: str = "duckdb",
+        connect_args: Mapping[str, Any] | None = None,
+    ) -> None:
+        """A fresh workspace in `directory`, read through `url` with `engine`'s views."""
         directory.mkdir(parents=True, exist_ok=True)
         self.workspace = EmbeddedBackend(str(directory / "workspace"))
-        self.url = f"duckdb:///{directory / 'log.duckdb'}"
-        self._ddl = sa.create_engine(self.url)
-        self.log = sql_class(url=self.url, table="{model}")
+        self.url = url
+        self.engine = engine
+        self._ddl = sa.create_engine(url, connect_args=dict(connect_args or {}))
+        self.log = sql_class(url=url, table="{model}", connect_args=dict(connect_args or {}))
         self._refresh()
 
     def _refresh(self) -> None:
-        """Re-create every model's view from the live files, and let the log re-read columns."""
-        with self._ddl.begin() as connection:
-            for statement in workspace_views(self.workspace.workspace):
+        """Re-create every model's view from the files, and let the log re-read columns."""
+        with self._ddl.connect() as connection:
+            for statement in workspace_views(self.workspace.workspace, self.engine):
                 connection.exec_driver_sql(statement)
+            connection.commit()
         self.log.refresh()
 
     def register_version(self, version: ModelVersion, *, model_task: str = "") -> ModelVersion:
@@ -86,10 +95,22 @@ class DuckDbOverWorkspace:
 
 
 @contextmanager
-def duckdb_over_workspace(sql_class: type[Any], directory: Path) -> Iterator[DuckDbOverWorkspace]:
+def over_workspace(
+    sql_class: type[Any],
+    directory: Path,
+    url: str,
+    engine: str = "duckdb",
+    connect_args: Mapping[str, Any] | None = None,
+) -> Iterator[LogOverWorkspace]:
     """The composite, closed after."""
-    made = DuckDbOverWorkspace(sql_class, directory)
+    made = LogOverWorkspace(sql_class, directory, url, engine, connect_args)
     try:
         yield made
     finally:
         made.close()
+
+
+def duckdb_url(directory: Path) -> str:
+    """A DuckDB database file in `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"duckdb:///{directory / 'log.duckdb'}"
