@@ -12,8 +12,6 @@ from console.cli.common import UsageError, emit_json, open_context
 if TYPE_CHECKING:
     from console.config import Context
 
-ADMIN_LOG = "serving-admin.jsonl"
-
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of `vigil audit`."""
@@ -69,30 +67,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _verify(context: Context, records: list[Any]) -> tuple[list[str], list[str]]:
-    """Problems in the chain and against its anchors, and what exactly was checked."""
-    from backends.audit_chain import check_anchors, verify
-    from console.cli.runbook import state_dir
-    from runbooks.engine.audit import anchors
+    """Problems in the chain and against its anchors (the console's audit screen shows the same)."""
+    from console.services.audit_view import verify_audit
 
-    admin_log = context.workspace / ADMIN_LOG if context.workspace is not None else None
-    found = anchors(state_dir(context), admin_log)
-    problems = verify(records) + check_anchors(records, found.found) + found.unreadable
-    last = max((int(r.seq) for r in records), default=0)
-    newest = max((a.seq for a in found.found), default=0)
-    checked = [
-        f"{len(records)} record(s), seq 1..{last}: every hash and link",
-        f"against {len(found.found)} recorded head(s): {found.run_files} run state file(s) "
-        f"in {state_dir(context)}"
-        + (f", {found.admin_entries} change(s) in {admin_log}" if admin_log is not None else ""),
-    ]
-    if not found.found:
-        checked.append("no recorded head: deleting the newest records would not be detected")
-    elif last > newest:
-        checked.append(
-            f"records after seq {newest} (the newest recorded head) are not anchored yet: "
-            "deleting only those would not be detected"
-        )
-    return problems, checked
+    return verify_audit(context, records)
 
 
 def _line(record: Any) -> str:

@@ -242,5 +242,14 @@ for _view in (
         needs_model=False,
         takes_window=False,
     ),
+    View(
+        "audit",
+        ("au",),
+        "Audit",
+        ":audit [MODEL] [@CONTEXT]",
+        LazyScreen(f"{SCREENS}.audit", "AuditScreen"),
+        needs_model=False,
+        takes_window=False,
+    ),
 ):
     register(_view)

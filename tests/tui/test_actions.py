@@ -292,3 +292,35 @@ async def test_closing_the_console_interrupts_a_run_which_the_runs_view_reverts(
         await pilot.press("escape")
         await until(pilot, lambda: "reverted" in screen_text(app), "the runs view says reverted")
     assert stored(workspace) == {"3": 90, "4": 10}
+
+
+async def test_the_audit_screen_verifies_filters_and_shows_before_and_after(
+    workspace: Path,
+) -> None:
+    from console.tui.screens.audit import AuditScreen, RecordDetails
+
+    app = make_app(context(workspace))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await command(pilot, f"run rollback model={MODEL}")
+        await planned(pilot)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "asked")
+        await pilot.press("n")
+        await ended(pilot)
+        await pilot.press("escape")
+        await command(pilot, "audit")
+        await until(pilot, lambda: isinstance(app.screen, AuditScreen), "the audit screen")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, AuditScreen)
+        head = str(screen.query_one("#audit-head", Static).render())
+        assert head.startswith("✓ audit chain intact"), head
+        assert len(screen.records_shown) == len(audit(workspace)) == 1, "one refusal"
+        await pilot.press("f")
+        screen.query_one("#audit-ask", Input).value = f"model={MODEL} outcome=refused"
+        await pilot.press("enter")
+        assert [r.outcome[:7] for r in screen.records_shown] == ["refused"]
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, RecordDetails), "the details")
+        assert "not confirmed" in screen_text(app) and "before" in screen_text(app)
