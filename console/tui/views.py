@@ -251,5 +251,13 @@ for _view in (
         needs_model=False,
         takes_window=False,
     ),
+    View(
+        "postmortem",
+        ("pm",),
+        "Postmortem",
+        ":postmortem [MODEL] [@CONTEXT]",
+        LazyScreen(f"{SCREENS}.postmortem", "PostmortemScreen"),
+        takes_window=False,
+    ),
 ):
     register(_view)
