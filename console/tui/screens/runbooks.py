@@ -48,7 +48,8 @@ def describe(entry: CatalogEntry) -> str:
     if book is None:
         return f"{entry.path}: {entry.error}"
     lines = [f"{book.name}: {book.description}"]
-    lines.append(f"risk {book.risk} (confirmation: {CONFIRMATION[book.risk]}) · {entry.path}")
+    where = "bundled" if entry.origin == "bundled" else str(entry.path)
+    lines.append(f"risk {book.risk} (confirmation: {CONFIRMATION[book.risk]}) · {where}")
     if book.nonprod_only:
         lines.append("runs only on non-production contexts")
     lines.append("parameters:")
