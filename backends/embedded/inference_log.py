@@ -190,20 +190,9 @@ class InferenceLogMixin:
         end: datetime,
     ) -> np.ndarray:
         """Counts per open numeric bin (or per category, then unseen), then missing values."""
-        import numpy as np
+        from backends.counting import bin_counts_of
 
-        values = self.window(model, start, end, columns=[feature])[feature]
-        edges = np.asarray(edges)
-        if edges.dtype.kind in "OUS":
-            return _category_counts(values, edges)
-        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        edges = edges.astype(np.float64)
-        if edges.ndim != 1 or (np.diff(edges) < 0).any():
-            raise ValueError("edges must be a one-dimensional ascending array")
-        missing = np.isnan(numbers)
-        placed = np.searchsorted(edges, numbers[~missing], side="right")
-        counts = np.bincount(placed, minlength=len(edges) + 1)
-        return np.append(counts, int(missing.sum())).astype(np.int64)
+        return bin_counts_of(self.window(model, start, end, columns=[feature])[feature], edges)
 
     def _log_dir(self, model: str, *, must_exist: bool = False) -> Path:
         """W/inference/<model>; NotFoundError when the model is neither logged nor registered."""
@@ -342,15 +331,3 @@ def _empty_dtype(column: str) -> Any:
     if column in ("request_id", "version"):
         return object
     return "float64"
-
-
-def _category_counts(values: pd.Series, categories: np.ndarray) -> np.ndarray:
-    """Counts per category, then unseen values, then missing ones."""
-    import numpy as np
-
-    missing = values.isna().to_numpy()
-    present = values[~missing].astype(str)
-    counts = present.value_counts()
-    known = [int(counts.get(str(c), 0)) for c in categories.tolist()]
-    unseen = int(len(present) - sum(known))
-    return np.asarray([*known, unseen, int(missing.sum())], dtype=np.int64)

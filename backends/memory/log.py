@@ -99,22 +99,9 @@ class MemoryLog(MemoryState):
         end: datetime,
     ) -> np.ndarray:
         """Counts per open bin (or per category, then unseen), then missing values."""
-        import numpy as np
+        from backends.counting import bin_counts_of
 
-        from backends.embedded.inference_log import _category_counts
-
-        values = self.window(model, start, end, columns=[feature])[feature]
-        edges = np.asarray(edges)
-        if edges.dtype.kind in "OUS":
-            return _category_counts(values, edges)
-        numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        bounds = edges.astype(np.float64)
-        if bounds.ndim != 1 or (np.diff(bounds) < 0).any():
-            raise ValueError("edges must be a one-dimensional ascending array")
-        missing = np.isnan(numbers)
-        placed = np.searchsorted(bounds, numbers[~missing], side="right")
-        counts = np.bincount(placed, minlength=len(bounds) + 1)
-        return np.append(counts, int(missing.sum())).astype(np.int64)
+        return bin_counts_of(self.window(model, start, end, columns=[feature])[feature], edges)
 
     def put_reference(self, model: str, frame: pd.DataFrame, version: str | None = None) -> int:
         """Store the reference sample of a version (None: of the model as a whole)."""
