@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -28,24 +27,9 @@ def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(scope="session")
 def torchserve_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     """TorchServe holding `tiny` versions 1 (x * 1) and 2 (x * 2), one worker each."""
-    import httpx
-
     folder = tmp_path_factory.mktemp("torchserve")
     with running(lambda: launch.torchserve(folder)) as server:
-        store = Path(server.extra["store"])
-        for version, factor in (("1", 1.0), ("2", 2.0)):
-            archive = launch.torch_archive(store, "tiny", version, factor)
-            answer = httpx.post(
-                f"{server.url}/models",
-                params={
-                    "url": archive.name,
-                    "model_name": "tiny",
-                    "initial_workers": 1,
-                    "synchronous": "true",
-                },
-                timeout=300,
-            )
-            assert answer.status_code == 200, answer.text
+        launch.serve_tiny(server)
         yield server
 
 

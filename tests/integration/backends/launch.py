@@ -186,7 +186,8 @@ def torchserve(folder: Path) -> Server:
     store = folder / "store"
     store.mkdir(parents=True, exist_ok=True)
     (folder / "tmp").mkdir(exist_ok=True)  # its PID file: one per server, not one per machine
-    ports = {name: free_port() for name in ("inference", "management", "metrics")}
+    names = ("inference", "management", "metrics", "grpc_inference", "grpc_management")
+    ports = {name: free_port() for name in names}
     config = folder / "config.properties"
     config.write_text(
         "\n".join(
@@ -194,6 +195,10 @@ def torchserve(folder: Path) -> Server:
                 f"inference_address=http://127.0.0.1:{ports['inference']}",
                 f"management_address=http://127.0.0.1:{ports['management']}",
                 f"metrics_address=http://127.0.0.1:{ports['metrics']}",
+                "grpc_inference_address=127.0.0.1",
+                "grpc_management_address=127.0.0.1",
+                f"grpc_inference_port={ports['grpc_inference']}",
+                f"grpc_management_port={ports['grpc_management']}",
                 f"model_store={store}",
                 "default_workers_per_model=1",
                 "number_of_netty_threads=2",
@@ -324,3 +329,17 @@ def feast(folder: Path, now: str) -> Server:
     port = free_port()
     command = [str(feast_bin), "serve", "-h", "127.0.0.1", "-p", str(port), "--no-access-log"]
     return start("feast", command, f"http://127.0.0.1:{port}", ok("/health"), repo)
+
+
+def serve_tiny(server: Server) -> None:
+    """Register `tiny` versions 1 (x * 1) and 2 (x * 2) on a TorchServe, one worker each."""
+    import httpx
+
+    store = Path(server.extra["store"])
+    for version, factor in (("1", 1.0), ("2", 2.0)):
+        archive = torch_archive(store, "tiny", version, factor)
+        params = {"url": archive.name, "model_name": "tiny", "initial_workers": 1}
+        answer = httpx.post(
+            f"{server.url}/models", params={**params, "synchronous": "true"}, timeout=300
+        )
+        assert answer.status_code == 200, answer.text

@@ -144,3 +144,34 @@ def test_unload_stops_a_versions_workers_and_load_starts_one(torchserve_server: 
         assert states == {"1": "ready", "2": "ready"}
     finally:
         serving.close()
+
+
+async def test_a_torchserve_stopped_mid_session_degrades_only_the_traffic_cells(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.config import config_home, load_config
+    from console.tui.app import VigilApp
+    from tests.tui.helpers import settle
+    from tests.tui.test_flows import table_rows
+
+    server = launch.torchserve(tmp_path / "torchserve")
+    try:
+        launch.serve_tiny(server)
+        spec = {"type": "torchserve", "management_url": server.url}
+        workspace = install_context(tmp_path, monkeypatch, "ts", {"serving": spec})
+        _register_tiny(workspace)
+        context = load_config(config_home() / "config.yaml")["contexts"]["ts"]
+        app = VigilApp(context, context_name="ts", live_ticks=False)
+        async with app.run_test(size=(140, 30)) as pilot:
+            await settle(pilot)
+            before = {row[0]: row for row in table_rows(app, "#models")}
+            assert before["tiny"][1].startswith("v1:100")
+            server.stop()  # the serving runtime goes away mid-session
+            await pilot.press("r")
+            await settle(pilot)
+            after = {row[0]: row for row in table_rows(app, "#models")}
+            assert after["tiny"][1] == "~" + before["tiny"][1]  # the last split, marked stale
+            assert after["tiny"][5] == before["tiny"][5]  # incidents still read
+            assert app.is_running
+    finally:
+        server.stop()
