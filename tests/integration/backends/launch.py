@@ -338,7 +338,7 @@ def serve_tiny(server: Server) -> None:
     store = Path(server.extra["store"])
     for version, factor in (("1", 1.0), ("2", 2.0)):
         archive = torch_archive(store, "tiny", version, factor)
-        params = {"url": archive.name, "model_name": "tiny", "initial_workers": 1}
+        params = {"url": archive.name, "model_name": "tiny", "initial_workers": "1"}
         answer = httpx.post(
             f"{server.url}/models", params={**params, "synchronous": "true"}, timeout=300
         )
