@@ -303,13 +303,13 @@ class ServingMixin:
         None when no server is announced or its process is gone (a stale file);
         BackendError when its process runs but does not answer (stopped, hung).
         """
+        info = self.serving_info()
+        if info is None:
+            return None
         import httpx
 
         from backends.processes import process_alive
 
-        info = self.serving_info()
-        if info is None:
-            return None
         url = str(info["url"]).rstrip("/")
         try:
             answer = httpx.get(f"{url}/v2/health/live", timeout=HEALTH_TIMEOUT_S)

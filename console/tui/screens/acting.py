@@ -75,9 +75,13 @@ class ActingScreen(DataScreen):
     action_states: dict[str, ActionState] | None = None
 
     def on_mount(self) -> None:
-        """Find out, off the UI thread, which quick actions the context's backends allow."""
-        self.run_worker(
-            self._read_action_states, thread=True, group="quick-actions", exit_on_error=False
+        """After the first paint, find out off the UI thread which quick actions are allowed."""
+        self.call_after_refresh(
+            self.run_worker,
+            self._read_action_states,
+            thread=True,
+            group="quick-actions",
+            exit_on_error=False,
         )
 
     def _read_action_states(self) -> None:
