@@ -7,10 +7,13 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3.11}"
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
-# System packages: tmux (the end-to-end TUI test) and Prometheus (the scrape test).
+# System packages: tmux (the end-to-end TUI test), Prometheus (the scrape test) and
+# openssh-server + client (the console over a real SSH session, tests/integration/test_ssh.py).
 missing=()
 command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
