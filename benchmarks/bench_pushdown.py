@@ -72,6 +72,11 @@ def make_log(path: Path, rows: int, seed: int = 0) -> None:
         columns["country"] = rng.choice(["US", "FR", "DE", "BR", "IN"], n)
         columns["device"] = rng.choice(["ios", "android", "web"], n)
         table = pa.Table.from_pandas(pd.DataFrame(columns), preserve_index=False)
+        # microseconds, as the embedded log writes them (Spark reads no nanosecond timestamps)
+        index = table.schema.get_field_index("ts")
+        table = table.set_column(
+            index, "ts", table.column("ts").cast(pa.timestamp("us", tz="UTC"), safe=False)
+        )
         writer = writer or pq.ParquetWriter(path, table.schema)
         writer.write_table(table)
     if writer is not None:
@@ -221,24 +226,27 @@ def main() -> None:
             log = SqlInferenceLog(url, "{model}", connect_args=args)
             log.window_bin_counts(table, {}, START.to_pydatetime(), end)  # the columns, once
             down_s, down_rows, down_bytes, down_read = timed(partial(pushdown, log, fitted, end))
+            log.close()
+            wire = name != "duckdb"
+            print(f"\n{name}:")
+            print(line("pushdown", down_s, down_bytes, down_read if wire else None), flush=True)
             pull_s, pull_rows, pull_bytes, pull_read = timed(
                 partial(pull, url, table, args, fitted, end)
             )
-            log.close()
+            print(line("pull", pull_s, pull_bytes, pull_read if wire else None))
             same = all(
                 a.feature == b.feature and a.psi == b.psi and a.n_current == b.n_current
                 for a, b in zip(down_rows, pull_rows, strict=True)
             )
-            print(f"\n{name}:")
-            for label, seconds, values, read in (
-                ("pushdown", down_s, down_bytes, down_read),
-                ("pull", pull_s, pull_bytes, pull_read),
-            ):
-                wire = f"   socket+file reads {read:>14,} B" if name != "duckdb" else ""
-                print(f"  {label:9} {seconds:8.2f} s   values in {values:>14,} B{wire}")
             print(f"  pull / pushdown: {pull_s / down_s:.1f}× the time, "
                   f"{pull_bytes / max(down_bytes, 1):,.0f}× the values; "
                   f"drift tables equal: {same}", flush=True)  # fmt: skip
+
+
+def line(label: str, seconds: float, values: int, read: int | None) -> str:
+    """One measured line: time, the values' bytes, and the process's reads behind a socket."""
+    wire = f"   socket+file reads {read:>14,} B" if read is not None else ""
+    return f"  {label:9} {seconds:8.2f} s   values in {values:>14,} B{wire}"
 
 
 if __name__ == "__main__":
