@@ -59,6 +59,8 @@ class VigilCommands(Provider):
             if not action.palette or action.scope not in scopes:
                 continue
             target = screen if action.scope != "app" else app
+            if not _applies(target, action):
+                continue
             yield _title(action, screen), action.id, partial(target.run_action, action.handler)
 
     async def discover(self) -> Hits:
@@ -73,6 +75,17 @@ class VigilCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), callback, text=title, help=help_text)
+
+
+def _applies(target: Any, action: Action) -> bool:
+    """Whether the screen binds the action now (`check_action`): "resume" only on an open run."""
+    from textual.actions import ActionError, parse
+
+    try:
+        _, name, params = parse(action.handler)
+    except ActionError:
+        return True
+    return target.check_action(name, params) is not False
 
 
 def _title(action: Action, screen: Any) -> str:

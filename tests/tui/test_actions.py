@@ -242,6 +242,8 @@ async def test_abort_stops_a_waiting_run_and_runs_on_failure(
 async def test_closing_the_console_interrupts_a_run_which_the_runs_view_reverts(
     workspace: Path, tmp_path: Path
 ) -> None:
+    from console.tui.actions import BY_ID
+    from console.tui.palette import _applies
     from console.tui.screens.runs import RunsScreen
     from runbooks.engine.state import list_runs
 
@@ -279,6 +281,7 @@ async def test_closing_the_console_interrupts_a_run_which_the_runs_view_reverts(
         assert isinstance(runs, RunsScreen) and runs.selected() is not None
         assert runs.selected().run_id == state.run_id  # type: ignore[union-attr]
         assert runs.check_action("resume_run", ()) and runs.check_action("revert_run", ())
+        assert _applies(runs, BY_ID["runs.resume"]), "the palette offers resume"
         assert "interrupted" in screen_text(app)
         await pilot.press("v")
         screen = await planned(pilot)
@@ -291,6 +294,7 @@ async def test_closing_the_console_interrupts_a_run_which_the_runs_view_reverts(
         assert summary.startswith("reverted"), summary
         await pilot.press("escape")
         await until(pilot, lambda: "reverted" in screen_text(app), "the runs view says reverted")
+        assert not _applies(runs, BY_ID["runs.resume"]), "no resume for a reverted run"
     assert stored(workspace) == {"3": 90, "4": 10}
 
 
