@@ -138,6 +138,13 @@ ACTIONS: tuple[Action, ...] = (
         footer="cmd",
     ),
     Action("refresh", "Refresh the visible view now", ("r",), "app", "refresh_view"),
+    Action(
+        "copy",
+        "Copy the selected value to the clipboard (OSC 52: it reaches your laptop over SSH)",
+        ("Y",),
+        "app",
+        "copy_selected",
+    ),
     Action("history.back", "Back to the previous view", ("[",), "app", "go_back"),
     Action("history.forward", "Forward to the next view", ("]",), "app", "history_forward"),
     Action(

@@ -211,6 +211,17 @@ class VigilApp(App[int]):
         if opener is not None:
             opener()
 
+    def action_copy_selected(self) -> None:
+        """Copy the value under the cursor with OSC 52 (the terminal's clipboard, over SSH too)."""
+        from console.tui.widgets.clipboard import selected_value
+
+        text = selected_value(self.screen)
+        if not text:
+            self.notify("nothing selected to copy", title="copy")
+            return
+        self.copy_to_clipboard(text)
+        self.notify(f"copied {text!r} to the clipboard (OSC 52)", title="copy")
+
     def action_refresh_view(self) -> None:
         """Read the visible screen's backends now."""
         refresher: Any = getattr(self.screen, "refresh_data", None)

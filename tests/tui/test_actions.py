@@ -328,3 +328,23 @@ async def test_the_audit_screen_verifies_filters_and_shows_before_and_after(
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, RecordDetails), "the details")
         assert "not confirmed" in screen_text(app) and "before" in screen_text(app)
+
+
+async def test_y_copies_the_selected_value_with_osc_52(workspace: Path) -> None:
+    app = make_app(context(workspace))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "Y")
+        assert app.clipboard == "eta-regressor"
+        written: list[str] = []
+        driver: Any = app._driver
+        original = driver.write
+
+        def recording(data: str) -> None:
+            written.append(data)
+            original(data)
+
+        driver.write = recording
+        await pilot.press("k", "Y")
+        assert app.clipboard == "churn-predictor"
+        assert any(chunk.startswith("\x1b]52;c;") for chunk in written), "an OSC 52 sequence"
