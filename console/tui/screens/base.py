@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input
+from textual.widgets import Input
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from console.services.reading import describe_error
@@ -30,6 +30,7 @@ from console.tui.settings import Settings
 from console.tui.views import ViewArgs
 from console.tui.widgets.breadcrumbs import Breadcrumbs
 from console.tui.widgets.command_line import CommandLine
+from console.tui.widgets.footer import CoalescedFooter
 from console.tui.widgets.inputs import ClosableInput
 from console.tui.widgets.status_bar import StatusBar
 from console.tui.widgets.table import TableFilter, VigilTable
@@ -67,7 +68,7 @@ class DataScreen(Screen[None]):
         yield from self.compose_body()
         yield CommandLine(self.completion_names)
         yield StatusBar()
-        yield Footer(show_command_palette=False, compact=True)
+        yield CoalescedFooter(show_command_palette=False, compact=True)
 
     def compose_body(self) -> Iterable[Widget]:
         """The screen's own widgets."""

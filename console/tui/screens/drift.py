@@ -8,8 +8,10 @@ request paints at once, marked with its age, while the new one is computed.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -32,6 +34,7 @@ from console.tui.widgets.table import VigilTable
 
 if TYPE_CHECKING:
     from console.analysis.drift import DriftTable, FeatureDrift
+    from console.services.backends import BackendSource
     from console.services.drift import DriftRequest, DriftResult
 
 COMPACT = ("FEATURE", "KIND", "PSI", "BAND", "KS/χ²", "JS", "PSI 7d")
@@ -75,6 +78,23 @@ def remembered(source: object, request: DriftRequest) -> DriftResult | None:
     return RESULTS.get((id(source), request))
 
 
+def start_computing(source: BackendSource, request: DriftRequest) -> Future[DriftResult]:
+    """Compute `request` in a daemon thread from now, so building the screen overlaps it."""
+    future: Future[DriftResult] = Future()
+
+    def compute() -> None:
+        """Exactly what `vigil drift` runs, its outcome kept in the future."""
+        from console.services.drift import analysis_context, compute_drift
+
+        try:
+            future.set_result(compute_drift(analysis_context(source), request))
+        except Exception as error:
+            future.set_exception(error)
+
+    threading.Thread(target=compute, name="vigil-drift-first", daemon=True).start()
+    return future
+
+
 class DriftScreen(DataScreen):
     """Drift of one model; Enter opens a feature's distribution, keys change the question."""
 
@@ -84,7 +104,7 @@ class DriftScreen(DataScreen):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("drift")]
 
     def __init__(self, settings: Settings, args: ViewArgs) -> None:
-        """A drift screen for `args` (model, window, slice); the computation starts when shown."""
+        """A drift screen for `args` (model, window, slice); its first computation starts now."""
         from console.services.drift import DEFAULT_WINDOW, DriftRequest
 
         model = args.model or ""
@@ -95,6 +115,10 @@ class DriftScreen(DataScreen):
             model, args.window or DEFAULT_WINDOW, predicates=args.predicates
         )
         self.result: DriftResult | None = remembered(settings.source, self.request)
+        self.first: tuple[DriftRequest, Future[DriftResult]] | None = (
+            self.request,
+            start_computing(settings.source, self.request),
+        )
         self.history: dict[str, list[float | None]] = {}
         self.asking = ""
         self.wide = False
@@ -137,9 +161,12 @@ class DriftScreen(DataScreen):
         super().refresh_data()
 
     def load(self) -> DriftLoaded:
-        """Compute the drift table (in a worker thread), exactly as `vigil drift` does."""
+        """The drift table exactly as `vigil drift` computes it (the first one started at build)."""
         from console.services.drift import analysis_context, compute_drift
 
+        first, self.first = self.first, None
+        if first is not None and first[0] == self.request:
+            return DriftLoaded(first[1].result())
         return DriftLoaded(compute_drift(analysis_context(self.settings.source), self.request))
 
     def on_drift_loaded(self, message: DriftLoaded) -> None:
