@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
@@ -39,7 +39,8 @@ def vigil_commands() -> type[Provider]:
 class VigilApp(App[int]):
     """Views from one registry, a `:` command line, history, `/` filter, palette and help."""
 
-    CSS_PATH = "vigil.tcss"
+    CSS_PATH: ClassVar[list[str | PurePath]] = ["vigil.tcss", "screens/acting.tcss"]
+    """The overview's acting.tcss too: read up front, so the first screen needs no CSS reparse."""
     TITLE = "Vigil"
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("app")]
     ENABLE_COMMAND_PALETTE = True
