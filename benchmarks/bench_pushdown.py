@@ -10,9 +10,7 @@ values, 2 categorical) in Parquet, for each engine in one run:
   100,000 and counted in numpy (searchsorted + bincount over the same edges,
   value counts for the categoricals), then the same drift rows;
 - the bytes that crossed into Vigil: every value of the result (8 bytes a
-  number, a text's UTF-8 length), and for an engine behind a socket the
-  bytes Vigil's process read (`rchar` of /proc/self/io; DuckDB runs inside
-  Vigil's process, so there only the values count).
+  number, a text's UTF-8 length), the driver's framing not counted.
 
 Engines: DuckDB embedded over the Parquet file; Spark SQL in local mode
 behind its Thrift endpoint (the spark env of scripts/test_servers.sh).
@@ -101,14 +99,6 @@ def edges(fitted: Any) -> dict[str, np.ndarray]:
     }
 
 
-def socket_bytes() -> int:
-    """Bytes this process has read (files and sockets): /proc/self/io rchar."""
-    for line in Path("/proc/self/io").read_text().splitlines():
-        if line.startswith("rchar:"):
-            return int(line.split()[1])
-    return 0
-
-
 def value_bytes(rows: Any) -> int:
     """The size of a result's values: 8 bytes a number, a text's UTF-8 length."""
     total = 0
@@ -169,12 +159,11 @@ def pull(
     return drift_rows(fitted, {n: (c, 0) for n, c in totals.items()}), crossed
 
 
-def timed(run: Callable[[], tuple[list[Any], int]]) -> tuple[float, list[Any], int, int]:
-    """Seconds, drift rows, value bytes and process read bytes of one run."""
-    before = socket_bytes()
+def timed(run: Callable[[], tuple[list[Any], int]]) -> tuple[float, list[Any], int]:
+    """Seconds, drift rows and value bytes of one run."""
     began = time.perf_counter()
     rows, crossed = run()
-    return time.perf_counter() - began, rows, crossed, socket_bytes() - before
+    return time.perf_counter() - began, rows, crossed
 
 
 def engines(
@@ -225,15 +214,12 @@ def main() -> None:
         for name, url, table, args in engines(folder, data, options.engines.split(",")):
             log = SqlInferenceLog(url, "{model}", connect_args=args)
             log.window_bin_counts(table, {}, START.to_pydatetime(), end)  # the columns, once
-            down_s, down_rows, down_bytes, down_read = timed(partial(pushdown, log, fitted, end))
+            down_s, down_rows, down_bytes = timed(partial(pushdown, log, fitted, end))
             log.close()
-            wire = name != "duckdb"
             print(f"\n{name}:")
-            print(line("pushdown", down_s, down_bytes, down_read if wire else None), flush=True)
-            pull_s, pull_rows, pull_bytes, pull_read = timed(
-                partial(pull, url, table, args, fitted, end)
-            )
-            print(line("pull", pull_s, pull_bytes, pull_read if wire else None))
+            print(line("pushdown", down_s, down_bytes), flush=True)
+            pull_s, pull_rows, pull_bytes = timed(partial(pull, url, table, args, fitted, end))
+            print(line("pull", pull_s, pull_bytes))
             same = all(
                 a.feature == b.feature and a.psi == b.psi and a.n_current == b.n_current
                 for a, b in zip(down_rows, pull_rows, strict=True)
@@ -243,10 +229,9 @@ def main() -> None:
                   f"drift tables equal: {same}", flush=True)  # fmt: skip
 
 
-def line(label: str, seconds: float, values: int, read: int | None) -> str:
-    """One measured line: time, the values' bytes, and the process's reads behind a socket."""
-    wire = f"   socket+file reads {read:>14,} B" if read is not None else ""
-    return f"  {label:9} {seconds:8.2f} s   values in {values:>14,} B{wire}"
+def line(label: str, seconds: float, values: int) -> str:
+    """One measured line: the time and the bytes of the values that crossed."""
+    return f"  {label:9} {seconds:8.2f} s   values in {values:>14,} B"
 
 
 if __name__ == "__main__":
