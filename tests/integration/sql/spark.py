@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator
@@ -99,9 +100,11 @@ def shared_thrift() -> Server:
 
 
 def stop_shared() -> None:
-    """Stop the session's Thrift server by PID, if one was started."""
+    """Stop the session's Thrift server by PID, if one was started, and remove its folder."""
     while _SHARED:
-        _SHARED.pop().stop()
+        server = _SHARED.pop()
+        server.stop()
+        shutil.rmtree(server.log.parent, ignore_errors=True)
 
 
 @contextlib.contextmanager
