@@ -39,4 +39,4 @@ echo "== mypy"
 echo "== import-linter"
 .venv/bin/lint-imports
 echo "== pytest"
-.venv/bin/pytest -p no:cacheprovider "$@"
+.venv/bin/pytest -p no:cacheprovider --durations=20 "$@"
