@@ -159,6 +159,7 @@ def model_drift(
     else:
         ref_version = serving_version(model)
         fitted = reference_fit(
+            context.features,
             model.name,
             ref_version,
             names,

@@ -222,6 +222,7 @@ def _training_fits(
     version = serving_version(model)
     names = list(features)
     profile = reference_fit(
+        context.features,
         model.name,
         version,
         names,

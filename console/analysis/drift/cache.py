@@ -13,24 +13,33 @@ from console.analysis.slices.metrics import Predicate
 
 
 class ReferenceCache:
-    """A small LRU of reference profiles keyed by (model, version, bins, columns, slice)."""
+    """A small LRU of reference profiles keyed by (source, model, version, bins, columns, slice).
+
+    The source is the backend the reference is read from, so two workspaces (or contexts)
+    with the same model and version names never share a fit; an entry holds its source, so
+    the source's id cannot be reused while the entry lives.
+    """
 
     def __init__(self, maxsize: int = 16) -> None:
         """Keep at most `maxsize` profiles."""
         self._maxsize = maxsize
-        self._items: OrderedDict[Hashable, ReferenceProfile] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[object, ReferenceProfile]] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def get(self, key: Hashable, build: Callable[[], ReferenceProfile]) -> ReferenceProfile:
-        """The cached profile for `key`, building it on a miss."""
-        if key in self._items:
+    def get(
+        self, source: object, key: Hashable, build: Callable[[], ReferenceProfile]
+    ) -> ReferenceProfile:
+        """The cached profile of `source` for `key`, building it on a miss."""
+        full_key = (id(source), key)
+        entry = self._items.get(full_key)
+        if entry is not None and entry[0] is source:
             self.hits += 1
-            self._items.move_to_end(key)
-            return self._items[key]
+            self._items.move_to_end(full_key)
+            return entry[1]
         self.misses += 1
         profile = build()
-        self._items[key] = profile
+        self._items[full_key] = (source, profile)
         while len(self._items) > self._maxsize:
             self._items.popitem(last=False)
         return profile
@@ -44,6 +53,7 @@ REFERENCE_CACHE = ReferenceCache()
 
 
 def reference_fit(
+    source: object,
     model: str,
     version: str | None,
     columns: Sequence[str],
@@ -55,7 +65,7 @@ def reference_fit(
     keep_sample: bool = False,
     cache: ReferenceCache = REFERENCE_CACHE,
 ) -> ReferenceProfile:
-    """The fit of a version's reference (inside a slice when `predicates` are given), cached.
+    """The fit of a version's reference read from `source`, inside a slice when given, cached.
 
     `keep_sample` keeps the sorted reference in the fit, for exact KS and Wasserstein.
     """
@@ -73,4 +83,4 @@ def reference_fit(
         return fit_reference(frame, columns, bins=bins, kinds=chosen, keep_sample=keep_sample)
 
     key = (model, version, bins, tuple(columns), tuple(predicates), keep_sample)
-    return cache.get(key, build)
+    return cache.get(source, key, build)

@@ -13,6 +13,7 @@ from console.analysis.drift import (
     drift_table,
     fit_reference,
     psi_from_counts,
+    reference_fit,
 )
 from console.analysis.drift.reference import bin_window, count_numeric
 
@@ -78,12 +79,27 @@ def test_cached_reference_is_used_and_gives_the_same_answer(frames) -> None:
         builds.append(1)
         return fit_reference(reference, ["amount", "age"])
 
-    first = cache.get(("m", "1"), build)
-    second = cache.get(("m", "1"), build)
+    source = object()
+    first = cache.get(source, ("m", "1"), build)
+    second = cache.get(source, ("m", "1"), build)
     assert first is second and len(builds) == 1 and cache.hits == 1
     cached = drift_against(first, current, ["amount", "age"])
     direct = drift_table(reference, current, ["amount", "age"])
     assert [r.psi for r in cached.features] == [r.psi for r in direct.features]
+
+
+def test_two_sources_with_the_same_model_and_version_never_share_a_fit(frames) -> None:
+    reference, current = frames
+    shifted = reference.assign(amount=reference["amount"] * 3)
+    cache = ReferenceCache(maxsize=4)
+    one, other = object(), object()
+    fit_one = reference_fit(one, "m", "1", ["amount"], lambda: reference, cache=cache)
+    fit_other = reference_fit(other, "m", "1", ["amount"], lambda: shifted, cache=cache)
+    assert fit_one is not fit_other and cache.misses == 2
+    assert reference_fit(one, "m", "1", ["amount"], lambda: shifted, cache=cache) is fit_one
+    psi_one = drift_against(fit_one, current, ["amount"]).features[0].psi
+    psi_other = drift_against(fit_other, current, ["amount"]).features[0].psi
+    assert psi_one != psi_other
 
 
 def test_unseen_and_missing_categories_get_their_own_bins() -> None:
