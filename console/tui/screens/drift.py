@@ -43,7 +43,7 @@ WIDE_FROM = 118
 SPARKS = "▁▂▃▄▅▆▇█"
 CACHE_SIZE = 16
 HISTORY_DELAY_S = 1.0
-RESULTS: OrderedDict[Any, DriftResult] = OrderedDict()
+RESULTS: OrderedDict[Any, tuple[object, DriftResult]] = OrderedDict()
 ASK_HINTS = {
     "window": "window: 6h, 3d or 2026-11-19T00:00..2026-11-20T00:00 (Enter applies)",
     "slice": "slice: COL=VALUE ... e.g. device_type=tablet (empty: whole traffic)",
@@ -65,9 +65,12 @@ def sparkline(values: Sequence[float | None], act: float) -> str:
 
 
 def remember(source: object, result: DriftResult) -> None:
-    """Keep the latest results per backend source so reopening a view paints at once."""
+    """Keep the latest results per backend source so reopening a view paints at once.
+
+    An entry holds its source, so a later source cannot reuse its id and see its results.
+    """
     key = (id(source), result.request)
-    RESULTS[key] = result
+    RESULTS[key] = (source, result)
     RESULTS.move_to_end(key)
     while len(RESULTS) > CACHE_SIZE:
         RESULTS.popitem(last=False)
@@ -75,7 +78,8 @@ def remember(source: object, result: DriftResult) -> None:
 
 def remembered(source: object, request: DriftRequest) -> DriftResult | None:
     """The last result of `request` on `source`, if one is kept."""
-    return RESULTS.get((id(source), request))
+    entry = RESULTS.get((id(source), request))
+    return entry[1] if entry is not None and entry[0] is source else None
 
 
 def start_computing(source: BackendSource, request: DriftRequest) -> Future[DriftResult]:
