@@ -126,7 +126,7 @@ class IncidentsMixin:
 
     def append_audit(self, record: Mapping[str, Any]) -> AuditRecord:
         """Append a record; seq, prev_hash and record_hash are assigned under the write lock."""
-        fields = _audit_fields(record)
+        fields = audit_fields(record)
         with self._db.write() as conn:
             last = conn.execute(
                 select(AUDIT.c.seq, AUDIT.c.record_hash).order_by(AUDIT.c.seq.desc()).limit(1)
@@ -172,7 +172,7 @@ class IncidentsMixin:
         ]
 
 
-def _audit_fields(record: Mapping[str, Any]) -> dict[str, Any]:
+def audit_fields(record: Mapping[str, Any]) -> dict[str, Any]:
     """Validate a caller's record and normalise it to what the store will read back."""
     allowed = set(HASHED_FIELDS) - {"seq"}
     unknown = sorted(set(record) - allowed - {"seq", "prev_hash", "record_hash"})

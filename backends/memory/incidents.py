@@ -86,10 +86,10 @@ class MemoryIncidents(MemoryState):
     def append_audit(self, record: Mapping[str, Any]) -> AuditRecord:
         """Append a record; seq, prev_hash and record_hash are assigned under the lock."""
         from backends.embedded.db import from_us
-        from backends.embedded.incidents import _audit_fields
+        from backends.embedded.incidents import audit_fields
 
         self._check("incidents")
-        fields = _audit_fields(record)
+        fields = audit_fields(record)
         fields["at"] = from_us(fields.pop("at_us"))
         with self._lock:
             prev_hash = self._audit[-1].record_hash if self._audit else GENESIS
