@@ -13,6 +13,7 @@ writes its progress to the JSON file, which `job(id)` reads.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import secrets
@@ -155,21 +156,26 @@ def _as_job(state: Mapping[str, Any]) -> RetrainJob:
 
 
 def _write(path: Path, state: Mapping[str, Any]) -> None:
-    """Write a job file atomically."""
-    tmp = path.with_suffix(".json.tmp")
+    """Write a job file atomically, through a temporary file of this process's own."""
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(state, indent=2, default=str), encoding="utf-8")
     os.replace(tmp, path)
 
 
 def _update(path: Path, **changes: Any) -> dict[str, Any]:
-    """Change some fields of a job file; a cancelled job stays cancelled."""
-    state = dict(json.loads(path.read_text(encoding="utf-8")))
-    if state.get("status") == "cancelled" and changes.get("status") not in (None, "cancelled"):
+    """Change some fields of a job file under its lock; a cancelled job stays cancelled.
+
+    The CLI's cancel and the job's own SIGTERM handler write at the same moment,
+    so the read-change-write is serialised by `flock` on a sidecar file.
+    """
+    with open(path.with_name(f"{path.name}.lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = dict(json.loads(path.read_text(encoding="utf-8")))
+        if state.get("status") == "cancelled" and changes.get("status") not in (None, "cancelled"):
+            return state
+        state.update(changes)
+        _write(path, state)
         return state
-    state.update(changes)
-    _write(path, state)
-    return state
-    return True
 
 
 # --- the job process --------------------------------------------------------------

@@ -12,6 +12,7 @@ A management key (TorchServe's token authorization) comes from `$token_env`.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -84,9 +85,24 @@ class TorchServeServing:
         return self._client
 
     def load(self, model: str, version: str) -> EndpointStatus:
-        """Start a worker for `version` and wait for it; it takes no traffic until default."""
-        self._call("PUT", f"{self._version_url(model, version)}?min_worker=1&synchronous=true")
-        return self.status(model)
+        """Start a worker for `version` and wait until it is READY; no traffic until default.
+
+        TorchServe's `synchronous=true` can answer while the new worker is still
+        starting, so the state is polled until READY or `timeout_s` passes.
+        """
+        url = f"{self._version_url(model, version)}?min_worker=1&max_worker=1&synchronous=true"
+        self._call("PUT", url)
+        deadline = time.monotonic() + self.timeout_s
+        while True:
+            status = self.status(model)
+            state = next((v.state for v in status.versions if v.version == version), "unloaded")
+            if state == "ready":
+                return status
+            if time.monotonic() >= deadline:
+                raise BackendError(
+                    f"torchserve: v{version} of {model} is still {state} after {self.timeout_s:g} s"
+                )
+            time.sleep(0.1)
 
     def unload(self, model: str, version: str) -> EndpointStatus:
         """Stop `version`'s workers (it stays registered); the default version is refused."""

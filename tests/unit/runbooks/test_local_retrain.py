@@ -42,3 +42,33 @@ def test_unknown_jobs_and_parameters_are_errors(tmp_path: Path) -> None:
         trigger.job("../etc/passwd")
     with pytest.raises(BackendError, match="no parameter 'lr'"):
         trigger.start(MODEL, "test", {"lr": 0.1})
+
+
+def _bump(path: str, rounds: int) -> None:
+    """Count `progress` up by one, `rounds` times, as a second writer of the job file."""
+    from backends.local_retrain import _update
+
+    for _ in range(rounds):
+        state = _update(Path(path))
+        _update(Path(path), progress=state["progress"] + 1)
+
+
+def test_processes_updating_one_job_file_at_once_never_fail(tmp_path: Path) -> None:
+    """The cancel and the job's SIGTERM handler write together: no crash, a valid file."""
+    import json
+    import multiprocessing
+
+    from backends.local_retrain import _update, _write
+
+    path = tmp_path / "job.json"
+    _write(path, {"status": "running", "progress": 0})
+    context = multiprocessing.get_context("spawn")
+    writers = [context.Process(target=_bump, args=(str(path), 50)) for _ in range(3)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join(60)
+    assert [writer.exitcode for writer in writers] == [0, 0, 0]
+    assert json.loads(path.read_text())["status"] == "running"
+    assert _update(path)["progress"] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["job.json", "job.json.lock"]
