@@ -13,6 +13,7 @@ from typing import Protocol, runtime_checkable
 
 from backends.contracts import (
     SupportsBinCounts,
+    SupportsBucketCounts,
     SupportsCompareAndSet,
     SupportsLoad,
     SupportsLogWrite,
@@ -20,6 +21,7 @@ from backends.contracts import (
     SupportsRegister,
     SupportsRollback,
     SupportsTrafficSplit,
+    SupportsWindowCounts,
 )
 
 OPTIONAL: tuple[type, ...] = (
@@ -27,6 +29,8 @@ OPTIONAL: tuple[type, ...] = (
     SupportsMetricWrite,
     SupportsLogWrite,
     SupportsBinCounts,
+    SupportsWindowCounts,
+    SupportsBucketCounts,
     SupportsTrafficSplit,
     SupportsCompareAndSet,
     SupportsRollback,

@@ -266,6 +266,56 @@ class SupportsBinCounts(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsWindowCounts(Protocol):
+    """A log that counts a whole window into the reference's bins where the data lives.
+
+    Drift then needs only counts: Vigil sends each feature's reference edges
+    (numeric) or categories (an array of strings) and receives, per feature,
+    the counts and how many values were infinite; never the rows.
+    """
+
+    def window_bin_counts(
+        self,
+        model: str,
+        edges: Mapping[str, np.ndarray],
+        start: datetime,
+        end: datetime,
+        version: str | None = None,
+    ) -> dict[str, tuple[np.ndarray, int]]:
+        """Per feature: (counts, infinite) in [start, end), one query per window where possible.
+
+        Numeric edges give len(edges)+1 open bins (±inf in the outer ones), then
+        missing; categories give one count per category, then unseen, then missing.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class BucketCounts:
+    """A histogram's observations per bucket in a window: finite upper edges, then the +Inf bin.
+
+    `insufficient` says why there are no counts (a window shorter than two
+    scrapes, no such histogram); the counts are then empty.
+    """
+
+    edges: tuple[float, ...]
+    counts: tuple[float, ...]
+    window_s: float
+    insufficient: str = ""
+
+
+@runtime_checkable
+class SupportsBucketCounts(Protocol):
+    """A metric store that counts a histogram's observations per bucket (drift from buckets)."""
+
+    def bucket_counts(
+        self, histogram: str, labels: Mapping[str, str], start: datetime, end: datetime
+    ) -> BucketCounts:
+        """Observations per bucket in [start, end), counted by the store over its fixed edges."""
+        ...
+
+
 # --- serving ------------------------------------------------------------------
 
 

@@ -12,11 +12,10 @@ counts over it are `insufficient`, and a step shorter than that reads over two.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from backends.contracts import BackendError, Series
+from backends.contracts import BackendError, BucketCounts, Series
 from backends.discovery import Option
 from backends.prometheus.api import PrometheusHttp, seconds
 from backends.prometheus.naming import Mapped, naming, selector
@@ -25,20 +24,11 @@ if TYPE_CHECKING:
     import numpy as np
 
 DEFAULT_SCRAPE_S = 60.0
-
-
-@dataclass(frozen=True)
-class BucketCounts:
-    """A histogram's observations per bucket in a window: finite upper edges, then the +Inf bin."""
-
-    edges: tuple[float, ...]
-    counts: tuple[float, ...]
-    window_s: float
-    insufficient: str = ""
+__all__ = ["BucketCounts", "PrometheusMetrics"]
 
 
 class PrometheusMetrics:
-    """A Prometheus-compatible server as Vigil's MetricStore (read-only)."""
+    """MetricStore + SupportsBucketCounts on a Prometheus-compatible server (read-only)."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = (
         Option("url", "url", "the server's base URL (Prometheus, Thanos Query, Mimir, VM)"),

@@ -41,7 +41,7 @@ MISSING_TABLE = ("table_or_view_not_found", "does not exist", "not found", "unkn
 
 
 class SqlInferenceLog:
-    """InferenceLog + SupportsBinCounts over a SQL table; counts pushed down with GROUP BY."""
+    """InferenceLog + SupportsBinCounts + SupportsWindowCounts over a SQL table (GROUP BY)."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = (
         Option("url", "string", "a SQLAlchemy URL (duckdb:///log.db, hive://host:10000/db, ...)"),

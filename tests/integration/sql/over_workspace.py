@@ -85,6 +85,10 @@ class LogOverWorkspace:
         """The SQL backend's counts, pushed down."""
         return self.log.bin_counts(*args, **kwargs)
 
+    def window_bin_counts(self, *args: Any, **kwargs: Any) -> dict[str, tuple[np.ndarray, int]]:
+        """The SQL backend's window counts, pushed down."""
+        return self.log.window_bin_counts(*args, **kwargs)
+
     def close(self) -> None:
         """Close both engines and the workspace."""
         self.log.close()
