@@ -216,33 +216,50 @@ def _runbook(args: argparse.Namespace) -> Runbook:
 
 def _user_runbook(args: argparse.Namespace, name: str) -> Path | None:
     """A user's or the context's runbook by name (the same lookup as the console's)."""
-    from console.config import ConfigError, resolve_context
     from console.services.runbook_catalog import find
 
-    try:
-        context = resolve_context(args)
-    except ConfigError:
-        context = None
-    entry = find(context, name)
+    entry = find(_context_or_none(args), name)
     return entry.path if entry is not None else None
 
 
+def _context_or_none(args: argparse.Namespace) -> Context | None:
+    """The context the options name, or None without one (the user's runbooks still count)."""
+    from backends.discovery import BackendUnavailable
+    from console.config import ConfigError, resolve_context
+
+    try:
+        return resolve_context(args)
+    except (ConfigError, BackendUnavailable):
+        return None
+
+
 def _list(args: argparse.Namespace) -> int:
-    """Every bundled runbook with its risk and description."""
-    from runbooks.library import names, path_of
-    from runbooks.spec import load_runbook
+    """Every runbook the console lists too (bundled, the user's, the context's), with its source.
+
+    The rows come from `console.services.runbook_catalog.catalog`, the runbooks
+    screen's function; a file that does not load is listed with its error.
+    """
+    from console.services.runbook_catalog import catalog
 
     rows = []
-    for name in names():
-        path = path_of(name)
-        assert path is not None
-        book = load_runbook(path)
-        rows.append({"name": name, "risk": book.risk, "description": book.description})
+    for entry in catalog(_context_or_none(args)):
+        book = entry.runbook
+        row: dict[str, Any] = {
+            "name": entry.name,
+            "source": entry.origin,
+            "path": str(entry.path),
+            "risk": book.risk if book is not None else None,
+            "description": book.description if book is not None else "",
+            "error": entry.error,
+        }
+        rows.append(row)
     if args.json:
         emit_json(rows)
-    else:
-        for row in rows:
-            print(f"{row['name']:<18} {row['risk']:<7} {row['description']}")
+        return 0
+    for row in rows:
+        text = row["description"] if not row["error"] else f"not loaded: {row['error']}"
+        where = "" if row["source"] == "bundled" or row["error"] else f"  ({row['path']})"
+        print(f"{row['name']:<18} {row['risk'] or 'error':<7} {row['source']:<8} {text}{where}")
     return 0
 
 

@@ -146,6 +146,49 @@ def test_list_and_show(workspace: Path, capsys) -> None:
     assert "max_error_rate" in out and "analysis-50" in out
 
 
+MINE = """\
+name: {name}
+description: my own {name}
+risk: low
+parameters:
+  model: {{type: string, required: true}}
+steps:
+  - name: say
+    type: annotate
+    kind: note
+    message: hello
+"""
+
+
+def test_list_shows_the_users_and_the_contexts_runbooks_with_their_source(
+    workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from console.config import embedded_context
+    from console.services.runbook_catalog import catalog
+
+    user = tmp_path / "config" / "vigil" / "runbooks"
+    user.mkdir(parents=True)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    (user / "mine.yaml").write_text(MINE.format(name="mine"))
+    (user / "broken.yaml").write_text("name: broken\n")
+    (workspace / "runbooks").mkdir()
+    (workspace / "runbooks" / "team.yaml").write_text(MINE.format(name="team"))
+    assert vigil(workspace, "runbook", "list", "--json") == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert rows["mine"]["source"] == "user" and rows["mine"]["risk"] == "low"
+    assert rows["team"]["source"] == "context"
+    assert rows["rollback"]["source"] == "bundled"
+    assert rows["broken"]["risk"] is None and "description" in rows["broken"]["error"]
+    screen = catalog(embedded_context(workspace, name="test"))  # what the runbooks screen reads
+    assert [(e.name, e.origin) for e in screen] == [(r["name"], r["source"]) for r in rows.values()]
+    assert vigil(workspace, "runbook", "list") == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
+    assert lines["mine"].split()[1:3] == ["low", "user"]
+    assert str(user / "mine.yaml") in lines["mine"]
+    assert lines["team"].split()[2] == "context"
+    assert "not loaded:" in lines["broken"]
+
+
 HANGUP = """\
 name: hangup
 description: a traffic change, a long wait, another traffic change
