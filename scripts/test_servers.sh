@@ -14,9 +14,10 @@ mkdir -p "$ENVS"
 
 # The pins: one line per env. torch goes first and pinned wherever it is needed, so pip never
 # resolves another (CUDA) build. Keep these in step with tests/integration/backends/servers.py.
+# Feast 0.67's REST registry server passes FastAPI(**extra) keywords, which FastAPI 0.145 removed.
 declare -A PINS=(
   [mlflow]="mlflow==3.17.2"
-  [feast]="feast==0.67.0"
+  [feast]="feast==0.67.0 fastapi<0.145"
   [mlserver]="mlserver==1.7.1 onnxruntime numpy"
   [torchserve]="torch==2.13.0 torchserve==0.12.0 torch-model-archiver==0.12.0 pyyaml numpy"
   [spark]="pyspark==4.3.0"
