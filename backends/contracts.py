@@ -292,6 +292,84 @@ class SupportsWindowCounts(Protocol):
 
 
 @dataclass(frozen=True)
+class RowValue:
+    """The per-row value grouped counts sum; a row without it (no label yet) is left out.
+
+    `error`: 1 where prediction != label, else 0; `squared_error`:
+    (`column` − label)²; `column`: a numeric column as it is (a score, a latency).
+    """
+
+    kind: Literal["error", "squared_error", "column"]
+    column: str = ""
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """A column to group by: binned at ascending `edges` (bin i is [e[i-1], e[i])), or by value."""
+
+    column: str
+    numeric: bool
+    edges: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """A column over the rows that have a value: distinct values, missing ones, quantiles."""
+
+    distinct: int
+    distinct_finite: int
+    missing: int
+    quantiles: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class GroupProfile:
+    """Rows and rows with a value per window, and each column's profile over all the windows."""
+
+    rows: tuple[int, ...]
+    valued: tuple[int, ...]
+    columns: Mapping[str, ColumnProfile]
+
+
+@runtime_checkable
+class SupportsGroupCounts(Protocol):
+    """A log that computes the grouped counts of slices and accuracy where the data lives.
+
+    Slices need, per group of one or two columns, the rows with a value, the
+    value's sum and its sum of squares; Vigil ranks slices from those and
+    never receives the rows.
+    """
+
+    def group_profile(
+        self,
+        model: str,
+        windows: Sequence[tuple[datetime, datetime]],
+        kinds: Mapping[str, Literal["numeric", "categorical"]],
+        value: RowValue,
+        quantiles: Sequence[float],
+        version: str | None = None,
+    ) -> GroupProfile:
+        """Each column's distinct values, missing ones and (numeric) exact finite quantiles."""
+        ...
+
+    def grouped_counts(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        keys: Sequence[GroupKey],
+        sets: Sequence[tuple[str, ...]],
+        value: RowValue,
+        version: str | None = None,
+    ) -> list[pd.DataFrame]:
+        """Per grouping set: its key columns (bin or value; None when missing), n, total, squares.
+
+        One statement per window where the engine allows (GROUPING SETS).
+        """
+        ...
+
+
+@dataclass(frozen=True)
 class BucketCounts:
     """A histogram's observations per bucket in a window: finite upper edges, then the +Inf bin.
 
