@@ -15,11 +15,14 @@ from textual.screen import Screen
 from console.services.clock import Clock, utc_now
 from console.tui.actions import bindings_for, textual_keymap
 from console.tui.keymap import KeymapError, load_keymap
+from console.tui.replay.state import asked_instant, enter_replay, live_settings, stepped
 from console.tui.settings import REFRESH_S, Settings
 from console.tui.views import VIEWS, View, ViewArgs, view_available
 from console.tui.widgets.command_line import CommandError, parse_command
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from textual.command import Provider
 
     from console.services.backends import BackendSource
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
 FALLBACK_THEME = "textual-dark"
 MAX_FORWARD = 50
 WORKSPACE_PREFIX = "workspace:"
+REPLAY_HANDLERS = frozenset({"replay_step", "replay_leave"})
+MODEL_FROM_SCREEN = ("runbooks",)
+"""Views whose model is optional but taken from the screen they are opened on (the form's model)."""
 
 
 def vigil_commands() -> type[Provider]:
@@ -39,10 +45,14 @@ def vigil_commands() -> type[Provider]:
 class VigilApp(App[int]):
     """Views from one registry, a `:` command line, history, `/` filter, palette and help."""
 
-    CSS_PATH: ClassVar[list[str | PurePath]] = ["vigil.tcss", "screens/acting.tcss"]
+    CSS_PATH: ClassVar[list[str | PurePath]] = [
+        "vigil.tcss",
+        "screens/acting.tcss",
+        "replay/replay.tcss",
+    ]
     """The overview's acting.tcss too: read up front, so the first screen needs no CSS reparse."""
     TITLE = "Vigil"
-    BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("app")]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("app"), *bindings_for("replay")]
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {vigil_commands}
 
@@ -57,8 +67,9 @@ class VigilApp(App[int]):
         refresh_s: float = REFRESH_S,
         timeout_s: float = 10.0,
         live_ticks: bool = True,
+        at: datetime | None = None,
     ) -> None:
-        """Configure the app; nothing is read from a backend until the first screen shows."""
+        """Configure the app (replaying `at` if given); nothing is read until a screen shows."""
         super().__init__()
         self.settings = Settings(
             source=source,
@@ -69,6 +80,8 @@ class VigilApp(App[int]):
             keymap=dict(keymap or {}),
             live_ticks=live_ticks,
         )
+        if at is not None:
+            self.settings = enter_replay(self.settings, at)
         self.requested_theme = theme
         self.forward: list[tuple[str, ViewArgs]] = []
 
@@ -133,7 +146,8 @@ class VigilApp(App[int]):
                 return None
             return args
         if not view.needs_model:
-            return args
+            shown = current_model(self.screen) if view.name in MODEL_FROM_SCREEN else None
+            return args.with_model(shown) if shown else args
         model = current_model(self.screen) or getattr(self.settings.source, "default_model", None)
         if not model and len(known) == 1:
             model = known[0]
@@ -190,9 +204,12 @@ class VigilApp(App[int]):
         except ContextError as error:
             self.notify(str(error), title="context", severity="error")
             return False
+        at = self.settings.replay_at
         self.settings = replace(
-            self.settings, source=source, context_name=context_label(source, name)
+            live_settings(self.settings), source=source, context_name=context_label(source, name)
         )
+        if at is not None:
+            self.settings = enter_replay(self.settings, at)
         self.forward.clear()
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -204,7 +221,7 @@ class VigilApp(App[int]):
         from console.tui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.settings.keymap))
+            self.push_screen(HelpScreen(self.settings.keymap, replaying=self.settings.replaying))
 
     def action_command_line(self) -> None:
         """Open the `:` command line on the current screen."""
@@ -229,8 +246,61 @@ class VigilApp(App[int]):
         if refresher is not None:
             refresher()
 
+    def replay_to(self, at: datetime | None) -> None:
+        """Show every open view as of `at`, read-only (None: live again), keeping the history."""
+        self.settings = (
+            live_settings(self.settings) if at is None else enter_replay(self.settings, at)
+        )
+        places = [getattr(screen, "place", None) for screen in self.screen_stack[1:]]
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        for place in places:
+            if place is not None:
+                self.push_view(self.view_named(place[0]), place[1])
+
+    def action_replay_step(self, minutes: int) -> None:
+        """Move the replayed instant by `minutes` (refused past now)."""
+        from console.services.clock import InstantError
+
+        try:
+            self.replay_to(stepped(self.settings, minutes))
+        except InstantError as error:
+            self.notify(str(error), title="replay", severity="warning")
+
+    def action_replay_leave(self) -> None:
+        """Leave the replay: every view live again."""
+        self.replay_to(None)
+        self.notify("live again: windows end now", title="replay")
+
+    def replay_command(self, words: str) -> None:
+        """`:at TIME` starts or moves the replay, `:at now` leaves it; bad input is a message."""
+        from console.services.clock import InstantError
+
+        try:
+            at = asked_instant(words, self.settings)
+        except InstantError as error:
+            self.notify(str(error), title=":at", severity="error")
+            return
+        if at is None and not self.settings.replaying:
+            self.notify("already live", title=":at")
+            return
+        if at is None:
+            self.action_replay_leave()
+            return
+        self.replay_to(at)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The replay keys exist (footer, palette) only while replaying."""
+        if action in REPLAY_HANDLERS and not self.settings.replaying:
+            return False
+        return super().check_action(action, parameters)
+
     def run_command_line(self, text: str) -> None:
         """Run a `:` command; a bad one is reported, never raised."""
+        verb, _, rest = text.strip().lstrip(":").partition(" ")
+        if verb.lower() == "at":
+            self.replay_command(rest)
+            return
         try:
             command = parse_command(text, self.known_models())
         except CommandError as error:
@@ -278,8 +348,9 @@ def run_app(
     *,
     keymap: Mapping[str, tuple[str, ...]] | None = None,
     keymap_file: Path | None = None,
+    at: datetime | None = None,
 ) -> int:
-    """Run the console on a context until the user quits; a bad keymap is exit code 2."""
+    """Run the console on a context (as of `at` if given) until the user quits; bad keymap: 2."""
     if keymap is None:
         try:
             keymap = load_keymap(keymap_file)
@@ -291,6 +362,7 @@ def run_app(
         context_name=str(getattr(context, "name", "vigil")),
         theme=str(getattr(context, "theme", FALLBACK_THEME)),
         keymap=keymap,
+        at=at,
     )
     _exit_on_hangup(app)
     result = app.run()

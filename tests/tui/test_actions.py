@@ -133,6 +133,42 @@ async def test_the_runbooks_screen_lists_bundled_user_and_broken_runbooks(
         assert "risk" in detail and "parameters:" in detail
 
 
+async def form_model_from_runbooks(pilot: Pilot[Any], line: str) -> tuple[str | None, str]:
+    """`:runbooks ...`, then Enter on set-traffic: the screen's model and the form's model field."""
+    await command(pilot, line)
+    await until(pilot, lambda: isinstance(pilot.app.screen, RunbooksScreen), "runbooks")
+    screen = pilot.app.screen
+    assert isinstance(screen, RunbooksScreen)
+    await until(pilot, lambda: bool(screen.entries), "the catalog")
+    if screen.view_args.model:
+        assert screen.crumbs[-2:] == (screen.view_args.model, "runbooks"), screen.crumbs
+    table = screen.query_one("#runbooks", VigilTable)
+    table.move_cursor(row=[entry.name for entry in screen.entries].index("set-traffic"))
+    table.focus()
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, RunFormScreen), "the form")
+    value = pilot.app.screen.query_one("#p-model", Input).value
+    await pilot.press("escape")
+    await until(pilot, lambda: pilot.app.screen is screen, "back to the runbooks")
+    return screen.view_args.model, value
+
+
+async def test_runbooks_fills_the_model_of_the_screen_it_is_opened_on(workspace: Path) -> None:
+    app = make_app(context(workspace))
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        selected = await form_model_from_runbooks(pilot, "runbooks")
+        assert selected == ("churn-predictor", "churn-predictor"), "the overview's selected row"
+        await command(pilot, f"model {MODEL}")
+        await until(pilot, lambda: getattr(app.screen, "place", ("",))[0] == "model", "model")
+        await settle(pilot)
+        assert await form_model_from_runbooks(pilot, "runbooks") == (MODEL, MODEL)
+        app.go_overview()
+        await settle(pilot)
+        given = await form_model_from_runbooks(pilot, "runbooks eta-regressor")
+        assert given == ("eta-regressor", "eta-regressor"), "an argument wins over the row"
+
+
 async def test_run_rollback_plan_no_then_yes(workspace: Path) -> None:
     app = make_app(context(workspace))
     async with app.run_test(size=SIZE) as pilot:

@@ -73,8 +73,9 @@ class RunbooksScreen(DataScreen):
     AUTO_FOCUS = "#runbooks"
 
     def __init__(self, settings: Settings, args: ViewArgs) -> None:
-        """The catalog of the context; `args.model` fills the form's model."""
-        super().__init__(settings, ("vigil", settings.context_name, "runbooks"), args)
+        """The catalog; `args.model` (given, or the screen's it was opened on) fills the form."""
+        model = (args.model,) if args.model else ()
+        super().__init__(settings, ("vigil", settings.context_name, *model, "runbooks"), args)
         self.entries: list[CatalogEntry] = []
 
     def compose_body(self) -> Iterable[Widget]:
