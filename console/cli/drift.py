@@ -57,6 +57,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("act", "investigate"),
         help="exit 1 when a feature (or a segment's feature) is in this band or worse",
     )
+    parser.add_argument(
+        "--from-buckets",
+        action="store_true",
+        help="PSI from the metric store's histogram buckets (prometheus), features and score",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     add_window_options(parser)
     parser.add_argument(
@@ -86,6 +91,13 @@ def run(args: argparse.Namespace) -> int:
     if args.by_segment and (args.slice or args.mode != "quantile" or args.reference_window):
         raise UsageError(
             "--by-segment goes without --slice, --mode evidently or --reference-window"
+        )
+    if args.from_buckets and (
+        args.by_segment or args.slice or args.mode != "quantile" or args.exact or args.reference
+    ):
+        raise UsageError(
+            "--from-buckets goes without --by-segment, --slice, --mode evidently, --exact "
+            "or file mode"
         )
     args.min_samples = args.min_samples or _min_samples()
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
@@ -188,12 +200,50 @@ def _from_workspace(
     args: argparse.Namespace, columns: list[str] | None, predicates: list[tuple[str, str]]
 ) -> tuple[Any, str]:
     """The drift table of a model's window against its training reference (or a window)."""
+    from console.analysis.drift.pushdown import bucket_drift, counted_drift, counts_pushdown
     from console.analysis.inputs import parse_interval
     from console.analysis.workspace import model_drift, segment_drift
 
     context, model, (start, end) = workspace_window(args)
     window = f"{model.name} [{start.isoformat()}, {end.isoformat()})"
+    reference_window = parse_interval(args.reference_window) if args.reference_window else None
+    against = args.reference_window or "training reference"
     with translated_errors(f"cannot compute drift for {model.name}"):
+        if args.from_buckets:
+            buckets = bucket_drift(
+                context,
+                model,
+                start,
+                end,
+                columns=columns,
+                profile=args.profile,
+                version=args.version,
+                reference_window=reference_window,
+                min_samples=args.min_samples,
+            )
+            return buckets, f"{window} vs {against}, from histogram buckets"
+        if (
+            counts_pushdown(
+                context.inference_log,
+                mode=args.mode,
+                reference_window=reference_window,
+                slice=predicates,
+                exact=args.exact,
+            )
+            and not args.by_segment
+        ):
+            counted = counted_drift(
+                context,
+                model,
+                start,
+                end,
+                columns=columns,
+                bins=args.bins,
+                profile=args.profile,
+                version=args.version,
+                min_samples=args.min_samples,
+            )
+            return counted, f"{window} vs {against}, counted by the inference log's engine"
         if args.by_segment:
             ranked = segment_drift(
                 context,
@@ -208,7 +258,6 @@ def _from_workspace(
                 top=args.top,
             )
             return ranked, f"{window} vs training reference, by segment"
-        reference_window = parse_interval(args.reference_window) if args.reference_window else None
         table = model_drift(
             context,
             model,
@@ -224,7 +273,6 @@ def _from_workspace(
             min_samples=args.min_samples,
             exact=args.exact,
         )
-    against = args.reference_window or "training reference"
     return table, f"{window} vs {against}"
 
 
@@ -278,6 +326,8 @@ def _print(table: Any, source: str) -> None:
 
 def _tests(kind: str) -> str:
     """How KS and Wasserstein were computed, for the context line."""
+    if kind in ("counts", "buckets"):
+        return " · from counts: ks/wass not available (they need the values)"
     if kind == "sketch":
         return " · ks/wass from a reference sketch (bound after the value; --exact for exact)"
     return " · ks/wass exact" if kind == "exact" else ""

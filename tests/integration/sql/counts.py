@@ -1,40 +1,14 @@
-"""Drift rows from pushed-down counts, and the data both engines' tests share."""
+"""The data both engines' pushdown tests share."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from console.analysis.drift.bands import get_profile
-from console.analysis.drift.reference import NUMERIC, Binned, ReferenceProfile
-from console.analysis.drift.table import FeatureDrift, binned_row
-
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 FEATURES = ("amount", "age", "country")
-
-
-def edges_of_fit(fitted: ReferenceProfile) -> dict[str, np.ndarray]:
-    """What the engine is sent: each feature's reference edges, or its categories."""
-    return {
-        name: fit.edges if fit.kind == NUMERIC else np.asarray(fit.categories, dtype=object)
-        for name, fit in fitted.fits.items()
-    }
-
-
-def rows_from_counts(
-    fitted: ReferenceProfile, counted: Mapping[str, tuple[np.ndarray, int]], profile: str
-) -> dict[str, FeatureDrift]:
-    """One drift row per feature from the engine's counts and infinite totals."""
-    chosen = get_profile(profile)
-    rows = {}
-    for name, (counts, infinite) in counted.items():
-        note = f"{infinite} infinite value(s) counted in the outer bins" if infinite else ""
-        binned = Binned(counts, int(counts.sum()), infinite, note)
-        rows[name] = binned_row(fitted[name], binned, chosen)
-    return rows
 
 
 def logged_rows(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:

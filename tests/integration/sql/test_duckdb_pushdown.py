@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from backends.contracts import NotFoundError
 from backends.discovery import OptionError, create
 from backends.sql import SqlInferenceLog
+from console.analysis.drift.bands import get_profile
+from console.analysis.drift.counted import edges_of_fit, rows_from_counts
 from console.analysis.drift.reference import fit_reference
 from console.analysis.drift.table import drift_against
 from tests.contract.helpers import version
@@ -20,9 +22,7 @@ from tests.integration.sql.counts import (
     DAY,
     FEATURES,
     T0,
-    edges_of_fit,
     logged_rows,
-    rows_from_counts,
 )
 from tests.integration.sql.over_workspace import LogOverWorkspace, duckdb_url
 
@@ -78,7 +78,7 @@ def test_drift_from_pushed_down_counts_equals_the_embedded_drift(both, fitted) -
         row.feature: row for row in drift_against(fitted, window, profile="strict").features
     }
     counted = both.log.window_bin_counts("fraud", edges_of_fit(fitted), start, end)
-    got = rows_from_counts(fitted, counted, "strict")
+    got = rows_from_counts(fitted, counted, get_profile("strict"))
     assert set(got) == set(FEATURES)
     assert expected["amount"].infinite_current > 0 and expected["country"].unseen_current == 0
     assert expected["amount"].status != "ok"

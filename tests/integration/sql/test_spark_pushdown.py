@@ -10,6 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from backends.sql import SqlInferenceLog
+from console.analysis.drift.bands import get_profile
+from console.analysis.drift.counted import edges_of_fit, rows_from_counts
 from console.analysis.drift.reference import fit_reference
 from console.analysis.drift.table import drift_against
 from tests.contract.helpers import version
@@ -18,9 +20,7 @@ from tests.integration.sql.counts import (
     DAY,
     FEATURES,
     T0,
-    edges_of_fit,
     logged_rows,
-    rows_from_counts,
 )
 from tests.integration.sql.over_workspace import LogOverWorkspace
 from tests.integration.sql.spark import NOSASL
@@ -60,7 +60,7 @@ def test_drift_from_spark_counts_equals_the_embedded_drift(on_spark) -> None:
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
     assert len(sent) == 1 and sent[0].count("GROUP BY") == len(FEATURES)
-    got = rows_from_counts(fitted, counted, "strict")
+    got = rows_from_counts(fitted, counted, get_profile("strict"))
     assert expected["amount"].infinite_current > 0 and expected["amount"].status != "ok"
     for feature in FEATURES:
         assert got[feature].labels == expected[feature].labels

@@ -1,0 +1,161 @@
+"""A model's drift from counts its backends compute: the SQL log's bins, Prometheus's buckets.
+
+`counted_drift` sends the cached training-reference fit's edges to an
+inference log that counts windows (`SupportsWindowCounts`, the SQL log) and
+builds the table from the counts it returns: one statement per window, no
+rows. `bucket_drift` reads a metric store's histograms (`SupportsBucketCounts`,
+Prometheus): each feature's and the score's bucket increases in the current
+window against a reference window's, or against the training reference
+counted in the same buckets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import numpy as np
+
+from backends.capabilities import supports
+from backends.contracts import BucketCounts, Model, SupportsBucketCounts, SupportsWindowCounts
+from console.analysis.context import AnalysisContext
+from console.analysis.drift.bands import get_profile
+from console.analysis.drift.cache import reference_fit
+from console.analysis.drift.counted import (
+    bucket_row,
+    counts_in_buckets,
+    drift_of_buckets,
+    drift_of_counts,
+    edges_of_fit,
+)
+from console.analysis.drift.reference import DEFAULT_BINS, NUMERIC
+from console.analysis.drift.table import DriftTable, FeatureDrift
+from console.analysis.inputs import InputError
+from console.analysis.samples import DEFAULT_MIN_SAMPLES
+from console.analysis.workspace import _feature_names, feature_kinds, serving_version
+
+SCORE = "score"
+FEATURE_HISTOGRAM = "feature_value"
+SCORE_HISTOGRAM = "prediction_score"
+
+
+def counts_pushdown(
+    log: object,
+    *,
+    mode: str = "quantile",
+    reference_window: tuple[datetime, datetime] | None = None,
+    slice: object = None,
+    exact: bool = False,
+) -> bool:
+    """True when the request can be answered from the log's counts alone.
+
+    Quantile mode against the training reference, without a slice and
+    without `--exact`: the rest (a fit of a logged window, Evidently's own
+    bins, exact KS) needs the rows, which the SQL log still returns.
+    """
+    return (
+        supports(log, SupportsWindowCounts)
+        and mode == "quantile"
+        and reference_window is None
+        and not slice
+        and not exact
+    )
+
+
+def _names(model: Model, columns: Sequence[str] | None) -> list[str]:
+    """The features asked for (default: all the model declares), without the score."""
+    wanted = [c for c in columns or () if c != SCORE]
+    return _feature_names(model, wanted or None) if wanted or columns is None else []
+
+
+def counted_drift(
+    context: AnalysisContext,
+    model: Model,
+    start: datetime,
+    end: datetime,
+    *,
+    columns: Sequence[str] | None = None,
+    bins: int = DEFAULT_BINS,
+    profile: str = "strict",
+    version: str | None = None,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> DriftTable:
+    """Quantile-mode drift of [start, end) from the log's counts in the training fit's bins."""
+    log = context.inference_log
+    if not isinstance(log, SupportsWindowCounts):
+        raise InputError(f"the inference log of {model.name} does not count windows")
+    names = _names(model, columns)
+    kinds = feature_kinds(model)
+    ref_version = serving_version(model)
+    fitted = reference_fit(
+        context.features,
+        model.name,
+        ref_version,
+        names,
+        lambda: context.features.reference(model.name, ref_version),
+        bins=bins,
+        kinds=kinds,
+    )
+    counted = log.window_bin_counts(
+        model.name, edges_of_fit(fitted, names), start, end, version=version
+    )
+    return drift_of_counts(fitted, counted, profile=get_profile(profile), min_samples=min_samples)
+
+
+def bucket_drift(
+    context: AnalysisContext,
+    model: Model,
+    start: datetime,
+    end: datetime,
+    *,
+    columns: Sequence[str] | None = None,
+    profile: str = "strict",
+    version: str | None = None,
+    reference_window: tuple[datetime, datetime] | None = None,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> DriftTable:
+    """Drift of each feature and the score from the metric store's histogram buckets."""
+    metrics = context.metrics
+    if not supports(metrics, SupportsBucketCounts) or not isinstance(metrics, SupportsBucketCounts):
+        raise InputError("the context's metric store keeps no histogram buckets (prometheus does)")
+    kinds = feature_kinds(model)
+    score = columns is None or SCORE in columns
+    names = [*_names(model, columns), *([SCORE] if score else [])]
+    chosen = get_profile(profile)
+    base = {"model": model.name, **({"version": version} if version is not None else {})}
+    reference_frame = None
+    rows: list[FeatureDrift] = []
+    for name in names:
+        histogram, labels = (
+            (SCORE_HISTOGRAM, base)
+            if name == SCORE
+            else (FEATURE_HISTOGRAM, {**base, "feature": name})
+        )
+        current = metrics.bucket_counts(histogram, labels, start, end)
+        reference: BucketCounts | tuple[tuple[float, ...], np.ndarray]
+        if reference_window is not None:
+            reference = metrics.bucket_counts(histogram, labels, *reference_window)
+        elif current.insufficient:
+            reference = ((), np.zeros(0))
+        elif name == SCORE or kinds.get(name, NUMERIC) != NUMERIC:
+            why = "the training reference has no score" if name == SCORE else "categorical"
+            reference = BucketCounts((), (), 0.0, f"{why}: compare with --reference-window")
+        else:
+            if reference_frame is None:
+                ref_version = serving_version(model)
+                reference_frame = context.features.reference(model.name, ref_version)
+            if name not in reference_frame:
+                raise InputError(f"{name} is not in the training reference of {model.name}")
+            values = reference_frame[name].to_numpy()
+            reference = (current.edges, counts_in_buckets(values, current.edges))
+        rows.append(
+            bucket_row(
+                name,
+                reference,
+                current,
+                profile=chosen,
+                min_samples=min_samples,
+                kind=kinds.get(name, NUMERIC),
+            )
+        )
+    return drift_of_buckets(rows, profile=chosen, min_samples=min_samples)

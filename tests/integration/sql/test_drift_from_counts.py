@@ -1,0 +1,115 @@
+"""`vigil drift` on a SQL inference log: counts cross, rows do not, and the numbers are the same."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from backends.sql.workspace import workspace_views
+from console.cli import main
+from tests.integration.backends.contexts import install_context
+
+WINDOW = ("--model", "fraud-detector", "--window", "24h", "--json")
+SAME = (
+    *("psi", "status", "js", "chi2", "chi2_pvalue", "n_reference", "n_current", "bins"),
+    *("missing_current", "unseen_current", "infinite_current", "labels", "terms"),
+)
+
+
+@pytest.fixture
+def sql_context(demo_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Context `sql`: the demo's registry and references, its Parquet log read by DuckDB."""
+    url = f"duckdb:///{tmp_path / 'log.duckdb'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for statement in workspace_views(demo_workspace, "duckdb"):
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+    embedded = {"type": "embedded", "workspace": str(demo_workspace)}
+    install_context(
+        tmp_path,
+        monkeypatch,
+        "sql",
+        {
+            "registry": embedded,
+            "features": embedded,
+            "inference_log": {"type": "sql", "url": url, "table": "{model}"},
+        },
+    )
+    return "sql"
+
+
+def _drift(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
+    """Run `vigil ... drift` in this process; its exit code and JSON."""
+    code = main([*argv])
+    out = capsys.readouterr().out
+    return code, json.loads(out) if out.strip().startswith("{") else {}
+
+
+def _statements(sent: list[str]):
+    """Record every statement sent to a DuckDB engine, until removed."""
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        if conn.dialect.name == "duckdb":
+            sent.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    return record
+
+
+def test_drift_from_pushed_down_counts_equals_the_embedded_backend(
+    sql_context: str, demo_workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sent: list[str] = []
+    listener = _statements(sent)
+    try:
+        code, counted = _drift(capsys, "--context", sql_context, "drift", *WINDOW)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", listener)
+    assert code == 0
+    embedded_code, rows = _drift(capsys, "--workspace", str(demo_workspace), "drift", *WINDOW)
+    assert embedded_code == 0
+    assert (
+        counted["tests"] == "counts"
+        and "counted by the inference log's engine" in (counted["source"])
+    )
+    got = {row["feature"]: row for row in counted["features"]}
+    expected = {row["feature"]: row for row in rows["features"]}
+    assert set(got) == set(expected) and len(got) >= 5
+    for feature, row in expected.items():
+        for field in SAME:
+            assert got[feature][field] == pytest.approx(row[field], rel=1e-12), (feature, field)
+        if row["kind"] == "numeric":  # the embedded log has KS from its sketch; counts have none
+            assert row["ks"] is not None
+            assert got[feature]["ks"] is None and got[feature]["wasserstein"] is None
+            assert "from counts" in got[feature]["note"]
+    assert counted["n_current"] == rows["n_current"] > 10_000
+    counting = [s for s in sent if "GROUP BY" in s]
+    assert len(counting) == 1, "one statement counts the whole window"
+    assert not [s for s in sent if "GROUP BY" not in s and "ORDER BY" in s], "no rows were read"
+    assert len(sent) <= 4  # the columns once, the time range, the counts
+
+
+def test_what_needs_rows_still_reads_them_from_the_sql_log(
+    sql_context: str, demo_workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, sliced = _drift(
+        capsys, "--context", sql_context, "drift", *WINDOW, "--slice", "device_type=tablet"
+    )
+    assert code == 0 and sliced["tests"] == "sketch"
+    code, rows = _drift(
+        capsys,
+        "--workspace",
+        str(demo_workspace),
+        "drift",
+        *WINDOW,
+        "--slice",
+        "device_type=tablet",
+    )
+    assert code == 0
+    assert [r["psi"] for r in sliced["features"]] == pytest.approx(
+        [r["psi"] for r in rows["features"]], rel=1e-12
+    )
