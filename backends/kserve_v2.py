@@ -7,7 +7,10 @@ BackendError with a reason, never a raw httpx error and never the token.
 
 Which changes an instance can make is per instance (`capabilities()`, read
 through `backends.capabilities.supports`): with no token, or against a server
-without Vigil's admin API (MLServer, Triton), it offers only the reads.
+without Vigil's admin API (MLServer), it offers only the reads. A server that
+declares and serves the model repository extension (Triton) also loads and
+unloads, through `/v2/repository/models/<m>/load` and `.../unload`: no
+weights and no rollback, since it does not split traffic.
 
 Changes can be compare-and-set (`set_weights_if`: the body carries
 `if_generation`, and a 409 is a TrafficConflict), and each admin change
@@ -17,6 +20,7 @@ carries the head of Vigil's audit log as the `Vigil-Audit-Head` header.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -47,7 +51,10 @@ INDEX_STATES: dict[str, Any] = {
     "UNAVAILABLE": "failed",
     "FAILED": "failed",
     "UNLOADED": "unloaded",
+    "UNLOADING": "unloaded",
 }
+REPOSITORY_EXTENSION = "model_repository"
+REPOSITORY_PROBE = "/v2/repository/models/vigil-probe/load"
 ADMIN_CAPABILITIES: frozenset[type] = frozenset(
     {SupportsTrafficSplit, SupportsCompareAndSet, SupportsRollback, SupportsLoad}
 )
@@ -77,6 +84,7 @@ class KServeV2Serving:
         Option("url", "url", "the server's base URL"),
         Option("token_file", "file", "a file holding the admin token", None),
         Option("timeout_s", "number", "seconds before a request gives up", 5.0),
+        Option("load_timeout_s", "number", "seconds a repository load or unload may take", 120.0),
     )
 
     def __init__(
@@ -85,18 +93,21 @@ class KServeV2Serving:
         token: str | None = None,
         token_file: str | None = None,
         timeout_s: float = 5.0,
+        load_timeout_s: float = 120.0,
     ) -> None:
         """Remember where the server is and how to authenticate; nothing is sent yet."""
         if not url.startswith(("http://", "https://")):
             raise BackendError(f"KServe V2 url must start with http:// or https://, got {url!r}")
         self.url = url.rstrip("/")
         self.timeout_s = float(timeout_s)
+        self.load_timeout_s = float(load_timeout_s)
         if token is None and token_file:
             token = read_token(token_file)
         self._token = token or os.environ.get(ENV_TOKEN, "").strip() or None
         self._client: httpx.Client | None = None
         self._admin_api: bool | None = None
         self._admin_problem = "no Vigil admin API on this server; read-only"
+        self._repository: bool | None = None
 
     def __repr__(self) -> str:
         """`KServeV2Serving('http://...')` (never the token)."""
@@ -108,8 +119,32 @@ class KServeV2Serving:
         return self._token is not None
 
     def capabilities(self) -> frozenset[type]:
-        """The changes this server accepts: all of them with Vigil's admin API, else none."""
-        return ADMIN_CAPABILITIES if self.admin_api() else frozenset()
+        """The changes this server accepts: all with Vigil's admin API, load with the repository."""
+        if self.admin_api():
+            return ADMIN_CAPABILITIES
+        return frozenset({SupportsLoad}) if self.repository_api() else frozenset()
+
+    def repository_api(self) -> bool:
+        """True when the server declares the model repository extension and serves its load.
+
+        The declaration (`GET /v2`) alone is not enough: a server may list the extension
+        for its index only, so the load route must exist too (a GET on it is refused
+        with 405, not 404). Asked once; an unreachable server is not remembered.
+        """
+        if self._repository is None:
+            try:
+                _, meta = self._call("GET", "/v2")
+                declared = isinstance(meta, dict) and REPOSITORY_EXTENSION in (
+                    meta.get("extensions") or []
+                )
+                answered = (200, 400, 404, 405, 501)
+                routed = declared and self._call("GET", REPOSITORY_PROBE, ok=answered)[0] == 405
+            except NotFoundError:  # no `GET /v2`: no server metadata to declare anything
+                routed = False
+            except BackendError:
+                return False
+            self._repository = routed
+        return self._repository
 
     def admin_api(self) -> bool:
         """True when a token is set and the server answers Vigil's admin listing (asked once)."""
@@ -150,6 +185,7 @@ class KServeV2Serving:
         body: Any = None,
         ok: tuple[int, ...] = (200,),
         probe: bool = False,
+        timeout_s: float | None = None,
     ) -> tuple[int, Any]:
         """One request; network failures, timeouts and unexpected answers become BackendError."""
         import httpx
@@ -166,13 +202,14 @@ class KServeV2Serving:
             head = announced_head()
             if head is not None and method != "GET":
                 headers[HEAD_HEADER] = head
-        changing = admin and method != "GET"
+        changing = method != "GET" and (admin or "/repository/models/" in path)
+        wait_s = self.timeout_s if timeout_s is None else timeout_s
         try:
-            answer = self._http().request(method, path, json=body, headers=headers)
+            answer = self._http().request(method, path, json=body, headers=headers, timeout=wait_s)
         except httpx.TimeoutException as error:
             unknown = "; the change may still apply when it answers" if changing else ""
             raise BackendError(
-                f"{self.url}{path}: no answer within {self.timeout_s:g} s{unknown}"
+                f"{self.url}{path}: no answer within {wait_s:g} s{unknown}"
             ) from error
         except httpx.HTTPError as error:
             raise BackendError(
@@ -231,11 +268,9 @@ class KServeV2Serving:
             if not entries:
                 raise NotFoundError(f"{self.url}: no model {model!r} in the repository index")
             states = tuple(
-                VersionState(
-                    str(e.get("version", "")),
-                    INDEX_STATES.get(str(e.get("state", "")).upper(), "unloaded"),
-                )
+                VersionState(str(e["version"]), _index_state(e))
                 for e in entries
+                if e.get("version")
             )
         else:
             _, meta = self._call("GET", _path("v2", model))
@@ -325,16 +360,72 @@ class KServeV2Serving:
         return self._from_admin(doc)
 
     def load(self, model: str, version: str) -> EndpointStatus:
-        """Load and warm up a version (it takes no traffic until weighted)."""
+        """Load and warm up a version (admin API), or load the model (repository extension)."""
+        if not self.admin_api() and self.repository_api():
+            return self._repository_load(model, version)
         path = _path("admin", model, version, "load")
         _, doc = self._call("POST", path, admin=True)
         return self._from_admin(doc)
 
     def unload(self, model: str, version: str) -> EndpointStatus:
-        """Unload a version with no weight."""
+        """Unload a version with no weight (admin API), or the model (repository extension)."""
+        if not self.admin_api() and self.repository_api():
+            return self._repository_unload(model, version)
         path = _path("admin", model, version, "unload")
         _, doc = self._call("POST", path, admin=True)
         return self._from_admin(doc)
+
+    def _repository_load(self, model: str, version: str) -> EndpointStatus:
+        """Load `model` from the server's repository; fails unless `version` is then ready.
+
+        Triton loads a whole model, the versions its `version_policy` names; the load
+        answers when they are ready or failed.
+        """
+        self._v2_status(model, self._index())  # NotFoundError for a model not in the repository
+        path = f"/v2/repository/models/{quote(model, safe='')}/load"
+        self._call("POST", path, body={}, timeout_s=self.load_timeout_s)
+        status = self._v2_status(model, self._index())
+        state = _state_of(status, version)
+        if state != "ready":
+            loaded = ", ".join(v.version for v in status.versions if v.state == "ready") or "none"
+            raise BackendError(
+                f"{self.url}: loaded {model} (ready versions: {loaded}) but version {version} "
+                f"is {state}; the model's version_policy decides which versions load"
+            )
+        return status
+
+    def _repository_unload(self, model: str, version: str) -> EndpointStatus:
+        """Unload `model` when `version` is its only loaded version; waits until it is unloaded.
+
+        The repository extension unloads a whole model, so unloading one version while
+        another is ready is refused rather than taking that one down too.
+        """
+        before = self._v2_status(model, self._index())
+        if _state_of(before, version) == "absent":
+            raise NotFoundError(f"{self.url}: {model} has no version {version}")
+        others = [
+            v.version
+            for v in before.versions
+            if v.version != version and v.state in ("ready", "loading")
+        ]
+        if others:
+            raise RefusedChange(
+                f"{self.url}: unloading {model} v{version} would also unload v{', v'.join(others)}"
+                " (the repository extension unloads whole models)"
+            )
+        path = f"/v2/repository/models/{quote(model, safe='')}/unload"
+        self._call("POST", path, body={}, timeout_s=self.load_timeout_s)
+        deadline = time.monotonic() + self.load_timeout_s
+        while True:
+            index = self._index() or []
+            mine = [e for e in index if e.get("name") == model and e.get("version")]
+            if all(str(e.get("state", "")).upper() != "UNLOADING" for e in mine):
+                return self._v2_status(model, index)
+            if time.monotonic() >= deadline:
+                raise BackendError(
+                    f"{self.url}: {model} still unloading after {self.load_timeout_s:g} s"
+                )
+            time.sleep(0.1)
 
 
 def _path(root: str, model: str, version: str | None = None, action: str = "") -> str:
@@ -343,6 +434,19 @@ def _path(root: str, model: str, version: str | None = None, action: str = "") -
     if version is not None:
         path += f"/versions/{quote(version, safe='')}"
     return f"{path}/{action}" if action else path
+
+
+def _index_state(entry: dict[str, Any]) -> Any:
+    """A repository index entry's state; Triton marks an unloaded version UNAVAILABLE."""
+    state = str(entry.get("state", "")).upper()
+    if state == "UNAVAILABLE" and str(entry.get("reason", "")).lower() == "unloaded":
+        return "unloaded"
+    return INDEX_STATES.get(state, "unloaded")
+
+
+def _state_of(status: EndpointStatus, version: str) -> str:
+    """The state of `version` in `status`, or "absent"."""
+    return next((v.state for v in status.versions if v.version == version), "absent")
 
 
 def _nonzero(weights: Mapping[str, int]) -> dict[str, int]:

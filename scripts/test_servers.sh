@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create the virtual environments of the servers the backend integration tests start:
-# MLflow, Feast, MLServer, TorchServe and Spark (the SQL pushdown's Thrift endpoint), each in its own venv (their dependencies conflict).
+# MLflow, Feast, MLServer, TorchServe, Spark (the SQL pushdown's Thrift endpoint) and Triton (PyTriton's
+# bundled tritonserver with the python backend), each in its own venv (their dependencies conflict).
 # Each env lives in ${VIGIL_TEST_ENVS:-$HOME/.cache/vigil-test-envs}/<name> and carries a stamp of
 # the pinned requirements it was built from; a rerun with the same pins reuses it, a changed pin
 # re-runs pip on it (a broken env is rebuilt). Prometheus comes from Debian (scripts/test.sh) and Java for TorchServe too.
@@ -21,6 +22,7 @@ declare -A PINS=(
   [mlserver]="mlserver==1.7.1 onnxruntime numpy"
   [torchserve]="torch==2.13.0 torchserve==0.12.0 torch-model-archiver==0.12.0 pyyaml numpy"
   [spark]="pyspark==4.3.0"
+  [triton]="nvidia-pytriton==0.7.0"
 )
 
 # What a pre-built env without a stamp must hold to be adopted as it is (package==version ...).
@@ -30,6 +32,7 @@ declare -A ADOPT=(
   [mlserver]="mlserver==1.7.1"
   [torchserve]="torch==2.13.0 torchserve==0.12.0 torch-model-archiver==0.12.0"
   [spark]="pyspark==4.3.0"
+  [triton]="nvidia-pytriton==0.7.0"
 )
 
 holds() {
@@ -76,7 +79,7 @@ ensure() {
 }
 
 if [ $# -eq 0 ]; then
-  set -- mlflow feast mlserver torchserve spark
+  set -- mlflow feast mlserver torchserve spark triton
 fi
 for name in "$@"; do
   if [ -z "${PINS[$name]+x}" ]; then

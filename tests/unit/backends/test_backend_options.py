@@ -24,7 +24,7 @@ def test_every_bundled_backend_declares_its_options() -> None:
     names = {name: [o.name for o in options or ()] for name, options in declared.items()}
     assert names["embedded"] == ["workspace"]
     assert names["local_retrain"] == ["workspace"]
-    assert names["kserve_v2"] == ["url", "token_file", "timeout_s"]
+    assert names["kserve_v2"] == ["url", "token_file", "timeout_s", "load_timeout_s"]
     assert names["webhook"] == ["url", "token_env", "timeout_s"]
 
 
