@@ -14,6 +14,8 @@ command -v tmux >/dev/null 2>&1 || missing+=(tmux)
 command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
+# Triton's python backend stub (PyTriton's, scripts/test_servers.sh) links Debian's libpython3.11.
+dpkg -s libpython3.11 >/dev/null 2>&1 || missing+=(libpython3.11)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
