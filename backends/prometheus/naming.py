@@ -26,6 +26,7 @@ class Mapped:
 LOCAL_SERVING: dict[str, Mapped] = {
     "requests_total": Mapped("vigil_requests_total", "counter"),
     "errors_total": Mapped("vigil_request_errors_total", "counter"),
+    "rejected_total": Mapped("vigil_rejected_requests_total", "counter"),
     "stage_latency_ms": Mapped("vigil_stage_latency_seconds", "histogram", 1000.0),
     "request_latency_ms": Mapped("vigil_request_latency_seconds", "histogram", 1000.0),
     "prediction_score": Mapped("vigil_prediction_score", "histogram"),

@@ -14,6 +14,7 @@ from typing import Any
 
 REQUESTS = "requests_total"
 ERRORS = "errors_total"
+REJECTED = "rejected_total"
 LATENCY = "stage_latency_ms"
 END_TO_END = "request_latency_ms"
 LOOKBACK = timedelta(days=30)
@@ -100,12 +101,17 @@ def _total_in(series: Iterable[Any], start: datetime, end: datetime) -> float:
 
 
 def error_rate(metrics: Any, model: str, end: datetime, minutes: int) -> ErrorRate:
-    """Sum of `errors_total` over sum of `requests_total` (per-minute counts) in the window."""
+    """Failed requests over all requests in the window (per-minute counts).
+
+    A request fails when the server fails it (`errors_total`) or refuses it
+    (`rejected_total`, not part of `requests_total`), so both count.
+    """
     start, stop = _window(end, minutes)
     labels = {"model": model}
     requests = _total_in(metrics.query_range(REQUESTS, labels, start, stop, 60), start, stop)
     errors = _total_in(metrics.query_range(ERRORS, labels, start, stop, 60), start, stop)
-    return ErrorRate(start, end, requests, errors)
+    rejected = _total_in(metrics.query_range(REJECTED, labels, start, stop, 60), start, stop)
+    return ErrorRate(start, end, requests + rejected, errors + rejected)
 
 
 def p99(metrics: Any, model: str, end: datetime, minutes: int) -> P99:

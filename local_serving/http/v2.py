@@ -150,13 +150,19 @@ async def infer(request: Request) -> Response:
         client = client_timing(request.headers.get(HEADER))
         generation, loaded = _route(served, decoded, request)
     except ProtocolError as error:
-        state.metrics.rejected.counter(name, str(error.status)).inc()
-        return error_response(error.status, error.message)
+        return _refuse(state, name, error)
     served.enter(generation, loaded)
     try:
         return await _run(state, served, loaded, decoded, request, started, client)
     finally:
         served.leave(generation, loaded)
+
+
+def _refuse(state: ServerState, model: str, error: ProtocolError) -> Response:
+    """Answer a client error on a known model, counted on /metrics and in the rollups."""
+    state.metrics.rejected.counter(model, str(error.status)).inc()
+    state.recorder.reject(model, error.status)
+    return error_response(error.status, error.message)
 
 
 def _route(
@@ -209,8 +215,7 @@ async def _run(
         body, header_length = await state.codec.encode(served.name, version, request_id, chosen)
         done = perf_counter()
     except ProtocolError as error:
-        state.metrics.rejected.counter(served.name, str(error.status)).inc()
-        return error_response(error.status, error.message)
+        return _refuse(state, served.name, error)
     except Exception:
         metrics.errors.value += 1
         state.recorder.submit(served.name, version, (), True, None)

@@ -4,6 +4,9 @@ The request path appends one tuple to a deque (thread-safe, no I/O, no lock); a
 background thread drains it every `flush_interval_s`, writes sampled rows to the
 workspace's inference log, and writes per-minute stage quantiles and request and
 error counts to its metric store so the embedded console shows live numbers.
+Requests refused (a client error, or a 503 when no version can take them) are
+counted per minute apart, as `rejected_total` {model, code}, the twin of
+`vigil_rejected_requests_total`, so a canary's `errors_total` stays the server's own.
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ class Recorder:
         self._max_pending = max_pending
         self._pending: deque[tuple[Any, ...]] = deque()
         self._minutes: dict[tuple[int, str, str], _Minute] = {}
+        self._refused: deque[tuple[float, str, int]] = deque()
+        self._rejected: dict[tuple[int, str, int], int] = {}
         self._stop = threading.Event()
         self._flushed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -90,6 +95,13 @@ class Recorder:
             self._metrics.log_dropped.counter(model).inc()
             return
         self._pending.append((time.time(), model, version, seconds, error, sample, client))
+
+    def reject(self, model: str, status: int) -> None:
+        """Count one request to `model` refused with HTTP `status` (its minute's rejected_total)."""
+        if len(self._refused) >= self._max_pending:
+            self._metrics.log_dropped.counter(model).inc()
+            return
+        self._refused.append((time.time(), model, status))
 
     def start(self) -> None:
         """Import the write path now (a first flush would stall requests), then start."""
@@ -140,6 +152,10 @@ class Recorder:
                 if sample is not None:
                     timed = (*zip(self._stages, seconds, strict=False), *client)
                     rows.setdefault(model, []).extend(self._rows(ts, version, timed, sample))
+            while self._refused:
+                ts, model, status = self._refused.popleft()
+                key = (int(ts // 60) * 60, model, status)
+                self._rejected[key] = self._rejected.get(key, 0) + 1
             for model, model_rows in rows.items():
                 if model_rows:
                     self._write_log(model, model_rows)
@@ -207,6 +223,9 @@ class Recorder:
                 for q, value in zip(QUANTILES, quantiles.tolist(), strict=True):
                     stage_labels = {**labels, "stage": stage, "quantile": q}
                     points.append(_point("stage_latency_ms", stage_labels, minute_start, value))
+        for refused in [key for key in self._rejected if final or key[0] < now_minute]:
+            labels = {"model": refused[1], "code": str(refused[2])}
+            points.append(_point("rejected_total", labels, refused[0], self._rejected.pop(refused)))
         if not points:
             return
         try:

@@ -10,6 +10,7 @@ import time
 
 import httpx
 import numpy as np
+import pandas as pd
 import pytest
 
 from local_serving.admin import Tokens
@@ -247,3 +248,31 @@ def test_odd_admin_bodies_are_a_400(live, path, body):
 def test_the_server_is_still_up(live):
     assert live.process.poll() is None
     assert live.http.get("/v2/health/live").status_code == 200
+
+
+def test_a_refused_request_reaches_the_rollups_of_its_model(tmp_path):
+    model = logistic_onnx(tmp_path / "m.onnx", [1.0, 1.0], 0.0)
+    workspace = MemoryWorkspace(
+        [ModelEntry("m", (VersionEntry("1", "onnx", str(model)),), features=("a", "b"))]
+    )
+    server = BackgroundServer(workspace, ServeOptions(port=0), Tokens((("t", "tok"),), None))
+    url = server.start()
+    try:
+        good = {"inputs": [{"name": "input", "datatype": "FP32", "shape": [1, 2], "data": [1, 2]}]}
+        missing = {"inputs": [{**good["inputs"][0], "data": [1, None]}]}
+        assert httpx.post(f"{url}/v2/models/m/infer", json=good).status_code == 200
+        for _ in range(3):
+            assert httpx.post(f"{url}/v2/models/m/infer", json=missing).status_code == 400
+    finally:
+        server.stop()
+    points = pd.concat(workspace.points)
+    totals: dict[tuple[str, str | None], float] = {}
+    for name, labels, value in zip(points["name"], points["labels"], points["value"], strict=True):
+        if name in ("requests_total", "errors_total", "rejected_total"):
+            key = (name, labels.get("code"))
+            totals[key] = totals.get(key, 0.0) + value  # the requests may straddle a minute
+    assert totals == {
+        ("requests_total", None): 1.0,
+        ("errors_total", None): 0.0,
+        ("rejected_total", "400"): 3.0,
+    }

@@ -86,3 +86,22 @@ def test_a_layout_follows_the_encoded_column_order():
     assert layout.categorical == (("device", ("ios", "android")), ("country", ("FR",)))
     with pytest.raises(ValueError, match="after one-hot"):
         layout_of(["device=ios", "amount"])
+
+
+def test_refusals_are_counted_per_minute_and_code_apart_from_the_versions_errors():
+    workspace, _, recorder = _recorder()
+    recorder.submit("m", "1", (0.001, 0.002, 0.0, 0.0), False, None)
+    for status in (400, 400, 404):
+        recorder.reject("m", status)
+    recorder.stop()
+    points = pd.concat(workspace.points)
+    rejected = points[points["name"] == "rejected_total"]
+    by_code = {
+        labels["code"]: value
+        for labels, value in zip(rejected["labels"], rejected["value"], strict=True)
+    }
+    assert by_code == {"400": 2.0, "404": 1.0}
+    assert {labels["model"] for labels in rejected["labels"]} == {"m"}
+    errors = points[points["name"] == "errors_total"]["value"].tolist()
+    requests = points[points["name"] == "requests_total"]["value"].tolist()
+    assert errors == [0.0] and requests == [1.0]
