@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from console import __version__
-from console.cli.common import UsageError, add_global_options
+from console.cli.common import UsageError, add_global_options, apply_replay_option
 
 
 @dataclass(frozen=True)
@@ -78,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     module.add_arguments(parser)
     args = parser.parse_args(top_args.rest, namespace=top_args)
     try:
+        apply_replay_option(args)
         return int(module.run(args))
     except UsageError as error:
         print(f"vigil {top_args.command}: {error}", file=sys.stderr)

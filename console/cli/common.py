@@ -20,7 +20,7 @@ class UsageError(Exception):
 
 
 def add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
-    """Add --context/--workspace/--read-only, accepted before or after the command."""
+    """Add --context/--workspace/--read-only/--at, accepted before or after the command."""
     default: Any = None if top_level else argparse.SUPPRESS
     parser.add_argument(
         "--context", default=default, metavar="NAME", help="named context from config.yaml"
@@ -37,6 +37,27 @@ def add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> N
         default=False if top_level else argparse.SUPPRESS,
         help="refuse every mutating operation",
     )
+    parser.add_argument(
+        "--at",
+        default=default,
+        metavar="TIME",
+        help="replay as of a past instant (2026-11-18T08:00Z, -2h): read-only, windows end there",
+    )
+
+
+def apply_replay_option(args: argparse.Namespace) -> None:
+    """Turn `--at TIME` into an aware UTC instant and force read-only; bad TIME is exit 2."""
+    from console.services.clock import InstantError, parse_replay_instant, utc_now
+
+    text = getattr(args, "at", None)
+    if text is None:
+        return
+    try:
+        args.at = parse_replay_instant(str(text), utc_now())
+    except InstantError as error:
+        raise UsageError(f"--at: {error}") from None
+    if args.at is not None:
+        args.read_only = True
 
 
 def emit_json(document: Any) -> None:

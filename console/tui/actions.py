@@ -37,6 +37,7 @@ SCOPES: tuple[str, ...] = (
     "input",
     "command",
     "help",
+    "replay",
 )
 SCOPE_TITLES: Mapping[str, str] = {
     "app": "Everywhere",
@@ -62,6 +63,7 @@ SCOPE_TITLES: Mapping[str, str] = {
     "input": "Command line and filter",
     "command": "Command line",
     "help": "Help",
+    "replay": "Replay (vigil --at TIME, :at TIME; keys shown while replaying)",
 }
 
 
@@ -100,6 +102,20 @@ def _drift_window(window: str, key: str) -> Action:
         "drift",
         f"window('{window}')",
         footer="",
+    )
+
+
+def _replay_step(action_id: str, minutes: int, key: str, footer: str) -> Action:
+    """Move the replayed instant (every window ends there) by `minutes`; read-only throughout."""
+    when = f"{abs(minutes)} minutes" if abs(minutes) < 60 else f"{abs(minutes) // 60} hour"
+    direction = "earlier" if minutes < 0 else "later"
+    return Action(
+        action_id,
+        f"Replay: show every view {when} {direction}",
+        (key,),
+        "replay",
+        f"replay_step({minutes})",
+        footer=footer,
     )
 
 
@@ -201,7 +217,7 @@ ACTIONS: tuple[Action, ...] = (
     ),
     Action(
         "drift.mode",
-        "Switch mode: quantile / evidently",
+        "Switch mode: quantile / evidently / buckets (a prometheus context)",
         ("m",),
         "drift",
         "cycle('mode')",
@@ -448,6 +464,18 @@ ACTIONS: tuple[Action, ...] = (
         priority=True,
     ),
     Action("help.close", "Close help", ("escape", "q", "?"), "help", "close", palette=False),
+    _replay_step("replay.back", -5, "comma", "-5m"),
+    _replay_step("replay.forward", 5, "full_stop", "+5m"),
+    _replay_step("replay.back_hour", -60, "less_than_sign", ""),
+    _replay_step("replay.forward_hour", 60, "greater_than_sign", ""),
+    Action(
+        "replay.leave",
+        "Leave the replay: every view live again (as :at now)",
+        ("N",),
+        "replay",
+        "replay_leave",
+        footer="live",
+    ),
 )
 
 BY_ID: Mapping[str, Action] = {action.id: action for action in ACTIONS}

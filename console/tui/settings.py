@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from console.services.clock import Clock, utc_now
@@ -26,3 +27,12 @@ class Settings:
     window_minutes: int = 5
     keymap: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     live_ticks: bool = True
+    replay_at: datetime | None = None
+    """The past instant every screen shows while replaying (`--at`, `:at`); None when live."""
+    live: Settings | None = field(default=None, repr=False, compare=False)
+    """While replaying, the live settings that leaving the replay returns to."""
+
+    @property
+    def replaying(self) -> bool:
+        """Whether the screens show a past instant (read-only) rather than now."""
+        return self.replay_at is not None

@@ -64,6 +64,10 @@ class DataScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Breadcrumbs, the filter, the body, then the command line, status bar and footer."""
         yield Breadcrumbs(self.crumbs)
+        if self.settings.replaying:
+            from console.tui.replay.banner import ReplayBanner
+
+            yield ReplayBanner(self.settings)
         yield ClosableInput(placeholder="filter: text or regex, !text inverts", id="filter")
         yield from self.compose_body()
         yield CommandLine(self.completion_names)

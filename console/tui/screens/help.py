@@ -21,12 +21,12 @@ from console.tui.actions import (
 )
 
 
-def help_lines(keymap: Mapping[str, tuple[str, ...]]) -> list[str]:
-    """The help text, grouped by scope, generated from the action registry."""
+def help_lines(keymap: Mapping[str, tuple[str, ...]], *, replaying: bool = False) -> list[str]:
+    """The help text, grouped by scope, generated from the action registry (replay keys if on)."""
     lines: list[str] = []
     for scope in SCOPES:
         actions = in_scope(scope)
-        if not actions:
+        if not actions or (scope == "replay" and not replaying):
             continue
         lines.append(SCOPE_TITLES[scope])
         for action in actions:
@@ -42,16 +42,21 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("help")]
 
-    def __init__(self, keymap: Mapping[str, tuple[str, ...]]) -> None:
-        """Help for the registry with `keymap` applied."""
+    def __init__(self, keymap: Mapping[str, tuple[str, ...]], *, replaying: bool = False) -> None:
+        """Help for the registry with `keymap` applied; the replay keys only while replaying."""
         super().__init__()
         self.keymap = keymap
+        self.replaying = replaying
 
     def compose(self) -> ComposeResult:
         """A titled, scrollable panel."""
         with VerticalScroll(id="help-panel"):
             yield Static("Keys and actions", id="help-title")
-            yield Static("\n".join(help_lines(self.keymap)), id="help-body", markup=False)
+            yield Static(
+                "\n".join(help_lines(self.keymap, replaying=self.replaying)),
+                id="help-body",
+                markup=False,
+            )
 
     def action_close(self) -> None:
         """Close the help."""

@@ -1,0 +1,1 @@
+"""Replay: every screen as of a past instant, read-only (`vigil --at TIME`, `:at TIME`)."""
