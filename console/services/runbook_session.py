@@ -75,7 +75,12 @@ def action_states(source: object) -> dict[str, ActionState]:
         return {action.id: ActionState(False, why) for action in QUICK_ACTIONS}
     context: Any = source
     states: dict[str, ActionState] = {}
+    replay = str(getattr(context, "read_only_reason", ""))
     for action in QUICK_ACTIONS:
+        if replay and action.mutating:  # a replayed past instant: offered, never run
+            why = f"{replay}: {action.title.lower()} would change the live system"
+            states[action.id] = ActionState(True, why)
+            continue
         try:
             backend = context.backend(action.role)
         except (ConfigError, BackendUnavailable, contracts.BackendError):
