@@ -19,34 +19,61 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Need:
+    """What a step of the runbook needs: the role's backend offers one of these capabilities."""
+
+    role: str
+    any_of: tuple[str, ...]
+
+    def describe(self) -> str:
+        """`SupportsLoad` or `SupportsTrafficSplit or SupportsRollback`."""
+        return " or ".join(self.any_of)
+
+
+@dataclass(frozen=True)
 class QuickAction:
-    """A runbook offered for the selected model, and what the context must be able to do."""
+    """A runbook offered for the selected model, and what its steps need from the backends."""
 
     id: str
     title: str
     runbook: str
     role: str
-    capabilities: tuple[str, ...] = ()
+    needs: tuple[Need, ...] = ()
     mutating: bool = True
 
 
+WEIGHTS_OR_DEFAULT = Need("serving", ("SupportsTrafficSplit", "SupportsRollback"))
+"""All traffic to one version: a split of 100 %, or a backend's default version (TorchServe)."""
+
 QUICK_ACTIONS: tuple[QuickAction, ...] = (
     QuickAction(
-        "rollback", "Roll back to the champion", "rollback", "serving", ("SupportsRollback",)
+        "rollback", "Roll back to the champion", "rollback", "serving", (WEIGHTS_OR_DEFAULT,)
     ),
     QuickAction(
-        "weight", "Set the canary weight", "set-traffic", "serving", ("SupportsTrafficSplit",)
+        "weight",
+        "Set the canary weight",
+        "set-traffic",
+        "serving",
+        (Need("serving", ("SupportsTrafficSplit",)),),
     ),
     QuickAction(
         "promote",
         "Promote the challenger",
         "promote",
         "serving",
-        ("SupportsTrafficSplit", "SupportsLoad"),
+        (
+            Need("serving", ("SupportsLoad",)),
+            WEIGHTS_OR_DEFAULT,
+            Need("registry", ("SupportsRegister",)),
+        ),
     ),
     QuickAction("retrain", "Retrain on drift, then canary", "retrain-on-drift", "retrain"),
     QuickAction("note", "Note on the timeline", "note", "incidents", mutating=False),
 )
+"""Each action's needs are those of its runbook's steps in `runbooks.engine`: `rollback` and
+`promote`'s traffic go through `live.apply_weights` (a split, or the default version when the
+backend has no split), `promote`'s `load` step needs `SupportsLoad`, its alias move
+`SupportsRegister`."""
 BY_ID: Mapping[str, QuickAction] = {action.id: action for action in QUICK_ACTIONS}
 
 
@@ -81,14 +108,20 @@ def action_states(source: object) -> dict[str, ActionState]:
             why = f"{replay}: {action.title.lower()} would change the live system"
             states[action.id] = ActionState(True, why)
             continue
-        try:
-            backend = context.backend(action.role)
-        except (ConfigError, BackendUnavailable, contracts.BackendError):
-            states[action.id] = ActionState(False, f"no {action.role} backend")
-            continue
-        needs = [getattr(contracts, name) for name in action.capabilities]
-        if not all(supports(backend, capability) for capability in needs):
-            states[action.id] = ActionState(False, f"the {action.role} backend cannot")
+        missing = ""
+        for role, need in [(action.role, None), *((need.role, need) for need in action.needs)]:
+            try:
+                backend = context.backend(role)
+            except (ConfigError, BackendUnavailable, contracts.BackendError):
+                missing = f"no {role} backend"
+                break
+            if need is not None and not any(
+                supports(backend, getattr(contracts, name)) for name in need.any_of
+            ):
+                missing = f"the {role} backend cannot (needs {need.describe()})"
+                break
+        if missing:
+            states[action.id] = ActionState(False, missing)
             continue
         disabled = ""
         if action.mutating and context.read_only:

@@ -29,8 +29,9 @@ def test_torchserve_offers_rollback_but_no_weights(
         tmp_path, monkeypatch, {"type": "torchserve", "management_url": torchserve_server.url}
     )
     assert states["rollback"].offered
+    assert states["promote"].offered, "promote = load, then make it the default version"
     assert not states["weight"].offered
-    assert states["weight"].disabled == "the serving backend cannot"
+    assert states["weight"].disabled == "the serving backend cannot (needs SupportsTrafficSplit)"
 
 
 def test_a_foreign_v2_server_offers_no_change(

@@ -119,6 +119,76 @@ def test_the_rollback_runbook_sets_the_default_version(
     assert "rolled back v2:100% → v1:100%" in done.stdout, done.stdout
 
 
+def _ts_context(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A context `ts` whose serving is the test's TorchServe, `tiny` v1 champion in its registry."""
+    spec = {
+        "type": "torchserve",
+        "management_url": server.url,
+        "inference_url": server.extra["inference_url"],
+    }
+    workspace = install_context(tmp_path, monkeypatch, "ts", {"serving": spec})
+    _register_tiny(workspace)
+    return workspace
+
+
+def test_the_promote_runbook_makes_the_version_the_default_and_moves_the_alias(
+    torchserve_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serving = backend(torchserve_server)
+    try:
+        serving.rollback("tiny", "1")
+        workspace = _ts_context(torchserve_server, tmp_path, monkeypatch)
+        command = [*VIGIL, "--context", "ts", "runbook", "run", "promote", "-p", "model=tiny"]
+        done = subprocess.run(
+            [*command, "-p", "version=2", "--yes"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=dict(os.environ),
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert dict(serving.status("tiny").weights) == {"2": 100}
+        assert predict(torchserve_server, 3.0) == 6.0
+        registry = EmbeddedBackend(str(workspace))
+        try:
+            champion = registry.get_model("tiny").alias("champion")
+            assert champion is not None and champion.version == "2"
+        finally:
+            registry.close()
+    finally:
+        serving.rollback("tiny", "1")
+        serving.close()
+
+
+async def test_the_console_offers_rollback_and_promote_on_torchserve_but_no_weight(
+    torchserve_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.config import config_home, load_config
+    from console.tui.app import VigilApp
+    from console.tui.screens.overview import OverviewScreen
+    from tests.tui.helpers import screen_text, settle
+
+    _ts_context(torchserve_server, tmp_path, monkeypatch)
+    context = load_config(config_home() / "config.yaml")["contexts"]["ts"]
+    app = VigilApp(context, context_name="ts", live_ticks=False)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        for _ in range(500):
+            if screen.action_states is not None:
+                break
+            await pilot.pause(0.02)
+        states = screen.action_states
+        assert states is not None, "the capabilities were never read"
+        assert states["promote"].offered and states["rollback"].offered
+        assert not states["weight"].offered
+        await pilot.pause(0.1)
+        footer = screen_text(app).splitlines()[-1]
+        assert "promote" in footer and "rollback" in footer and "weight" not in footer, footer
+
+
 def test_a_stopped_torchserve_is_a_backend_error(tmp_path: Path) -> None:
     server = launch.torchserve(tmp_path / "torchserve")
     serving = TorchServeServing(server.url, timeout_s=5)
