@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -11,23 +16,41 @@ import pytest
 from backends.capabilities import capabilities, supports
 from backends.contracts import (
     BackendError,
+    Lineage,
+    ModelVersion,
     NotFoundError,
     SupportsCompareAndSet,
     SupportsLoad,
     SupportsRollback,
     SupportsTrafficSplit,
 )
+from backends.embedded import EmbeddedBackend
 from backends.kserve_v2 import KServeV2Serving, RefusedChange
 from tests.integration.backends import launch
+from tests.integration.backends.contexts import install_context
 from tests.integration.backends.servers import Server, running
 
 pytestmark = pytest.mark.integration
-MODELS = {"doubler": 2.0, "cycled": 3.0}
+MODELS = {"doubler": 2.0, "cycled": 3.0, "gated": 4.0}
+VIGIL = (sys.executable, "-m", "console")
+CYCLE_RUNBOOK = """name: cycle
+description: Unload a model's version, then load it again.
+risk: low
+parameters:
+  model: {type: string, required: true, description: the model}
+steps:
+  - name: unload
+    type: unload
+    version: "1"
+  - name: load
+    type: load
+    version: "1"
+"""
 
 
 @pytest.fixture(scope="module")
 def triton_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Triton in explicit model control with `doubler` (x * 2) and `cycled` (x * 3), both loaded."""
+    """Triton, explicit model control, with `doubler`, `cycled` and `gated` (x * 2, 3, 4) loaded."""
     with running(lambda: launch.triton(tmp_path_factory.mktemp("triton"), MODELS)) as server:
         yield server
 
@@ -141,3 +164,46 @@ def test_a_stopped_triton_is_a_backend_error(tmp_path: Path) -> None:
         probed.close()
         fresh.close()
         server.stop()
+
+
+def test_a_runbook_unloads_and_loads_through_the_gate(
+    triton_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spec = {"type": "kserve_v2", "url": triton_server.url, "timeout_s": 30}
+    workspace = install_context(tmp_path, monkeypatch, "tri", {"serving": spec})
+    registry = EmbeddedBackend(str(workspace))
+    try:
+        registry.register_version(
+            ModelVersion(
+                model="gated",
+                version="1",
+                created_at=datetime(2026, 11, 1, tzinfo=UTC),
+                runtime="torch",
+                artifact_uri="gated/1",
+                lineage=Lineage("c", "d", "p", "e"),
+            ),
+            model_task="regression",
+        )
+    finally:
+        registry.close()
+    runbook = tmp_path / "cycle.yaml"
+    runbook.write_text(CYCLE_RUNBOOK)
+
+    def vigil(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [*VIGIL, "--context", "tri", *args]
+        return subprocess.run(
+            command, capture_output=True, text=True, timeout=300, env=dict(os.environ), check=False
+        )
+
+    dry = vigil("runbook", "plan", str(runbook), "-p", "model=gated")
+    assert dry.returncode == 0, dry.stdout + dry.stderr
+    assert ready(triton_server, "gated") == 200  # a dry run changes nothing live
+
+    done = vigil("runbook", "run", str(runbook), "-p", "model=gated", "--yes")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "unload v1 (ready → unloaded)" in done.stdout, done.stdout
+    assert "load v1 (unloaded → ready)" in done.stdout, done.stdout
+    assert ready(triton_server, "gated") == 200
+    audit = json.loads(vigil("audit", "--json").stdout)["records"]
+    steps = [(r["step"], r["outcome"]) for r in audit if r["step"] in ("unload", "load")]
+    assert steps == [("unload", "ok"), ("load", "ok")], audit
