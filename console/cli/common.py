@@ -41,7 +41,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> N
         "--at",
         default=default,
         metavar="TIME",
-        help="replay as of a past instant (2026-11-18T08:00Z, -2h): read-only, windows end there",
+        help="open the console as of a past instant (2026-11-18T08:00Z, --at=-2h); read-only",
     )
 
 

@@ -8,7 +8,8 @@ hidden, aliases are replayed from the registry's events). The traffic split
 comes from the recorded history, the `traffic_change` timeline events every
 stored split change writes (the live server's admin calls included), never
 from the live server. The source is read-only: the gate refuses every
-mutating step and the quick actions say "replay is read-only".
+mutating step (and audits the refusal, as for `--read-only`), the quick
+actions say "replay is read-only", and a role's own writes raise.
 """
 
 from __future__ import annotations
@@ -166,8 +167,8 @@ class AsOfIncidents:
         raise _refuse("record a timeline event")
 
     def append_audit(self, record: Mapping[str, Any]) -> AuditRecord:
-        """Refused: replay writes nothing."""
-        raise _refuse("append to the audit log")
+        """Audit an attempt made now (the gate's refusal): the log records every try."""
+        return self.inner.append_audit(record)
 
 
 class AsOfRegistry:
@@ -200,8 +201,8 @@ class AsOfRegistry:
     def _as_of(self, model: Model) -> Model:
         """`model` with the versions and aliases it had at the instant."""
         versions = tuple(v for v in model.versions if v.created_at <= self.at)
-        events = self.registry_events(model.name, EPOCH, self.at + INCLUSIVE)
-        aliases = replayed_aliases(events)
+        recorded = self.inner.registry_events(model.name, EPOCH, utc_now() + timedelta(days=1))
+        aliases = replayed_aliases(recorded, self.at)
         if aliases is not None:
             versions = tuple(
                 replace(v, aliases=tuple(a for a, held in aliases.items() if held == v.version))
@@ -210,13 +211,13 @@ class AsOfRegistry:
         return replace(model, versions=versions)
 
 
-def replayed_aliases(events: Sequence[RegistryEvent]) -> dict[str, str] | None:
-    """alias → version after the alias events in order; None when none was recorded."""
+def replayed_aliases(events: Sequence[RegistryEvent], at: datetime) -> dict[str, str] | None:
+    """alias → version after the alias events up to `at`; None when the registry records none."""
     moves = [e for e in events if e.kind in ("alias_moved", "alias_removed")]
     if not moves:
         return None
     aliases: dict[str, str] = {}
-    for event in sorted(moves, key=lambda e: e.at):
+    for event in sorted((e for e in moves if e.at <= at), key=lambda e: e.at):
         alias = str(event.detail.get("alias", ""))
         if event.kind == "alias_moved":
             aliases[alias] = event.version
