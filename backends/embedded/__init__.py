@@ -1,4 +1,4 @@
-"""The embedded backend: one workspace directory with SQLite (SQLModel) and Parquet logs.
+"""The embedded backend: one workspace directory with SQLite (SQLAlchemy Core) and Parquet logs.
 
 `EmbeddedBackend(workspace)` implements every contract but RetrainTrigger by
 composing one mixin per idea: registry, metrics, feature store, inference

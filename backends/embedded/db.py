@@ -17,10 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import SQLModel
 
 from backends.contracts import BackendError
-from backends.embedded import tables as _tables
+from backends.embedded.tables import METADATA
 
 BUSY_TIMEOUT_S = 30.0
 
@@ -64,7 +63,6 @@ class Database:
 
     def __init__(self, path: Path) -> None:
         """Open (and create if needed) the database at `path`."""
-        _ = _tables
         self.path = path
         self._schema_lock = threading.Lock()
         try:
@@ -78,7 +76,7 @@ class Database:
             with self._schema_lock, self.engine.connect() as raw:
                 conn = raw.execution_options(immediate=True)
                 with conn.begin():
-                    SQLModel.metadata.create_all(conn)
+                    METADATA.create_all(conn)
         except (OSError, SQLAlchemyError) as error:
             raise BackendError(
                 f"cannot open workspace database {path}: {_reason(error)}"

@@ -19,11 +19,8 @@ from backends.contracts import (
     TimelineEvent,
 )
 from backends.embedded.db import Database, dumps, from_us, loads, now_us, to_us
-from backends.embedded.tables import AuditRow, IncidentRow, TimelineRow
+from backends.embedded.tables import AUDIT, INCIDENT, TIMELINE
 
-INCIDENT = IncidentRow.__table__  # type: ignore[attr-defined]
-TIMELINE = TimelineRow.__table__  # type: ignore[attr-defined]
-AUDIT = AuditRow.__table__  # type: ignore[attr-defined]
 SEVERITIES = ("P0", "P1", "P2", "P3")
 LAYERS: tuple[str, ...] = get_args(Layer)
 TEXT_FIELDS = ("user", "host", "context", "runbook", "run_id", "step", "action", "outcome")

@@ -18,13 +18,12 @@ from sqlalchemy import Connection, select
 
 from backends.contracts import BackendError, Series
 from backends.embedded.db import Database, to_us
-from backends.embedded.tables import SeriesRow
+from backends.embedded.tables import SERIES
 
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
 
-SERIES = SeriesRow.__table__  # type: ignore[attr-defined]
 RAW_STEP_S = 60
 REQUIRED = ("name", "labels", "ts", "value")
 DAY_S = 86_400

@@ -18,14 +18,10 @@ from backends.contracts import (
     RegistryEvent,
 )
 from backends.embedded.db import Database, dumps, from_us, loads, now_us, to_us
-from backends.embedded.tables import AliasRow, ModelRow, RegistryEventRow, VersionRow
+from backends.embedded.tables import ALIAS, MODEL, REGISTRY_EVENT, VERSION
 
 TASKS = ("binary-classification", "regression", "multiclass")
 RUNTIMES = ("onnx", "torch")
-MODEL = ModelRow.__table__  # type: ignore[attr-defined]
-VERSION = VersionRow.__table__  # type: ignore[attr-defined]
-ALIAS = AliasRow.__table__  # type: ignore[attr-defined]
-EVENT = RegistryEventRow.__table__  # type: ignore[attr-defined]
 
 
 class RegistryMixin:
@@ -48,11 +44,13 @@ class RegistryMixin:
         self, model: str | None, start: datetime, end: datetime
     ) -> list[RegistryEvent]:
         """Registry events in [start, end), oldest first."""
-        query = select(EVENT).where(EVENT.c.at_us >= to_us(start), EVENT.c.at_us < to_us(end))
+        query = select(REGISTRY_EVENT).where(
+            REGISTRY_EVENT.c.at_us >= to_us(start), REGISTRY_EVENT.c.at_us < to_us(end)
+        )
         if model is not None:
-            query = query.where(EVENT.c.model == model)
+            query = query.where(REGISTRY_EVENT.c.model == model)
         with self._db.read() as conn:
-            rows = conn.execute(query.order_by(EVENT.c.at_us, EVENT.c.id)).all()
+            rows = conn.execute(query.order_by(REGISTRY_EVENT.c.at_us, REGISTRY_EVENT.c.id)).all()
         return [
             RegistryEvent(
                 at=from_us(row.at_us),
@@ -194,7 +192,7 @@ def _add_event(
 ) -> RegistryEvent:
     """Insert one registry event and return it."""
     conn.execute(
-        insert(EVENT).values(
+        insert(REGISTRY_EVENT).values(
             at_us=at, model=model, kind=kind, version=version, detail_json=dumps(detail)
         )
     )

@@ -32,13 +32,11 @@ from backends.contracts import (
     VersionState,
 )
 from backends.embedded.db import Database, dumps, now_us, to_us
-from backends.embedded.tables import TimelineRow, TrafficRow
+from backends.embedded.tables import TIMELINE, TRAFFIC
 
 if TYPE_CHECKING:
     from backends.kserve_v2 import KServeV2Serving
 
-TRAFFIC = TrafficRow.__table__  # type: ignore[attr-defined]
-TIMELINE = TimelineRow.__table__  # type: ignore[attr-defined]
 HEALTH_TIMEOUT_S = 1.0
 LIVE_CACHE_S = 2.0
 

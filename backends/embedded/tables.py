@@ -1,139 +1,146 @@
-"""The SQLite schema of a workspace, declared with SQLModel; times are integer microseconds UTC."""
+"""The SQLite schema of a workspace, as SQLAlchemy Core tables; times are integer microseconds UTC.
+
+Core, not SQLModel: the backend only ever runs Core statements on these tables,
+and importing SQLModel (with pydantic and `sqlalchemy.orm`) cost ~0.35 s of the
+console's first overview read (docs/workspace.md has the figures).
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import Index
-from sqlmodel import Field, SQLModel
+from sqlalchemy import Column, Float, Index, Integer, LargeBinary, MetaData, String, Table
 
+METADATA = MetaData()
+"""Every table of the workspace database; `METADATA.create_all` creates the missing ones."""
 
-class ModelRow(SQLModel, table=True):
-    """A registered model: its task, SLO, features and latency budget (JSON)."""
+# A registered model: its task, SLO, features and latency budget (JSON).
+MODEL = Table(
+    "model",
+    METADATA,
+    Column("name", String, primary_key=True),
+    Column("task", String, nullable=False, default="binary-classification"),
+    Column("description", String, nullable=False, default=""),
+    Column("slo_p99_ms", Float, nullable=True, default=None),
+    Column("features_json", String, nullable=False, default="[]"),
+    Column("latency_budget_json", String, nullable=False, default="{}"),
+    Column("created_us", Integer, nullable=False, default=0),
+)
 
-    __tablename__ = "model"
-    name: str = Field(primary_key=True)
-    task: str = "binary-classification"
-    description: str = ""
-    slo_p99_ms: float | None = None
-    features_json: str = "[]"
-    latency_budget_json: str = "{}"
-    created_us: int = 0
+# One model version with its lineage hashes and metrics (JSON).
+VERSION = Table(
+    "model_version",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("model", String, nullable=False, index=True),
+    Column("version", String, nullable=False),
+    Column("created_us", Integer, nullable=False),
+    Column("runtime", String, nullable=False),
+    Column("artifact_uri", String, nullable=False),
+    Column("code_hash", String, nullable=False, default=""),
+    Column("data_hash", String, nullable=False, default=""),
+    Column("config_hash", String, nullable=False, default=""),
+    Column("environment_hash", String, nullable=False, default=""),
+    Column("metrics_json", String, nullable=False, default="{}"),
+    Column("description", String, nullable=False, default=""),
+)
 
+# Which version of a model an alias (champion, challenger) points at.
+ALIAS = Table(
+    "alias",
+    METADATA,
+    Column("model", String, primary_key=True),
+    Column("alias", String, primary_key=True),
+    Column("version", String, nullable=False),
+)
 
-class VersionRow(SQLModel, table=True):
-    """One model version with its lineage hashes and metrics (JSON)."""
+# A version registered or an alias moved.
+REGISTRY_EVENT = Table(
+    "registry_event",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("at_us", Integer, nullable=False, index=True),
+    Column("model", String, nullable=False),
+    Column("kind", String, nullable=False),
+    Column("version", String, nullable=False),
+    Column("detail_json", String, nullable=False, default="{}"),
+)
 
-    __tablename__ = "model_version"
-    id: int | None = Field(default=None, primary_key=True)
-    model: str = Field(index=True)
-    version: str
-    created_us: int
-    runtime: str
-    artifact_uri: str
-    code_hash: str = ""
-    data_hash: str = ""
-    config_hash: str = ""
-    environment_hash: str = ""
-    metrics_json: str = "{}"
-    description: str = ""
+# A metric series: name plus its labels (canonical JSON, unique per name).
+SERIES = Table(
+    "series",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("name", String, nullable=False),
+    Column("labels_json", String, nullable=False),
+    Index("ux_series_name_labels", "name", "labels_json", unique=True),
+)
 
+# Up to one UTC day of one series' points as float64 arrays, so bulk writes stay fast.
+POINT_BLOCK = Table(
+    "point_block",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("series_id", Integer, nullable=False),
+    Column("ts_min", Float, nullable=False),
+    Column("ts_max", Float, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("ts_blob", LargeBinary, nullable=False),
+    Column("value_blob", LargeBinary, nullable=False),
+    Index("ix_point_block_series_ts", "series_id", "ts_min", "ts_max"),
+)
 
-class AliasRow(SQLModel, table=True):
-    """Which version of a model an alias (champion, challenger) points at."""
+# The stored traffic split of a model: percent per version.
+TRAFFIC = Table(
+    "traffic",
+    METADATA,
+    Column("model", String, primary_key=True),
+    Column("version", String, primary_key=True),
+    Column("weight", Integer, nullable=False),
+)
 
-    __tablename__ = "alias"
-    model: str = Field(primary_key=True)
-    alias: str = Field(primary_key=True)
-    version: str
+# An incident on a model.
+INCIDENT = Table(
+    "incident",
+    METADATA,
+    Column("incident_id", String, primary_key=True),
+    Column("model", String, nullable=False, index=True),
+    Column("title", String, nullable=False),
+    Column("severity", String, nullable=False),
+    Column("opened_us", Integer, nullable=False),
+    Column("closed_us", Integer, nullable=True, default=None),
+)
 
+# A recorded timeline event (note, alert, traffic change).
+TIMELINE = Table(
+    "timeline_event",
+    METADATA,
+    Column("id", Integer, primary_key=True),
+    Column("at_us", Integer, nullable=False, index=True),
+    Column("kind", String, nullable=False),
+    Column("layer", String, nullable=False),
+    Column("summary", String, nullable=False),
+    Column("model", String, nullable=True, default=None),
+    Column("source", String, nullable=False, default=""),
+    Column("detail_json", String, nullable=False, default="{}"),
+)
 
-class RegistryEventRow(SQLModel, table=True):
-    """A version registered or an alias moved."""
-
-    __tablename__ = "registry_event"
-    id: int | None = Field(default=None, primary_key=True)
-    at_us: int = Field(index=True)
-    model: str
-    kind: str
-    version: str
-    detail_json: str = "{}"
-
-
-class SeriesRow(SQLModel, table=True):
-    """A metric series: name plus its labels (canonical JSON, unique per name)."""
-
-    __tablename__ = "series"
-    __table_args__ = (Index("ux_series_name_labels", "name", "labels_json", unique=True),)
-    id: int | None = Field(default=None, primary_key=True)
-    name: str
-    labels_json: str
-
-
-class PointBlockRow(SQLModel, table=True):
-    """Up to one UTC day of one series' points as float64 arrays, so bulk writes stay fast."""
-
-    __tablename__ = "point_block"
-    __table_args__ = (Index("ix_point_block_series_ts", "series_id", "ts_min", "ts_max"),)
-    id: int | None = Field(default=None, primary_key=True)
-    series_id: int
-    ts_min: float
-    ts_max: float
-    count: int
-    ts_blob: bytes
-    value_blob: bytes
-
-
-class TrafficRow(SQLModel, table=True):
-    """The stored traffic split of a model: percent per version."""
-
-    __tablename__ = "traffic"
-    model: str = Field(primary_key=True)
-    version: str = Field(primary_key=True)
-    weight: int
-
-
-class IncidentRow(SQLModel, table=True):
-    """An incident on a model."""
-
-    __tablename__ = "incident"
-    incident_id: str = Field(primary_key=True)
-    model: str = Field(index=True)
-    title: str
-    severity: str
-    opened_us: int
-    closed_us: int | None = None
-
-
-class TimelineRow(SQLModel, table=True):
-    """A recorded timeline event (note, alert, traffic change)."""
-
-    __tablename__ = "timeline_event"
-    id: int | None = Field(default=None, primary_key=True)
-    at_us: int = Field(index=True)
-    kind: str
-    layer: str
-    summary: str
-    model: str | None = None
-    source: str = ""
-    detail_json: str = "{}"
-
-
-class AuditRow(SQLModel, table=True):
-    """One append-only audit record, chained to the previous one by sha256."""
-
-    __tablename__ = "audit_log"
-    seq: int = Field(primary_key=True)
-    at_us: int
-    user: str
-    host: str
-    context: str
-    runbook: str
-    run_id: str
-    step: str
-    action: str
-    params_json: str
-    before_json: str
-    after_json: str
-    outcome: str
-    duration_s: float
-    prev_hash: str
-    record_hash: str
+# One append-only audit record, chained to the previous one by sha256.
+AUDIT = Table(
+    "audit_log",
+    METADATA,
+    Column("seq", Integer, primary_key=True),
+    Column("at_us", Integer, nullable=False),
+    Column("user", String, nullable=False),
+    Column("host", String, nullable=False),
+    Column("context", String, nullable=False),
+    Column("runbook", String, nullable=False),
+    Column("run_id", String, nullable=False),
+    Column("step", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("params_json", String, nullable=False),
+    Column("before_json", String, nullable=False),
+    Column("after_json", String, nullable=False),
+    Column("outcome", String, nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("prev_hash", String, nullable=False),
+    Column("record_hash", String, nullable=False),
+)

@@ -55,7 +55,7 @@ def test_help_imports_no_heavy_library() -> None:
     code = (
         "import sys\nfrom console.cli import main\n"
         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
-        "heavy = {'textual', 'pandas', 'numpy', 'torch', 'onnxruntime', 'sqlmodel'}\n"
+        "heavy = {'textual', 'pandas', 'numpy', 'torch', 'onnxruntime', 'sqlalchemy'}\n"
         "print(sorted(heavy & set(sys.modules)), file=sys.stderr)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
