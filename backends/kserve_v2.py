@@ -54,7 +54,8 @@ INDEX_STATES: dict[str, Any] = {
     "UNLOADING": "unloaded",
 }
 REPOSITORY_EXTENSION = "model_repository"
-REPOSITORY_PROBE = "/v2/repository/models/vigil-probe/load"
+# An unload of a name no model directory can have ("/"): a no-op where loads are allowed.
+REPOSITORY_PROBE = f"/v2/repository/models/{quote('vigil/probe', safe='')}/unload"
 ADMIN_CAPABILITIES: frozenset[type] = frozenset(
     {SupportsTrafficSplit, SupportsCompareAndSet, SupportsRollback, SupportsLoad}
 )
@@ -125,11 +126,13 @@ class KServeV2Serving:
         return frozenset({SupportsLoad}) if self.repository_api() else frozenset()
 
     def repository_api(self) -> bool:
-        """True when the server declares the model repository extension and serves its load.
+        """True when the server declares the model repository extension and accepts its changes.
 
         The declaration (`GET /v2`) alone is not enough: a server may list the extension
-        for its index only, so the load route must exist too (a GET on it is refused
-        with 405, not 404). Asked once; an unreachable server is not remembered.
+        for its index only (no load route), and Triton refuses loads (503) unless it runs
+        with `--model-control-mode=explicit`. So it is asked to unload a model no
+        repository can hold, which changes nothing and answers 200 only where loads and
+        unloads are accepted. Asked once; an unreachable server is not remembered.
         """
         if self._repository is None:
             try:
@@ -137,13 +140,13 @@ class KServeV2Serving:
                 declared = isinstance(meta, dict) and REPOSITORY_EXTENSION in (
                     meta.get("extensions") or []
                 )
-                answered = (200, 400, 404, 405, 501)
-                routed = declared and self._call("GET", REPOSITORY_PROBE, ok=answered)[0] == 405
+                answered = (200, 400, 403, 404, 405, 501, 503)
+                accepts = declared and self._call("POST", REPOSITORY_PROBE, ok=answered)[0] == 200
             except NotFoundError:  # no `GET /v2`: no server metadata to declare anything
-                routed = False
+                accepts = False
             except BackendError:
                 return False
-            self._repository = routed
+            self._repository = accepts
         return self._repository
 
     def admin_api(self) -> bool:
@@ -361,7 +364,7 @@ class KServeV2Serving:
 
     def load(self, model: str, version: str) -> EndpointStatus:
         """Load and warm up a version (admin API), or load the model (repository extension)."""
-        if not self.admin_api() and self.repository_api():
+        if self._by_repository():
             return self._repository_load(model, version)
         path = _path("admin", model, version, "load")
         _, doc = self._call("POST", path, admin=True)
@@ -369,11 +372,24 @@ class KServeV2Serving:
 
     def unload(self, model: str, version: str) -> EndpointStatus:
         """Unload a version with no weight (admin API), or the model (repository extension)."""
-        if not self.admin_api() and self.repository_api():
+        if self._by_repository():
             return self._repository_unload(model, version)
         path = _path("admin", model, version, "unload")
         _, doc = self._call("POST", path, admin=True)
         return self._from_admin(doc)
+
+    def _by_repository(self) -> bool:
+        """True when loads go through the repository extension; raises when nothing takes them."""
+        if self.admin_api():
+            return False
+        if self.repository_api():
+            return True
+        if self._token is None:
+            raise BackendError(
+                f"{self.url}: no Vigil admin API (no token) and no repository loads "
+                "(Triton takes them with --model-control-mode=explicit); read-only"
+            )
+        return False
 
     def _repository_load(self, model: str, version: str) -> EndpointStatus:
         """Load `model` from the server's repository; fails unless `version` is then ready.

@@ -87,10 +87,17 @@ class TritonPythonModel:
 """
 
 
-def triton(folder: Path, models: dict[str, float], versions: tuple[str, ...] = ("1",)) -> Server:
-    """PyTriton's tritonserver, explicit model control, python-backend models (x * factor).
+def triton(
+    folder: Path,
+    models: dict[str, float],
+    versions: tuple[str, ...] = ("1",),
+    explicit: bool = True,
+) -> Server:
+    """PyTriton's tritonserver with python-backend models (x * factor), all loaded at start.
 
-    Each model has `versions` (all loaded at start, by the `all` version policy).
+    Each model has `versions` (all loaded, by the `all` version policy). `explicit` starts
+    it in explicit model control (repository loads and unloads allowed), else in the
+    default mode, which refuses them.
 
     Its binaries are copied with the python backend stub of the env's Python (as PyTriton
     does), and the stub runs on the env's interpreter (its bin first on PATH) for numpy.
@@ -118,8 +125,8 @@ def triton(folder: Path, models: dict[str, float], versions: tuple[str, ...] = (
     command = [
         str(server_dir / "bin" / "tritonserver"),
         f"--model-repository={repository}",
-        "--model-control-mode=explicit",
-        *(f"--load-model={model}" for model in models),
+        *(["--model-control-mode=explicit"] if explicit else []),
+        *(f"--load-model={model}" for model in models if explicit),
         f"--backend-directory={server_dir / 'backends'}",
         f"--backend-config=python,shm-region-prefix-name={shm_prefix}",
         "--http-address=127.0.0.1",

@@ -148,6 +148,20 @@ def test_unloading_one_of_two_loaded_versions_is_refused(tmp_path: Path) -> None
         server.stop()
 
 
+def test_a_triton_that_refuses_repository_loads_offers_none(tmp_path: Path) -> None:
+    server = launch.triton(tmp_path / "triton", {"doubler": 2.0}, explicit=False)
+    serving = KServeV2Serving(server.url, timeout_s=30)
+    try:
+        assert serving.status("doubler").healthy  # it serves and declares model_repository ...
+        assert capabilities(serving) == frozenset()  # ... but loads nothing by request
+        with pytest.raises(BackendError, match="no repository loads"):
+            serving.unload("doubler", "1")
+        assert ready(server, "doubler") == 200
+    finally:
+        serving.close()
+        server.stop()
+
+
 def test_a_stopped_triton_is_a_backend_error(tmp_path: Path) -> None:
     server = launch.triton(tmp_path / "triton", {"doubler": 2.0})
     probed = KServeV2Serving(server.url, timeout_s=5)
