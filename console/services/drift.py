@@ -17,9 +17,18 @@ from typing import cast
 
 import numpy as np
 
-from backends.contracts import Model
+from backends.capabilities import supports
+from backends.contracts import BucketCounts, Model, SupportsBucketCounts, SupportsWindowCounts
 from console.analysis.context import AnalysisContext
 from console.analysis.drift import DriftTable, FeatureFit, bin_window, fit_reference, reference_fit
+from console.analysis.drift.counted import bucket_labels, edges_of
+from console.analysis.drift.psi import psi_from_counts
+from console.analysis.drift.pushdown import (
+    bucket_drift,
+    bucket_pairs,
+    counted_drift,
+    counts_pushdown,
+)
 from console.analysis.drift.segments import SegmentDriftTable, as_predicates, slice_mask
 from console.analysis.inputs import InputError, parse_instant, resolve_window
 from console.analysis.workspace import (
@@ -31,11 +40,15 @@ from console.analysis.workspace import (
     serving_version,
 )
 
-MODES: tuple[str, ...] = ("quantile", "evidently")
+MODES: tuple[str, ...] = ("quantile", "evidently", "buckets")
 PROFILES: tuple[str, ...] = ("strict", "classic")
 REFERENCES: tuple[str, ...] = ("training", "previous")
+BUCKETS = (
+    "buckets"  # the metric store's histogram buckets (prometheus): `vigil drift --from-buckets`
+)
 DEFAULT_WINDOW = "24h"
 HISTORY_DAYS = 7
+HISTORY_MIN_ROWS = 30  # a day with fewer rows has no sparkline bar (as psi_series)
 SEGMENT_TOP = 50
 
 
@@ -70,7 +83,9 @@ class DriftRequest:
             words.append(f"--start {start.isoformat()} --end {end.isoformat()}")
         else:
             words.append(f"--window {self.window}")
-        if self.mode != "quantile":
+        if self.mode == BUCKETS:
+            words.append("--from-buckets")
+        elif self.mode != "quantile":
             words.append(f"--mode {self.mode}")
         if self.profile != "strict":
             words.append(f"--profile {self.profile}")
@@ -84,6 +99,13 @@ class DriftRequest:
         """The same question over another window (validated: a duration or START..END)."""
         check_window(window)
         return replace(self, window=window)
+
+
+def modes_for(context: AnalysisContext) -> tuple[str, ...]:
+    """The modes the context can answer: `buckets` only with a metric store that keeps them."""
+    if supports(context.metrics, SupportsBucketCounts):
+        return MODES
+    return tuple(mode for mode in MODES if mode != BUCKETS)
 
 
 def check_window(window: str) -> None:
@@ -156,16 +178,28 @@ def compute_drift(context: AnalysisContext, request: DriftRequest) -> DriftResul
     model = _model(context, request.model)
     last = last_logged(context, model.name)
     start, end = request.bounds(last)
-    table = model_drift(
-        context,
-        model,
-        start,
-        end,
-        mode=request.mode,
-        profile=request.profile,
-        reference_window=request.reference_window(start, end),
-        slice=request.predicates or None,
-    )
+    earlier = request.reference_window(start, end)
+    if request.mode == BUCKETS:
+        if request.predicates:
+            raise InputError("drift from histogram buckets has no slices: clear the slice")
+        table = bucket_drift(
+            context, model, start, end, profile=request.profile, reference_window=earlier
+        )
+    elif counts_pushdown(
+        context.inference_log, mode=request.mode, reference_window=earlier, slice=request.predicates
+    ):
+        table = counted_drift(context, model, start, end, profile=request.profile)
+    else:
+        table = model_drift(
+            context,
+            model,
+            start,
+            end,
+            mode=request.mode,
+            profile=request.profile,
+            reference_window=earlier,
+            slice=request.predicates or None,
+        )
     elapsed = perf_counter() - started
     return DriftResult(request, start, end, last, table, elapsed, request.cli(start, end))
 
@@ -193,9 +227,14 @@ def psi_history(
 ) -> dict[str, list[float | None]]:
     """Each feature's PSI per day over the `days` before `end`, against the training reference."""
     model = _model(context, request.model)
+    if request.mode == BUCKETS:
+        return {}  # the sparklines read the log; buckets are read per window only
     predicates = as_predicates(request.predicates)
     fits = _training_fits(context, model, features, predicates)
     start = end - timedelta(days=days)
+    log = context.inference_log
+    if counts_pushdown(log, slice=predicates) and isinstance(log, SupportsWindowCounts):
+        return _counted_history(log, model.name, fits, start, days, cancelled)
     wanted = list(dict.fromkeys([*features, *(p.column for p in predicates)]))
     if cancelled():
         return {}
@@ -209,6 +248,29 @@ def psi_history(
         series = psi_series(fits[feature], frame, start, 86400.0) if feature in fits else None
         values = [] if series is None else [float(v) for v in np.asarray(series.values)]
         history[feature] = [None if np.isnan(v) else v for v in values]
+    return history
+
+
+def _counted_history(
+    log: SupportsWindowCounts,
+    model: str,
+    fits: dict[str, FeatureFit],
+    start: datetime,
+    days: int,
+    cancelled: Callable[[], bool],
+) -> dict[str, list[float | None]]:
+    """PSI per day from the log's counts: one statement per day, no rows."""
+    edges = {name: edges_of(fit) for name, fit in fits.items()}
+    history: dict[str, list[float | None]] = {name: [] for name in fits}
+    for day in range(days):
+        if cancelled():
+            return {}
+        low = start + timedelta(days=day)
+        counted = log.window_bin_counts(model, edges, low, low + timedelta(days=1))
+        for name, (counts, _) in counted.items():
+            enough = counts.sum() >= HISTORY_MIN_ROWS
+            value = psi_from_counts(fits[name].counts, counts) if enough else None
+            history[name].append(value)
     return history
 
 
@@ -239,6 +301,21 @@ def feature_distribution(
     """Reference and current shares per bin of one feature, in the bins the table used."""
     request = result.request
     model = _model(context, request.model)
+    row = next((r for r in result.table.features if r.feature == feature), None)
+    terms = row.terms if row is not None and request.mode != "evidently" else ()
+    earlier = request.reference_window(result.start, result.end)
+    if request.mode == BUCKETS:
+        return _bucket_distribution(context, model, result, feature, terms)
+    log = context.inference_log
+    pushed = counts_pushdown(
+        log, mode=request.mode, reference_window=earlier, slice=request.predicates
+    )
+    if pushed and isinstance(log, SupportsWindowCounts):
+        fit = _training_fits(context, model, [feature], ())[feature]
+        counted, _ = log.window_bin_counts(
+            model.name, {feature: edges_of(fit)}, result.start, result.end
+        )[feature]
+        return _shares(feature, fit.labels, fit.counts, counted, terms)
     predicates = as_predicates(request.predicates)
     wanted = list(dict.fromkeys([feature, *(p.column for p in predicates)]))
     where = f"the inference log of {model.name}"
@@ -256,13 +333,41 @@ def feature_distribution(
         fit = fit_reference(reference, [feature], kinds=kinds, keep_sample=False)[feature]
     if feature not in current:
         raise InputError(f"{feature} is not logged for {model.name}")
-    counts = bin_window(fit, current[feature]).counts.astype(np.float64)
-    reference_counts = fit.counts.astype(np.float64)
-    row = next((r for r in result.table.features if r.feature == feature), None)
+    return _shares(feature, fit.labels, fit.counts, bin_window(fit, current[feature]).counts, terms)
+
+
+def _shares(
+    feature: str,
+    labels: tuple[str, ...],
+    reference: np.ndarray,
+    current: np.ndarray,
+    terms: tuple[float, ...],
+) -> Distribution:
+    """Counts on each side as shares per bin."""
+    ref, cur = np.asarray(reference, dtype=np.float64), np.asarray(current, dtype=np.float64)
     return Distribution(
         feature,
-        fit.labels,
-        tuple(reference_counts / max(reference_counts.sum(), 1.0)),
-        tuple(counts / max(counts.sum(), 1.0)),
-        row.terms if row is not None and request.mode == "quantile" else (),
+        labels,
+        tuple(float(v) for v in ref / max(ref.sum(), 1.0)),
+        tuple(float(v) for v in cur / max(cur.sum(), 1.0)),
+        terms,
     )
+
+
+def _bucket_distribution(
+    context: AnalysisContext,
+    model: Model,
+    result: DriftResult,
+    feature: str,
+    terms: tuple[float, ...],
+) -> Distribution:
+    """One feature's (or the score's) shares per histogram bucket on each side."""
+    earlier = result.request.reference_window(result.start, result.end)
+    pairs = bucket_pairs(
+        context, model, [feature], result.start, result.end, reference_window=earlier
+    )
+    _, reference, current = next(iter(pairs))
+    counts = np.asarray(reference.counts if isinstance(reference, BucketCounts) else reference[1])
+    if current.insufficient or counts.size != len(current.counts):
+        raise InputError(f"{feature}: {current.insufficient or 'no reference buckets'}")
+    return _shares(feature, bucket_labels(current.edges), counts, np.asarray(current.counts), terms)

@@ -18,7 +18,13 @@ import numpy as np
 from backends.contracts import BucketCounts
 from console.analysis.drift.bands import INSUFFICIENT, Profile
 from console.analysis.drift.psi import DEFAULT_EPSILON
-from console.analysis.drift.reference import NUMERIC, Binned, ReferenceProfile, as_float
+from console.analysis.drift.reference import (
+    NUMERIC,
+    Binned,
+    FeatureFit,
+    ReferenceProfile,
+    as_float,
+)
 from console.analysis.drift.table import (
     QUANTILE,
     DriftTable,
@@ -34,17 +40,16 @@ BUCKETS = "buckets"
 NO_TESTS_NOTE = "from counts (KS, Wasserstein need the values)"
 
 
+def edges_of(fit: FeatureFit) -> np.ndarray:
+    """What the engine is sent for one feature: its reference edges, or its categories."""
+    return fit.edges if fit.kind == NUMERIC else np.asarray(fit.categories, dtype=object)
+
+
 def edges_of_fit(
     fitted: ReferenceProfile, names: Sequence[str] | None = None
 ) -> dict[str, np.ndarray]:
-    """What the engine is sent: each feature's reference edges, or its categories (as objects)."""
-    chosen = list(names) if names is not None else list(fitted.fits)
-    return {
-        name: fitted[name].edges
-        if fitted[name].kind == NUMERIC
-        else np.asarray(fitted[name].categories, dtype=object)
-        for name in chosen
-    }
+    """Every feature's edges or categories (default: every feature of the fit)."""
+    return {name: edges_of(fitted[name]) for name in (names if names is not None else fitted.fits)}
 
 
 def rows_from_counts(

@@ -11,10 +11,11 @@ counted in the same buckets.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 
 import numpy as np
+import pandas as pd
 
 from backends.capabilities import supports
 from backends.contracts import BucketCounts, Model, SupportsBucketCounts, SupportsWindowCounts
@@ -29,7 +30,7 @@ from console.analysis.drift.counted import (
     edges_of_fit,
 )
 from console.analysis.drift.reference import DEFAULT_BINS, NUMERIC
-from console.analysis.drift.table import DriftTable, FeatureDrift
+from console.analysis.drift.table import DriftTable
 from console.analysis.inputs import InputError
 from console.analysis.samples import DEFAULT_MIN_SAMPLES
 from console.analysis.workspace import _feature_names, feature_kinds, serving_version
@@ -102,6 +103,55 @@ def counted_drift(
     return drift_of_counts(fitted, counted, profile=get_profile(profile), min_samples=min_samples)
 
 
+Reference = BucketCounts | tuple[tuple[float, ...], np.ndarray]
+
+
+def bucket_pairs(
+    context: AnalysisContext,
+    model: Model,
+    names: Sequence[str],
+    start: datetime,
+    end: datetime,
+    *,
+    version: str | None = None,
+    reference_window: tuple[datetime, datetime] | None = None,
+) -> Iterator[tuple[str, Reference, BucketCounts]]:
+    """Each name's reference and current bucket counts (the score's histogram for `score`).
+
+    The reference is the same histogram over `reference_window`, or without
+    one the training reference's values counted in the current buckets.
+    """
+    metrics = context.metrics
+    if not supports(metrics, SupportsBucketCounts) or not isinstance(metrics, SupportsBucketCounts):
+        raise InputError("the context's metric store keeps no histogram buckets (prometheus does)")
+    kinds = feature_kinds(model)
+    base = {"model": model.name, **({"version": version} if version is not None else {})}
+    training: pd.DataFrame | None = None
+    for name in names:
+        histogram, labels = (
+            (SCORE_HISTOGRAM, base)
+            if name == SCORE
+            else (FEATURE_HISTOGRAM, {**base, "feature": name})
+        )
+        current = metrics.bucket_counts(histogram, labels, start, end)
+        reference: Reference
+        if reference_window is not None:
+            reference = metrics.bucket_counts(histogram, labels, *reference_window)
+        elif current.insufficient:
+            reference = ((), np.zeros(0))
+        elif name == SCORE or kinds.get(name, NUMERIC) != NUMERIC:
+            why = "the training reference has no score" if name == SCORE else "categorical"
+            reference = BucketCounts((), (), 0.0, f"{why}: compare with --reference-window")
+        else:
+            if training is None:
+                ref_version = serving_version(model)
+                training = context.features.reference(model.name, ref_version)
+            if name not in training:
+                raise InputError(f"{name} is not in the training reference of {model.name}")
+            reference = (current.edges, counts_in_buckets(training[name].to_numpy(), current.edges))
+        yield name, reference, current
+
+
 def bucket_drift(
     context: AnalysisContext,
     model: Model,
@@ -115,47 +165,22 @@ def bucket_drift(
     min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> DriftTable:
     """Drift of each feature and the score from the metric store's histogram buckets."""
-    metrics = context.metrics
-    if not supports(metrics, SupportsBucketCounts) or not isinstance(metrics, SupportsBucketCounts):
-        raise InputError("the context's metric store keeps no histogram buckets (prometheus does)")
     kinds = feature_kinds(model)
     score = columns is None or SCORE in columns
     names = [*_names(model, columns), *([SCORE] if score else [])]
     chosen = get_profile(profile)
-    base = {"model": model.name, **({"version": version} if version is not None else {})}
-    reference_frame = None
-    rows: list[FeatureDrift] = []
-    for name in names:
-        histogram, labels = (
-            (SCORE_HISTOGRAM, base)
-            if name == SCORE
-            else (FEATURE_HISTOGRAM, {**base, "feature": name})
+    pairs = bucket_pairs(
+        context, model, names, start, end, version=version, reference_window=reference_window
+    )
+    rows = [
+        bucket_row(
+            name,
+            reference,
+            current,
+            profile=chosen,
+            min_samples=min_samples,
+            kind=kinds.get(name, NUMERIC),
         )
-        current = metrics.bucket_counts(histogram, labels, start, end)
-        reference: BucketCounts | tuple[tuple[float, ...], np.ndarray]
-        if reference_window is not None:
-            reference = metrics.bucket_counts(histogram, labels, *reference_window)
-        elif current.insufficient:
-            reference = ((), np.zeros(0))
-        elif name == SCORE or kinds.get(name, NUMERIC) != NUMERIC:
-            why = "the training reference has no score" if name == SCORE else "categorical"
-            reference = BucketCounts((), (), 0.0, f"{why}: compare with --reference-window")
-        else:
-            if reference_frame is None:
-                ref_version = serving_version(model)
-                reference_frame = context.features.reference(model.name, ref_version)
-            if name not in reference_frame:
-                raise InputError(f"{name} is not in the training reference of {model.name}")
-            values = reference_frame[name].to_numpy()
-            reference = (current.edges, counts_in_buckets(values, current.edges))
-        rows.append(
-            bucket_row(
-                name,
-                reference,
-                current,
-                profile=chosen,
-                min_samples=min_samples,
-                kind=kinds.get(name, NUMERIC),
-            )
-        )
+        for name, reference, current in pairs
+    ]
     return drift_of_buckets(rows, profile=chosen, min_samples=min_samples)

@@ -40,6 +40,10 @@ if TYPE_CHECKING:
 COMPACT = ("FEATURE", "KIND", "PSI", "BAND", "KS/χ²", "JS", "PSI 7d")
 WIDE = ("FEATURE", "KIND", "PSI", "BAND", "KS", "JS", "χ²", "BINS", "ε", "N REF", "N CUR", "PSI 7d")
 WIDE_FROM = 118
+FROM_COUNTS = {  # KS and Wasserstein need the values: from counts they show `-`
+    "counts": " · counted by the log's engine: no KS",
+    "buckets": " · from histogram buckets: no KS",
+}
 SPARKS = "▁▂▃▄▅▆▇█"
 CACHE_SIZE = 16
 HISTORY_DELAY_S = 1.0
@@ -265,7 +269,7 @@ class DriftScreen(DataScreen):
                 f" · vs {result.reference_label}",
                 f"slice {slice_text} · n ref {table.n_reference:,} · n cur {table.n_current:,}",
                 f"{request.mode} · {table.profile.name}: act > {table.profile.act:g} · "
-                f"bins {table.bins} · ε {table.epsilon:g}",
+                f"bins {table.bins} · ε {table.epsilon:g}{FROM_COUNTS.get(table.tests, '')}",
                 f"= {result.command}",
             ]
         self.query_one("#drift-head", Static).update("\n".join(lines))
@@ -318,9 +322,10 @@ class DriftScreen(DataScreen):
 
     def action_cycle(self, what: str) -> None:
         """Switch the mode, the profile or the reference to the next choice."""
-        from console.services.drift import MODES, PROFILES, REFERENCES
+        from console.services.drift import PROFILES, REFERENCES, analysis_context, modes_for
 
-        choices = {"mode": MODES, "profile": PROFILES, "reference": REFERENCES}[what]
+        modes = modes_for(analysis_context(self.settings.source))
+        choices = {"mode": modes, "profile": PROFILES, "reference": REFERENCES}[what]
         current = getattr(self.request, what)
         following = choices[(choices.index(current) + 1) % len(choices)]
         changes: dict[str, Any] = {what: following}

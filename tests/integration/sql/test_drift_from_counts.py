@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,15 @@ import sqlalchemy as sa
 
 from backends.sql.workspace import workspace_views
 from console.cli import main
+from console.config import resolve_context
+from console.services.drift import (
+    DriftRequest,
+    analysis_context,
+    compute_drift,
+    feature_distribution,
+    modes_for,
+    psi_history,
+)
 from tests.integration.backends.contexts import install_context
 
 WINDOW = ("--model", "fraud-detector", "--window", "24h", "--json")
@@ -113,3 +124,26 @@ def test_what_needs_rows_still_reads_them_from_the_sql_log(
     assert [r["psi"] for r in sliced["features"]] == pytest.approx(
         [r["psi"] for r in rows["features"]], rel=1e-12
     )
+
+
+def test_the_drift_screen_service_counts_in_the_engine_too(
+    sql_context: str, demo_workspace: Path
+) -> None:
+    sql = analysis_context(resolve_context(argparse.Namespace(context=sql_context)))
+    embedded = analysis_context(resolve_context(argparse.Namespace(workspace=str(demo_workspace))))
+    request = DriftRequest("fraud-detector", "24h")
+    counted, rows = compute_drift(sql, request), compute_drift(embedded, request)
+    assert counted.table.tests == "counts" and rows.table.tests == "sketch"
+    assert counted.command == rows.command  # the same `vigil drift` prints it
+    assert [(r.feature, r.psi) for r in counted.table.features] == [
+        (r.feature, pytest.approx(r.psi, rel=1e-12)) for r in rows.table.features
+    ]
+    features = ["amount", "country"]
+    assert psi_history(sql, request, counted.end, features, days=3) == pytest.approx(
+        psi_history(embedded, request, rows.end, features, days=3)
+    )
+    shown = feature_distribution(sql, counted, "amount")
+    assert shown == feature_distribution(embedded, rows, "amount")
+    evidently = compute_drift(sql, replace(request, mode="evidently"))
+    assert evidently.table.mode == "evidently" and evidently.table.tests != "counts"
+    assert "buckets" not in modes_for(sql)  # no metric store with histograms in this context
