@@ -19,14 +19,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 from backends.embedded import EmbeddedBackend
 from backends.kserve_v2 import read_token
 from backends.processes import process_alive
 from console.demo.build import build
-from console.demo.live.continuity import HEARTBEAT, MAX_LEAD, live_spec
+from console.demo.live.continuity import HEARTBEAT, MAX_LEAD, live_spec, next_minute
 from console.demo.spec import SMALL
+from console.services.metrics_window import ErrorRate, error_rate, latest_point
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 VIGIL = str(Path(sys.executable).parent / "vigil")
@@ -118,15 +120,54 @@ def _latency(env: dict[str, str], workspace: Path, start: datetime) -> dict[str,
     return {s["stage"]: s for s in json.loads(done.stdout)["stages"]}
 
 
-def _continuity_gap_s(workspace: Path, history_end: datetime) -> float:
-    """Seconds from the history's end to the first live request; no live request precedes it."""
+def _overview_error_rate(workspace: Path, since: datetime) -> ErrorRate | None:
+    """fraud-detector's error rate as the overview computes it, over the whole minutes from `since`.
+
+    The minutes are the closed ones the server has rolled up; None before the first.
+    """
     backend = EmbeddedBackend(workspace=str(workspace))
     try:
-        around = backend.window(
-            "fraud-detector",
-            history_end - timedelta(minutes=2),
-            history_end + timedelta(minutes=10),
-            columns=["ts", "request_id"],
+        end = latest_point(backend, "fraud-detector", datetime.now(UTC))
+        first = next_minute(since)
+        if end is None or end < first:
+            return None
+        minutes = int((end - first).total_seconds() // 60) + 1
+        return error_rate(backend, "fraud-detector", end, minutes)
+    finally:
+        backend.close()
+
+
+def _wait_for_error_rate(
+    workspace: Path, since: datetime, min_requests: int, timeout_s: float
+) -> ErrorRate:
+    """Poll until the server's rollups since `since` hold `min_requests` fraud requests."""
+    deadline = time.monotonic() + timeout_s
+    found: ErrorRate | None = None
+    while time.monotonic() < deadline:
+        found = _overview_error_rate(workspace, since)
+        if found is not None and found.requests >= min_requests:
+            return found
+        time.sleep(5)
+    raise AssertionError(f"too few rolled-up fraud requests since {since}: {found}")
+
+
+def _continuity_gap_s(workspace: Path, history_end: datetime) -> float:
+    """Seconds from the history's end to the first live request; no live request precedes it.
+
+    Each side is read on its own: a window across the seam keeps only a sample of the
+    live rows (the history's rate), which would hide the first live request.
+    """
+    backend = EmbeddedBackend(workspace=str(workspace))
+    try:
+        around = pd.concat(
+            [
+                backend.window("fraud-detector", start, end, columns=["ts", "request_id"])
+                for start, end in (
+                    (history_end - timedelta(minutes=2), history_end),
+                    (history_end, history_end + timedelta(minutes=10)),
+                )
+            ],
+            ignore_index=True,
         )
     finally:
         backend.close()
@@ -171,14 +212,15 @@ def test_live_demo_breaks_tablets_and_a_rollback_fixes_them(tmp_path: Path) -> N
             assert time.monotonic() < deadline, "the live demo did not start"
             time.sleep(0.5)
         url, server_pid, driver_pid = match.group(1), int(match.group(2)), int(match.group(3))
-        live_at = datetime.now(UTC)
         history_end = datetime.fromisoformat(
             json.loads((workspace / ".demo-complete").read_text())["spec"]["end"]
         )
+        started_at = datetime.now(UTC)
+        live_at = max(started_at, history_end)  # the windows below hold live rows only
 
         # 1. The canary's incident is live: tablets are wrong, the other devices are not.
         before = _wait_for_tablets(env, workspace, live_at, timeout_s=240)
-        seen_drop_s = (datetime.now(UTC) - live_at).total_seconds()
+        seen_drop_s = (datetime.now(UTC) - started_at).total_seconds()
         gap_s = _continuity_gap_s(workspace, history_end)
         tablet = before["tablet"][1]
         others = [acc for device, (n, acc) in before.items() if device != "tablet" and n >= 30]
@@ -193,6 +235,10 @@ def test_live_demo_breaks_tablets_and_a_rollback_fixes_them(tmp_path: Path) -> N
             "serialize",
         }
         assert stages["feature_fetch"]["over_budget"], stages["feature_fetch"]
+        # Under memory pressure ~2 % of feature fetches come back incomplete (the history's
+        # 0.001 + 0.02 p**3); the server refuses those requests and its rollups count them.
+        failing = _wait_for_error_rate(workspace, history_end, 1500, timeout_s=240)
+        assert failing.rate is not None and failing.rate > 0.01, failing
 
         # 2. The rollback runbook takes v3 out of the live split.
         assert _split(url, workspace) == {"2": 90, "3": 10}
@@ -211,9 +257,14 @@ def test_live_demo_breaks_tablets_and_a_rollback_fixes_them(tmp_path: Path) -> N
         time.sleep(max(0.0, 75 - recovered_s))
         calm = _latency(env, workspace, rolled_at + timedelta(seconds=60))
         assert not calm["feature_fetch"]["over_budget"], calm["feature_fetch"]
+        # The pressure relaxes (tau 20 s): from 30 s on the error rate is back near 0.1 %.
+        settled = _wait_for_error_rate(workspace, rolled_at + timedelta(seconds=30), 600, 240)
+        assert settled.rate is not None and settled.rate < 0.005, settled
         print(
             f"history → live gap {gap_s:.1f} s; drop seen {seen_drop_s:.0f} s after the server "
-            f"started; recovery {recovered_s:.0f} s after the rollback"
+            f"started; recovery {recovered_s:.0f} s after the rollback; error rate "
+            f"{failing.rate:.2%} of {failing.requests:.0f} before, {settled.rate:.2%} of "
+            f"{settled.requests:.0f} after"
         )
 
         # 4. Ctrl-C stops both children cleanly.

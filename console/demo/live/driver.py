@@ -4,9 +4,11 @@ Run by `vigil demo` as a child process (`python -m console.demo.live.driver
 --workspace W`). It finds the server in `W/serving.json`, follows the server's
 traffic split every second (the world of `world.py`), sends each demo model its
 history's request rate with the network and feature-fetch stages timed and
-reported in `Vigil-Client-Timing`, posts each request's true label 5–60 s later
-through the admin labels endpoint, writes serve-a / serve-b host metrics per
-minute (`hosts.py`), and stops on SIGTERM, SIGINT, or when its parent goes away.
+reported in `Vigil-Client-Timing` (an incomplete fetch is sent anyway, its
+missing feature as null, and the server refuses it), posts each request's true
+label 5–60 s later through the admin labels endpoint, writes serve-a / serve-b
+host metrics per minute (`hosts.py`), and stops on SIGTERM, SIGINT, or when its
+parent goes away.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Counts:
     """What the driver did, for its status lines."""
 
     sent: int = 0
+    refused_incomplete: int = 0
     failed: int = 0
     labels_matched: int = 0
 
@@ -182,7 +185,10 @@ class Driver:
                 self.counts.failed += 1
                 return
         if response.status_code != 200:
-            self.counts.failed += 1
+            if request.incomplete and response.status_code == 400:
+                self.counts.refused_incomplete += 1
+            else:
+                self.counts.failed += 1
             return
         self.counts.sent += 1
         delay = LABEL_DELAY_MIN_S + float(self.rng.exponential(LABEL_DELAY_MEAN_S))
@@ -232,8 +238,10 @@ class Driver:
     async def _status(self) -> None:
         """A status line for the log."""
         log.info(
-            "sent %d, failed %d, labels matched %d; v3 writer %s, serve-a pressure %.2f",
+            "sent %d, refused for incomplete features %d, failed %d, labels matched %d; "
+            "v3 writer %s, serve-a pressure %.2f",
             self.counts.sent,
+            self.counts.refused_incomplete,
             self.counts.failed,
             self.counts.labels_matched,
             "on" if self.world.canary_on else "off",

@@ -3,7 +3,10 @@
 Each model gets the traffic rate of its history (`requests_per_min`); a second
 of traffic is drawn as one batch, then sent as one request per row. The true
 target is computed from the real features, before the world's v3 writer
-inflates tablet amounts, exactly as in the history.
+inflates tablet amounts, exactly as in the history. A feature fetch that comes
+back incomplete (at the world's `fetch_failure_rate`) leaves one numeric
+feature missing: the client sends it as `null`, the server refuses the request
+(400), and the history's error rate becomes the server's own count of refusals.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from console.demo.catalog import FRAUD, ModelPlan
 from console.demo.encoding import INPUT_NAME, encode
 from console.demo.history import stage_p50, tail_ratio
 from console.demo.incident import CHAMPION_VERSION, PRESSURE_HOST, IncidentPlan
-from console.demo.live.world import World
+from console.demo.live.world import World, fetch_failure_rate
 from console.demo.synthetic import GENERATORS
 
 CLIENT_STAGES = tuple(s for s in STAGES if s in ("network", "feature_fetch"))
@@ -32,6 +35,7 @@ class LiveRequest:
     body: dict[str, object]
     label: float
     waits_s: tuple[tuple[str, float], ...]
+    incomplete: bool = False
 
 
 def one_second(
@@ -53,6 +57,9 @@ def one_second(
         incident.shift(frame, np.full(count, now))
     matrix = encode(plan, frame)
     pressure = np.full(count, world.pressure if plan.host == PRESSURE_HOST else 0.0)
+    incomplete = rng.random(count) < fetch_failure_rate(float(pressure[0]))
+    missing = rng.integers(0, len(plan.numeric), int(incomplete.sum()))
+    matrix[np.flatnonzero(incomplete), missing] = np.nan
     waits = {stage: client_waits(plan, stage, pressure, rng) for stage in CLIENT_STAGES}
     return [
         LiveRequest(
@@ -64,15 +71,21 @@ def one_second(
                         "name": INPUT_NAME,
                         "datatype": "FP32",
                         "shape": [1, matrix.shape[1]],
-                        "data": matrix[i].tolist(),
+                        "data": _values(matrix[i]),
                     }
                 ],
             },
             label=float(target[i]),
             waits_s=tuple((stage, float(waits[stage][i])) for stage in CLIENT_STAGES),
+            incomplete=bool(incomplete[i]),
         )
         for i in range(count)
     ]
+
+
+def _values(row: np.ndarray) -> list[float | None]:
+    """One input row as JSON numbers, a missing (NaN) feature as null."""
+    return [None if value != value else value for value in row.tolist()]
 
 
 def client_waits(
