@@ -17,9 +17,15 @@ import re
 import threading
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from backends.contracts import BackendError, NotFoundError
+from backends.contracts import (
+    BackendError,
+    GroupKey,
+    GroupProfile,
+    NotFoundError,
+    RowValue,
+)
 from backends.discovery import Option
 from backends.sql.query import (
     Binning,
@@ -337,6 +343,65 @@ class SqlInferenceLog:
         for name in names[len(by) :]:
             frame[name] = pd.to_numeric(frame[name]).fillna(0)
         return frame
+
+    def group_profile(
+        self,
+        model: str,
+        windows: Sequence[tuple[datetime, datetime]],
+        kinds: Mapping[str, Literal["numeric", "categorical"]],
+        value: RowValue,
+        quantiles: Sequence[float],
+        version: str | None = None,
+    ) -> GroupProfile:
+        """The slice columns over the windows' rows with a value, in one statement."""
+        from backends.sql import groups
+
+        equal = {"version": version} if version is not None else {}
+        sources = []
+        for index, (start, end) in enumerate(windows):
+            table, where = self._where(model, start, end, equal)
+            columns = self._present(model, table, list(kinds))
+            measured = groups.value_expression(table, value, self._outcomes(table), self.dialect)
+            sources.append(groups.window_rows(table, where, index, columns, measured))
+        statement = groups.profile_statement(sources, kinds, quantiles, self.dialect)
+        row = self._run(statement)[0]
+        return groups.read_profile(row, len(windows), kinds, len(quantiles))
+
+    def grouped_counts(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        keys: Sequence[GroupKey],
+        sets: Sequence[tuple[str, ...]],
+        value: RowValue,
+        version: str | None = None,
+    ) -> list[pd.DataFrame]:
+        """n, the value's sum and sum of squares per group of every set: one GROUPING SETS query."""
+        from backends.sql import groups
+
+        equal = {"version": version} if version is not None else {}
+        table, where = self._where(model, start, end, equal)
+        self._present(model, table, [key.column for key in keys])
+        names = {key.column: self._name(key.column) for key in keys}
+        measured = groups.value_expression(table, value, self._outcomes(table), self.dialect)
+        statement = groups.counts_statement(table, where, keys, sets, measured, names, self.dialect)
+        return groups.split_sets(self._run(statement), keys, sets)
+
+    def _present(self, model: str, table: sa.TableClause, columns: Sequence[str]) -> list[str]:
+        """The table's names of Vigil columns; NotFoundError naming any that is absent."""
+        names = [self._name(c) for c in columns]
+        unknown = [c for c, name in zip(columns, names, strict=True) if name not in table.c]
+        if unknown:
+            raise NotFoundError(f"no column {', '.join(map(repr, unknown))} in the log of {model}")
+        return names
+
+    def _outcomes(self, table: sa.TableClause) -> dict[str, str | None]:
+        """Vigil column -> the table's column for every column the table has (None when absent)."""
+        vigil = [self._to_vigil.get(c.name, c.name) for c in table.c]
+        return {name: self._name(name) for name in vigil} | {
+            name: None for name in OUTCOMES if self._name(name) not in table.c
+        }
 
 
 def _quoted(engine: sa.Engine, name: str) -> str:

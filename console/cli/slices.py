@@ -51,20 +51,18 @@ def run(args: argparse.Namespace) -> int:
     if args.min_support < 1 or args.top < 1:
         raise UsageError("--min-support and --top must be at least 1")
     columns = [c.strip() for c in args.columns.split(",") if c.strip()] if args.columns else None
-    baseline = covered = None
+    covered = None
     if args.data:
         if args.model or args.start or args.window or args.baseline_window:
             raise UsageError("--model/--start/--window/--baseline-window are for workspace mode")
         frame, source = _read_file(args, args.data), str(args.data)
-        if args.baseline:
-            baseline = _read_file(args, args.baseline)
+        baseline = _read_file(args, args.baseline) if args.baseline else None
+        with translated_errors(f"cannot slice {source}"):
+            table = _analyse(frame, args, columns, baseline)
     else:
         if args.baseline:
             raise UsageError("--baseline FILE goes with --data FILE; use --baseline-window")
-        frame, source, model_columns, baseline, covered = _read_workspace(args)
-        columns = columns or model_columns
-    with translated_errors(f"cannot slice {source}"):
-        table = _analyse(frame, args, columns, baseline)
+        table, source, covered = _workspace(args, columns)
     if args.json:
         emit_json(table.to_dict() | {"source": source})
     else:
@@ -87,29 +85,41 @@ def _read_file(args: argparse.Namespace, path: str) -> Any:
         return read_table(path, needed)
 
 
-def _read_workspace(args: argparse.Namespace) -> tuple[Any, str, list[str], Any, Any]:
-    """A model's logged window (and baseline window), its features, and what the window covers."""
+def _workspace(args: argparse.Namespace, columns: list[str] | None) -> tuple[Any, str, Any]:
+    """A model's window sliced as the slices screen slices it (counts pushed down to a SQL log)."""
     from console.analysis.coverage import coverage
     from console.analysis.inputs import parse_interval
+    from console.services.slices_view import (
+        SliceMetricChoice,
+        SliceOptions,
+        read_slices,
+        window_rows,
+    )
 
     context, model, (start, end) = workspace_window(args)
-    features = [spec.name for spec in model.features]
-    baseline = None
-    with translated_errors(f"cannot read the inference log of {model.name}"):
-        frame = context.inference_log.window(model.name, start, end, version=args.version)
-        if args.baseline_window:
-            begin, stop = parse_interval(args.baseline_window)
-            baseline = context.inference_log.window(model.name, begin, stop, version=args.version)
-    if frame.empty:
-        raise UsageError(f"no requests logged for {model.name} in [{start}, {end})")
-    if baseline is not None and baseline.empty:
-        raise UsageError(f"no requests logged for {model.name} in {args.baseline_window}")
-    candidates = features + (["version"] if "version" in frame and not args.version else [])
     source = f"{model.name} [{start.isoformat()}, {end.isoformat()})"
+    baseline = None
     if args.baseline_window:
+        with translated_errors("bad --baseline-window"):
+            baseline = parse_interval(args.baseline_window)
         source += f" vs {args.baseline_window}"
-    covered = coverage(frame["ts"], start, end) if "ts" in frame else None
-    return frame, source, candidates, baseline, covered
+    with translated_errors(f"cannot slice {source}"):
+        if args.by:
+            frame = window_rows(context, model, (start, end), args.version)
+            table = _analyse(frame, args, columns, None)
+        else:
+            options = SliceOptions(
+                columns=tuple(columns) if columns else None,
+                max_predicates=args.max_predicates,
+                min_support=args.min_support,
+                top=args.top,
+                version=args.version,
+            )
+            choice = SliceMetricChoice(args.metric, args.metric_column)
+            read = read_slices(context, model, (start, end), choice, baseline, options)
+            table, frame = read.table, read.frame
+    covered = coverage(frame["ts"], start, end) if frame is not None and "ts" in frame else None
+    return table, source, covered
 
 
 def _analyse(frame: Any, args: argparse.Namespace, columns: list[str] | None, baseline: Any) -> Any:

@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, cast
 
+from backends.contracts import Model
 from console.analysis.context import Sources
 from console.services.analysis_window import AnalysisWindow, twin_command
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from backends.contracts import SupportsGroupCounts
     from console.analysis.slices import Predicate, SliceMetric, SliceTable
 
 MAX_PREDICATES = 2
@@ -95,6 +97,165 @@ def instant_text(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ" if moment.second else "%Y-%m-%dT%H:%MZ")
 
 
+@dataclass(frozen=True)
+class SliceOptions:
+    """How to look for slices: candidate columns (default: the features and `version`), limits."""
+
+    columns: tuple[str, ...] | None = None
+    max_predicates: int = MAX_PREDICATES
+    min_support: int = MIN_SUPPORT
+    top: int = TOP
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class SliceRead:
+    """A window's worst slices and what was read for them: rows counted, the log's columns."""
+
+    table: SliceTable
+    rows: int
+    columns: tuple[str, ...]
+    pushed_down: bool
+    frame: pd.DataFrame | None = None
+
+
+def read_slices(
+    source: Sources,
+    model: Model,
+    span: tuple[datetime, datetime],
+    choice: SliceMetricChoice,
+    baseline: tuple[datetime, datetime] | None = None,
+    options: SliceOptions | None = None,
+) -> SliceRead:
+    """The worst slices of a window, by grouped counts where the log computes them, else from rows.
+
+    A log with SupportsGroupCounts (the SQL log) answers with counts only:
+    Vigil never receives its rows. Any other log's window is read and sliced
+    here. InputError when a window holds no request.
+    """
+    from backends.capabilities import supports
+    from backends.contracts import SupportsGroupCounts
+
+    options = options or SliceOptions()
+    log = source.inference_log
+    if supports(log, SupportsGroupCounts):
+        return _counted(source, model, span, choice, baseline, options)
+    return _from_rows(source, model, span, choice, baseline, options)
+
+
+def _candidates(model: Model, present: Sequence[str], options: SliceOptions) -> list[str]:
+    """The candidate columns: the asked ones, else the features and `version` (unless filtered)."""
+    if options.columns is not None:
+        return list(options.columns)
+    features = [spec.name for spec in model.features]
+    return features + (["version"] if "version" in present and not options.version else [])
+
+
+def _from_rows(
+    source: Sources,
+    model: Model,
+    span: tuple[datetime, datetime],
+    choice: SliceMetricChoice,
+    baseline: tuple[datetime, datetime] | None,
+    options: SliceOptions,
+) -> SliceRead:
+    """Read the window's rows (and the baseline's) and slice them."""
+    from console.analysis.inputs import InputError
+    from console.analysis.slices import worst_slices
+
+    log = source.inference_log
+    frame = window_rows(source, model, span, options.version)
+    previous = None
+    if baseline is not None:
+        previous = log.window(model.name, baseline[0], baseline[1], version=options.version)
+        if previous.empty:
+            raise InputError(f"no requests logged for {model.name} in the baseline window")
+    table = worst_slices(
+        frame,
+        label="label",
+        prediction="prediction",
+        metric=choice.metric,
+        metric_column=choice.column,
+        columns=_candidates(model, list(frame.columns), options),
+        max_predicates=options.max_predicates,
+        min_support=options.min_support,
+        top=options.top,
+        baseline=previous,
+    )
+    return SliceRead(table, len(frame), tuple(frame.columns), False, frame)
+
+
+def _counted(
+    source: Sources,
+    model: Model,
+    span: tuple[datetime, datetime],
+    choice: SliceMetricChoice,
+    baseline: tuple[datetime, datetime] | None,
+    options: SliceOptions,
+) -> SliceRead:
+    """Slices from the log's grouped counts: a profile, then one GROUPING SETS query per window."""
+    from console.analysis.inputs import InputError
+    from console.analysis.slices import worst_from_counts
+    from console.analysis.slices.counted import (
+        counted_windows,
+        grouping_sets,
+        plan_keys,
+        quantile_points,
+        row_value,
+    )
+
+    log = cast("SupportsGroupCounts", source.inference_log)
+    present = tuple(source.inference_log.window(model.name, span[0], span[0]).columns)
+    candidates = _candidates(model, present, options)
+    missing = [c for c in candidates if c not in present]
+    if missing:
+        raise InputError(f"column(s) not found: {', '.join(missing)}")
+    kinds = _kinds(model, candidates)
+    value = row_value(choice.metric, choice.column)
+    spans = [span] if baseline is None else [span, baseline]
+    profile = log.group_profile(
+        model.name, spans, kinds, value, quantile_points(), version=options.version
+    )
+    if not profile.rows[0]:
+        raise InputError(f"no requests logged for {model.name} in {_span_text(span)}")
+    if baseline is not None and not profile.rows[1]:
+        raise InputError(f"no requests logged for {model.name} in the baseline window")
+    keys = plan_keys(profile, kinds)
+    sets = grouping_sets(keys, options.max_predicates)
+    answers = [
+        log.grouped_counts(model.name, start, end, keys, sets, value, version=options.version)
+        for start, end in spans
+    ]
+    windows = counted_windows(keys, profile, sets, answers)
+    table = worst_from_counts(
+        windows, profile.rows, choice.metric, min_support=options.min_support, top=options.top
+    )
+    return SliceRead(table, profile.rows[0], present, True)
+
+
+def _kinds(model: Model, columns: Sequence[str]) -> dict[str, Literal["numeric", "categorical"]]:
+    """Each candidate's kind: the model's feature spec, else categorical (`version`)."""
+    declared = {spec.name: spec.kind for spec in model.features}
+    return {column: declared.get(column, "categorical") for column in columns}
+
+
+def _span_text(span: tuple[datetime, datetime]) -> str:
+    """`[start, end)` in ISO form."""
+    return f"[{span[0].isoformat()}, {span[1].isoformat()})"
+
+
+def window_rows(
+    source: Sources, model: Model, span: tuple[datetime, datetime], version: str | None = None
+) -> pd.DataFrame:
+    """A window's logged rows (for the per-value table); InputError when it holds none."""
+    from console.analysis.inputs import InputError
+
+    frame = source.inference_log.window(model.name, span[0], span[1], version=version)
+    if frame.empty:
+        raise InputError(f"no requests logged for {model.name} in {_span_text(span)}")
+    return frame
+
+
 def compute_slices(
     source: Sources,
     window: AnalysisWindow,
@@ -103,43 +264,19 @@ def compute_slices(
 ) -> SlicesView:
     """Rank the window's slices (by change against `baseline` when given); InputError if empty."""
     from backends.contracts import STAGES
-    from console.analysis.inputs import InputError
-    from console.analysis.slices import worst_slices
 
-    model = window.model
-    frame = source.inference_log.window(model.name, window.start, window.end)
-    if frame.empty:
-        raise InputError(f"no requests logged for {model.name} in {window.label()}")
-    previous = None
-    if baseline is not None:
-        previous = source.inference_log.window(model.name, baseline[0], baseline[1])
-        if previous.empty:
-            raise InputError(f"no requests logged for {model.name} in the baseline window")
-    features = [spec.name for spec in model.features]
-    columns = features + (["version"] if "version" in frame else [])
-    table = worst_slices(
-        frame,
-        label="label",
-        prediction="prediction",
-        metric=choice.metric,
-        metric_column=choice.column,
-        columns=columns,
-        max_predicates=MAX_PREDICATES,
-        min_support=MIN_SUPPORT,
-        top=TOP,
-        baseline=previous,
-    )
+    read = read_slices(source, window.model, (window.start, window.end), choice, baseline)
     extra = choice.cli_args()
     if baseline is not None:
         extra += ["--baseline-window", interval_text(baseline)]
     return SlicesView(
         window=window,
         choice=choice,
-        table=table,
-        rows=len(frame),
+        table=read.table,
+        rows=read.rows,
         baseline=baseline,
         twin=twin_command("slices", window, *extra),
-        stage_columns=tuple(f"{stage}_ms" for stage in STAGES if f"{stage}_ms" in frame),
+        stage_columns=tuple(f"{stage}_ms" for stage in STAGES if f"{stage}_ms" in read.columns),
     )
 
 

@@ -7,12 +7,21 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from console.analysis.slices.discovery import find_slices, sliceline_score
+from console.analysis.slices.counted import Window
+from console.analysis.slices.discovery import (
+    ChangedSlice,
+    find_changed_slices,
+    find_slices,
+    rank_changed,
+    rank_slices,
+    sliceline_score,
+)
 from console.analysis.slices.metrics import (
     METRICS,
     Predicate,
     SliceMetric,
     SliceTable,
+    mean_interval,
     metric_by_column,
     row_values,
     weighted_overall,
@@ -30,6 +39,7 @@ __all__ = [
     "sliceline_score",
     "weighted_overall",
     "wilson_interval",
+    "worst_from_counts",
     "worst_slices",
 ]
 
@@ -94,14 +104,51 @@ def worst_slices(
     )
     kept = errors[~np.isnan(errors)]
     overall_error = float(kept.mean()) if kept.size else float("nan")
+    return _worst_table(rows, metric, overall_error, int(kept.size), int(errors.size))
+
+
+def _worst_table(
+    rows: tuple[SliceMetric, ...], metric: str, overall_error: float, n: int, total: int
+) -> SliceTable:
+    """The worst-slices table: accuracy reported as such, rows without a value counted."""
     if metric == "accuracy":
         rows = tuple(_as_accuracy(row) for row in rows)
         overall = 1.0 - overall_error
     else:
         overall = overall_error
-    dropped = int(errors.size - kept.size)
+    dropped = total - n
     note = f"{dropped} row(s) without a value (e.g. no label yet) left out" if dropped else ""
-    return SliceTable(metric, overall, overall, int(kept.size), rows, note)
+    return SliceTable(metric, overall, overall, n, rows, note)
+
+
+def worst_from_counts(
+    windows: Sequence[Window],
+    rows: Sequence[int],
+    metric: str,
+    *,
+    min_support: int = 30,
+    top: int = 20,
+) -> SliceTable:
+    """`worst_slices` from an engine's grouped counts: one window, or a window and its baseline.
+
+    The counts are those of `counted.row_value(metric)`: errors for accuracy
+    and error rate, the value itself otherwise. `rows` are the windows' rows,
+    with a value or not.
+    """
+    now = windows[0]
+    share = metric in ("accuracy", "error_rate")
+    if len(windows) == 1:
+        mean_error = now.total / now.n if now.n else float("nan")
+        found = rank_slices(now.counted, now.n, mean_error, min_support, top=top, proportion=share)
+        return _worst_table(found, metric, mean_error, now.n, int(rows[0]))
+    changed = rank_changed(
+        now.counted, windows[1].counted, min_support, top, two_sided=metric == "mean_score"
+    )
+    if metric == "accuracy":
+        overall = (now.n - now.total) / now.n if now.n else float("nan")
+    else:
+        overall = now.total / now.n if now.n else float("nan")
+    return _changed_table(changed, metric, overall, now.n, int(rows[1]))
 
 
 def _as_accuracy(row: SliceMetric) -> SliceMetric:
@@ -127,9 +174,6 @@ def _changed(
     top: int,
 ) -> SliceTable:
     """Slices ranked by how much they got worse against a baseline window."""
-    from console.analysis.slices.discovery import find_changed_slices
-    from console.analysis.slices.metrics import mean_interval
-
     then = row_values(baseline, metric, label=label, prediction=prediction, column=metric_column)
     flip = metric == "accuracy"
     found = find_changed_slices(
@@ -145,6 +189,14 @@ def _changed(
     )
     kept = values[~np.isnan(values)]
     overall = float(kept.mean()) if kept.size else float("nan")
+    return _changed_table(found, metric, overall, int(kept.size), len(baseline))
+
+
+def _changed_table(
+    found: Sequence[ChangedSlice], metric: str, overall: float, n: int, baseline_rows: int
+) -> SliceTable:
+    """The table of slices ranked by their change, metric flipped back for accuracy."""
+    flip = metric == "accuracy"
     proportion = metric in ("accuracy", "error_rate")
     rows = []
     for c in found:
@@ -159,7 +211,7 @@ def _changed(
             SliceMetric(
                 predicates=c.predicates,
                 support=c.support,
-                share=c.support / kept.size if kept.size else 0.0,
+                share=c.support / n if n else 0.0,
                 metric=now,
                 delta=now - overall,
                 ci_low=low,
@@ -169,5 +221,5 @@ def _changed(
                 baseline_support=c.baseline_support,
             )
         )
-    note = f"ranked by the z of each slice's change against a baseline of {len(baseline):,} rows"
-    return SliceTable(metric, overall, overall, int(kept.size), tuple(rows), note)
+    note = f"ranked by the z of each slice's change against a baseline of {baseline_rows:,} rows"
+    return SliceTable(metric, overall, overall, n, tuple(rows), note)

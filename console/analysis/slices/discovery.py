@@ -10,8 +10,9 @@ per-row Python.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,30 +52,51 @@ def _sample(values: np.ndarray, size: int = SAMPLE_ROWS) -> np.ndarray:
     return values[::step]
 
 
+def exact_cuts(values: np.ndarray, bins: int) -> np.ndarray | None:
+    """Quantile cuts of the finite values (linear, as SQL's percentile_cont), None when few values.
+
+    A column with no more distinct finite values than `bins` is not cut (its
+    values are its slices). The distinct test looks at a strided sample first
+    (more distinct values there settles it) and at every value only otherwise.
+    """
+    finite = values[np.isfinite(values)]
+    if not finite.size:
+        return None
+    probe = _sample(finite)[:DISTINCT_PROBE]
+    if np.unique(probe).size <= bins and pd.unique(finite).size <= bins:
+        return None
+    quantiles = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1], overwrite_input=True)
+    return np.unique(quantiles)
+
+
+def numeric_codes(values: np.ndarray, edges: np.ndarray, column: str) -> Encoded:
+    """Codes of the open bins around `edges`, then a missing level when a value is NaN."""
+    codes = np.zeros(values.size, dtype=np.int64)
+    for edge in edges:
+        codes += values >= edge
+    predicates = [Predicate(column, "in", label) for label in numeric_labels(edges)]
+    missing = np.isnan(values)
+    if missing.any():
+        codes[missing] = len(predicates)
+        predicates.append(Predicate(column, "is", "missing"))
+    return Encoded(column, codes, tuple(predicates))
+
+
 def encode(series: pd.Series, column: str, numeric_bins: int = 4) -> Encoded | None:
     """Codes for one column, or None when it cannot define slices (one level, or an id).
 
-    Numeric columns with more distinct values than bins are cut at quantiles
-    of a strided sample (the cuts only name slices; every row is counted).
+    Numeric columns with more distinct values than bins are cut at the exact
+    quantiles of their finite values (the cuts only name slices; every row is
+    counted), which an engine computes too, so slices pushed down agree.
     """
     numeric = pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
         series.dtype
     )
     if numeric:
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        finite = _sample(values)
-        finite = finite[np.isfinite(finite)]
-        if finite.size and np.unique(finite[:DISTINCT_PROBE]).size > numeric_bins:
-            edges = np.unique(np.quantile(finite, np.linspace(0, 1, numeric_bins + 1)[1:-1]))
-            codes = np.zeros(values.size, dtype=np.int64)
-            for edge in edges:
-                codes += values >= edge
-            predicates = [Predicate(column, "in", label) for label in numeric_labels(edges)]
-            missing = np.isnan(values)
-            if missing.any():
-                codes[missing] = len(predicates)
-                predicates.append(Predicate(column, "is", "missing"))
-            return Encoded(column, codes, tuple(predicates))
+        edges = exact_cuts(values, numeric_bins)
+        if edges is not None:
+            return numeric_codes(values, edges, column)
     if isinstance(series.dtype, pd.CategoricalDtype):
         raw, uniques = series.cat.codes.to_numpy(), series.cat.categories
     else:
@@ -234,40 +256,65 @@ def find_slices(
     if not encoded:
         return ()
     singles, doubles = slice_statistics(encoded, _Counter(values), max_predicates == 2)
+    counted = Counted(tuple(e.predicates for e in encoded), singles, doubles)
+    return rank_slices(counted, n, mean_error, min_support, alpha, top, proportion)
+
+
+@dataclass(frozen=True)
+class Counted:
+    """Statistics per level of every column and pair of columns, from rows or from an engine.
+
+    `singles[i]` is (levels, 3) and `doubles[(i, j)]` (levels_i, levels_j, 3):
+    count, sum and sum of squares of the value; `predicates[i]` names column
+    i's levels.
+    """
+
+    predicates: tuple[tuple[Predicate, ...], ...]
+    singles: Sequence[np.ndarray]
+    doubles: Mapping[tuple[int, int], np.ndarray]
+
+
+def rank_slices(
+    counted: Counted,
+    n: int,
+    mean_error: float,
+    min_support: int,
+    alpha: float = DEFAULT_ALPHA,
+    top: int = 20,
+    proportion: bool = True,
+) -> tuple[SliceMetric, ...]:
+    """The worst slices by SliceLine score from their statistics; ties broken by support, name."""
+    if n == 0 or mean_error <= 0:
+        return ()
     candidates: list[_Candidate] = []
     parent_score: list[np.ndarray] = []
-    for enc, stats in zip(encoded, singles, strict=True):
+    for names, stats in zip(counted.predicates, counted.singles, strict=True):
         scores = sliceline_score(stats[:, 1], stats[:, 0], mean_error, n, alpha)
         parent_score.append(scores)
         for level in np.flatnonzero((stats[:, 0] >= min_support) & (scores > 0)):
-            candidates.append(
-                _Candidate(
-                    score=float(scores[level]),
-                    predicates=(enc.predicates[level],),
-                    size=int(stats[level, 0]),
-                    total=float(stats[level, 1]),
-                    squares=float(stats[level, 2]),
-                )
-            )
-    for (left, right), stats in doubles.items():
+            candidates.append(_candidate(scores[level], (names[level],), stats[level]))
+    for (left, right), stats in counted.doubles.items():
         scores = sliceline_score(stats[..., 1], stats[..., 0], mean_error, n, alpha)
         best_parent = np.maximum(parent_score[left][:, None], parent_score[right][None, :])
         eligible = (stats[..., 0] >= min_support) & (scores > 0) & (scores > best_parent)
         for i, j in zip(*np.nonzero(eligible), strict=True):
-            candidates.append(
-                _Candidate(
-                    score=float(scores[i, j]),
-                    predicates=(encoded[left].predicates[i], encoded[right].predicates[j]),
-                    size=int(stats[i, j, 0]),
-                    total=float(stats[i, j, 1]),
-                    squares=float(stats[i, j, 2]),
-                )
-            )
-    candidates.sort(key=lambda c: (-c.score, -c.size))
+            names = (counted.predicates[left][i], counted.predicates[right][j])
+            candidates.append(_candidate(scores[i, j], names, stats[i, j]))
+    candidates.sort(key=lambda c: (-c.score, -c.size, _name(c.predicates)))
     return tuple(
         slice_row(c.predicates, c.size, c.total, c.squares, n, mean_error, proportion, c.score)
         for c in candidates[:top]
     )
+
+
+def _candidate(score: float, predicates: tuple[Predicate, ...], stats: np.ndarray) -> _Candidate:
+    """A slice's candidate row from its score and (count, sum, sum of squares)."""
+    return _Candidate(float(score), predicates, int(stats[0]), float(stats[1]), float(stats[2]))
+
+
+def _name(predicates: Sequence[Predicate]) -> str:
+    """The slice's name: the last tie-breaker, so the order never depends on level order."""
+    return " AND ".join(str(p) for p in predicates)
 
 
 def welch_z(
@@ -325,63 +372,68 @@ def find_changed_slices(
         raise ValueError(f"max_predicates must be 1 or 2, got {max_predicates}")
     both = pd.concat([current, baseline], ignore_index=True)
     values = np.concatenate((current_values, baseline_values)).astype(np.float64)
-    side = np.r_[np.ones(len(current), dtype=np.int64), np.zeros(len(baseline), dtype=np.int64)]
+    side = np.r_[np.ones(len(current), dtype=bool), np.zeros(len(baseline), dtype=bool)]
     keep = ~np.isnan(values)
     if not keep.all():
         both, values, side = both.loc[keep].reset_index(drop=True), values[keep], side[keep]
-    if not (side == 1).any() or not (side == 0).any():
+    if not side.any() or side.all():
         return ()
     encoded = [e for e in (encode(both[c], c, numeric_bins) for c in columns) if e is not None]
-    squares = values * values
+    pairs = max_predicates == 2
+    counted = []
+    for chosen in (side, ~side):
+        part = [Encoded(e.column, e.codes[chosen], e.predicates) for e in encoded]
+        singles, doubles = slice_statistics(part, _Counter(values[chosen]), pairs)
+        counted.append(Counted(tuple(e.predicates for e in encoded), singles, doubles))
+    return rank_changed(counted[0], counted[1], min_support, top, two_sided)
 
-    def stats(codes: np.ndarray, length: int) -> tuple[np.ndarray, ...]:
-        """n, mean and sum of squares per code, now (side 1) and then (side 0)."""
-        key = codes * 2 + side
-        n = np.bincount(key, minlength=2 * length)
-        total = np.bincount(key, weights=values, minlength=2 * length)
-        sq = np.bincount(key, weights=squares, minlength=2 * length)
+
+def rank_changed(
+    now: Counted, then: Counted, min_support: int, top: int = 20, two_sided: bool = False
+) -> tuple[ChangedSlice, ...]:
+    """Slices ranked by Welch's z of their change, from both windows' statistics (same levels)."""
+
+    def stats(table: np.ndarray, before: np.ndarray) -> tuple[np.ndarray, ...]:
+        """n, mean and sum of squares per level, now and then."""
         with np.errstate(divide="ignore", invalid="ignore"):
-            mean = total / n
-        return n[1::2], mean[1::2], sq[1::2], n[0::2], mean[0::2], sq[0::2]
+            mean_now, mean_then = table[..., 1] / table[..., 0], before[..., 1] / before[..., 0]
+        return table[..., 0], mean_now, table[..., 2], before[..., 0], mean_then, before[..., 2]
 
     def rank(z: np.ndarray) -> np.ndarray:
         """The ranking key: z, or |z| when both directions matter."""
         return np.abs(z) if two_sided else z
 
-    found: list[ChangedSlice] = []
-    parent: dict[tuple[str, int], float] = {}
-
-    def collect(
-        index: int, preds: tuple[Predicate, ...], s: tuple[np.ndarray, ...], z: np.ndarray
-    ) -> None:
-        """Add one slice to the results."""
-        found.append(
-            ChangedSlice(
-                predicates=preds,
-                support=int(s[0][index]),
-                baseline_support=int(s[3][index]),
-                metric=float(s[1][index]),
-                baseline_metric=float(s[4][index]),
-                z=float(z[index]),
-                sum_squares=float(s[2][index]),
-            )
+    def changed(
+        preds: tuple[Predicate, ...], s: tuple[np.ndarray, ...], z: np.ndarray, at: Any
+    ) -> ChangedSlice:
+        """One slice's row."""
+        return ChangedSlice(
+            predicates=preds,
+            support=int(s[0][at]),
+            baseline_support=int(s[3][at]),
+            metric=float(s[1][at]),
+            baseline_metric=float(s[4][at]),
+            z=float(z[at]),
+            sum_squares=float(s[2][at]),
         )
 
-    for enc in encoded:
-        s = stats(enc.codes, enc.levels)
+    found: list[ChangedSlice] = []
+    parent: list[np.ndarray] = []
+    for names, table, before in zip(now.predicates, now.singles, then.singles, strict=True):
+        s = stats(table, before)
         z = welch_z(s[1], s[2], s[0], s[4], s[5], s[3])
-        for level in range(enc.levels):
-            parent[(enc.column, level)] = float(rank(z)[level])
-            if min(s[0][level], s[3][level]) >= min_support and rank(z)[level] > 0:
-                collect(level, (enc.predicates[level],), s, z)
-    if max_predicates == 2:
-        for left, right in itertools.combinations(encoded, 2):
-            s = stats(left.codes * right.levels + right.codes, left.levels * right.levels)
-            z = welch_z(s[1], s[2], s[0], s[4], s[5], s[3])
-            eligible = (np.minimum(s[0], s[3]) >= min_support) & (rank(z) > 0)
-            for flat in np.flatnonzero(eligible):
-                i, j = divmod(int(flat), right.levels)
-                if rank(z)[flat] > max(parent[(left.column, i)], parent[(right.column, j)]):
-                    collect(int(flat), (left.predicates[i], right.predicates[j]), s, z)
-    found.sort(key=lambda c: (-(abs(c.z) if two_sided else c.z), -c.support))
+        score = rank(z)
+        parent.append(score)
+        for level in np.flatnonzero((np.minimum(s[0], s[3]) >= min_support) & (score > 0)):
+            found.append(changed((names[level],), s, z, level))
+    for (left, right), table in now.doubles.items():
+        s = stats(table, then.doubles[(left, right)])
+        z = welch_z(s[1], s[2], s[0], s[4], s[5], s[3])
+        score = rank(z)
+        best_parent = np.maximum(parent[left][:, None], parent[right][None, :])
+        eligible = (np.minimum(s[0], s[3]) >= min_support) & (score > 0) & (score > best_parent)
+        for i, j in zip(*np.nonzero(eligible), strict=True):
+            names = (now.predicates[left][i], now.predicates[right][j])
+            found.append(changed(names, s, z, (i, j)))
+    found.sort(key=lambda c: (-(abs(c.z) if two_sided else c.z), -c.support, _name(c.predicates)))
     return tuple(found[:top])
