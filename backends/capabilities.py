@@ -21,6 +21,7 @@ from backends.contracts import (
     SupportsMetricWrite,
     SupportsRegister,
     SupportsRollback,
+    SupportsStaleEvents,
     SupportsTrafficSplit,
     SupportsWindowCounts,
 )
@@ -33,6 +34,7 @@ OPTIONAL: tuple[type, ...] = (
     SupportsWindowCounts,
     SupportsGroupCounts,
     SupportsBucketCounts,
+    SupportsStaleEvents,
     SupportsTrafficSplit,
     SupportsCompareAndSet,
     SupportsRollback,

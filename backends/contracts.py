@@ -213,6 +213,15 @@ class FeatureStore(Protocol):
 
 
 @runtime_checkable
+class SupportsStaleEvents(Protocol):
+    """A feature store that knows which features were stale at an instant (for the timeline)."""
+
+    def stale_events(self, model: str, now: datetime) -> list[TimelineEvent]:
+        """One `data`-layer event per stale feature (or feature view) of the model at `now`."""
+        ...
+
+
+@runtime_checkable
 class InferenceLog(Protocol):
     """Sampled production requests: features, score, version, stage timings, labels.
 

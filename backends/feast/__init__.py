@@ -1,12 +1,15 @@
-"""FeatureStore through a Feast feature server (`feast serve`): online features and their freshness.
+"""FeatureStore through Feast's servers: online features, materialisation freshness, stale views.
 
-The context names each model's feature references (`view:feature`) and a
-sample of entity keys. `online_features` reads `/get-online-features` for
-entities (the slice drill-down shows them); freshness is the newest event
-timestamp the online store holds per feature for the sampled entities, the
-last materialised data the server can show. A feature older than `max_age_s`
-is stale, and `stale_events` makes it a timeline event of the data layer.
-The feature server serves no offline data, so `reference` says so.
+The context names each model's feature references (`view:feature`).
+`online_features` reads the feature server's `/get-online-features` for
+entities (the slice drill-down shows them). With `registry_url` (Feast's REST
+registry server), freshness is each feature view's last materialisation as
+the registry records it, and a view not materialised for longer than its ttl
+(or `max_age_s`) is stale; `stale_events` makes that a timeline event of the
+data layer. Without a registry, freshness falls back to the newest event
+timestamp the online store holds for the sampled `entities`. With
+`offline_url` too (Feast's offline server, Arrow Flight), `reference` reads
+the batch source's rows of a window as the reference sample.
 """
 
 from __future__ import annotations
@@ -18,22 +21,50 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from backends.contracts import BackendError, NotFoundError, TimelineEvent
 from backends.discovery import Option
+from backends.feast.registry import FeastRegistry, FeatureViewState
+from backends.feast.wire import parse_time, request_json
 
 if TYPE_CHECKING:
     import httpx
     import pandas as pd
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULT_MAX_AGE = timedelta(days=1)
+DEFAULT_REFERENCE = timedelta(days=30)
 
 
 class FeastFeatures:
-    """A Feast feature server as Vigil's FeatureStore (online reads and freshness)."""
+    """Feast's feature server (and its registry and offline servers) as Vigil's FeatureStore."""
 
     OPTIONS: ClassVar[tuple[Option, ...]] = (
         Option("url", "url", "the feature server's base URL (`feast serve`)"),
         Option("features", "any", "model -> its feature references (`view:feature`, ...)"),
-        Option("entities", "any", "join key -> entity values sampled for freshness"),
-        Option("max_age_s", "number", "a feature older than this is stale", 86400.0),
+        Option(
+            "registry_url",
+            "url",
+            "the REST registry server (`feast serve_registry --rest-api`): freshness and "
+            "staleness from each view's materialisations",
+            None,
+        ),
+        Option("project", "string", "the Feast project (default: the registry's only one)", None),
+        Option(
+            "offline_url",
+            "string",
+            "the offline server (`feast serve_offline`), grpc+tcp:// or grpc+tls://: the "
+            "reference sample (needs registry_url)",
+            None,
+        ),
+        Option("reference_start", "string", "the reference window's start (ISO 8601)", None),
+        Option("reference_end", "string", "the reference window's end (default: now)", None),
+        Option(
+            "entities", "any", "join key -> entity values sampled for freshness (no registry)", None
+        ),
+        Option(
+            "max_age_s",
+            "number",
+            "stale after this long (default: the view's ttl, else 24 h)",
+            None,
+        ),
         Option("token_env", "string", "the variable holding a bearer token", "FEAST_TOKEN"),
         Option("timeout_s", "number", "seconds before a request gives up", 10.0),
     )
@@ -42,30 +73,54 @@ class FeastFeatures:
         self,
         url: str,
         features: Mapping[str, Sequence[str]],
-        entities: Mapping[str, Sequence[Any]],
-        max_age_s: float = 86400.0,
+        *,
+        registry_url: str | None = None,
+        project: str | None = None,
+        offline_url: str | None = None,
+        reference_start: str | None = None,
+        reference_end: str | None = None,
+        entities: Mapping[str, Sequence[Any]] | None = None,
+        max_age_s: float | None = None,
         token_env: str = "FEAST_TOKEN",
         timeout_s: float = 10.0,
     ) -> None:
-        """Remember the server, each model's features and the entity sample; nothing is sent."""
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"feast url must be http(s)://, not {url!r}")
+        """Remember the servers, each model's features and the options; nothing is sent."""
+        for name, value in (("url", url), ("registry_url", registry_url)):
+            if value is not None and not value.startswith(("http://", "https://")):
+                raise ValueError(f"feast {name} must be http(s)://, not {value!r}")
+        if offline_url is not None and not offline_url.startswith(("grpc+tcp://", "grpc+tls://")):
+            raise ValueError(
+                f"feast offline_url must be grpc+tcp:// or grpc+tls://, not {offline_url!r}"
+            )
+        if offline_url is not None and registry_url is None:
+            raise ValueError("feast offline_url needs registry_url (the views' batch sources)")
         if not isinstance(features, Mapping) or not all(
             isinstance(refs, list | tuple) and all(":" in str(r) for r in refs)
             for refs in features.values()
         ):
             raise ValueError("feast features must map each model to a list of `view:feature`")
-        if not isinstance(entities, Mapping) or not all(
-            isinstance(values, list | tuple) and values for values in entities.values()
+        if entities is not None and not (
+            isinstance(entities, Mapping)
+            and all(isinstance(v, list | tuple) and v for v in entities.values())
         ):
             raise ValueError("feast entities must map a join key to a non-empty list of values")
+        if registry_url is None and not entities:
+            raise ValueError(
+                "feast needs registry_url (freshness from materialisations) or entities "
+                "(freshness sampled from the online store)"
+            )
         self.url = url.rstrip("/")
         self.features = {str(m): tuple(str(r) for r in refs) for m, refs in features.items()}
-        self.entities = {str(k): list(v) for k, v in entities.items()}
-        self.max_age = timedelta(seconds=float(max_age_s))
+        self.entities = {str(k): list(v) for k, v in (entities or {}).items()}
+        self.offline_url = offline_url
+        self.reference_window = (_when(reference_start), _when(reference_end))
+        self.max_age = timedelta(seconds=float(max_age_s)) if max_age_s is not None else None
         self.token_env = token_env
         self.timeout_s = float(timeout_s)
         self._client: httpx.Client | None = None
+        self.registry = (
+            FeastRegistry(registry_url, project, self._http) if registry_url is not None else None
+        )
 
     def __repr__(self) -> str:
         """`FeastFeatures('http://...')`."""
@@ -77,37 +132,39 @@ class FeastFeatures:
             self._client.close()
             self._client = None
 
+    def _token(self) -> str:
+        """The bearer token from the environment, or empty."""
+        return os.environ.get(self.token_env, "").strip()
+
+    def _http(self) -> httpx.Client:
+        """The one HTTP client for the feature server and the registry (bearer token when set)."""
+        import httpx
+
+        if self._client is None:
+            token = self._token()
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            self._client = httpx.Client(timeout=self.timeout_s, headers=headers)
+        return self._client
+
     def _refs(self, model: str) -> tuple[str, ...]:
         """The model's feature references; NotFoundError for a model the context does not map."""
         if model not in self.features:
             raise NotFoundError(f"feast: no features configured for model {model!r}")
         return self.features[model]
 
+    def _views(self, model: str) -> dict[str, list[str]]:
+        """The model's feature views, each with its features, in the context's order."""
+        views: dict[str, list[str]] = {}
+        for ref in self._refs(model):
+            view, _, feature = ref.partition(":")
+            views.setdefault(view, []).append(feature)
+        return views
+
     def _online(self, refs: Sequence[str], entities: Mapping[str, Sequence[Any]]) -> dict[str, Any]:
         """One `/get-online-features` answer."""
-        import httpx
-
-        if self._client is None:
-            token = os.environ.get(self.token_env, "").strip()
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            self._client = httpx.Client(base_url=self.url, timeout=self.timeout_s, headers=headers)
         body = {"features": list(refs), "entities": {k: list(v) for k, v in entities.items()}}
-        try:
-            answer = self._client.post("/get-online-features", json=body)
-        except httpx.TimeoutException as error:
-            raise BackendError(
-                f"feast {self.url}: no answer within {self.timeout_s:g} s"
-            ) from error
-        except httpx.HTTPError as error:
-            raise BackendError(f"feast {self.url}: {type(error).__name__}: cannot reach") from error
-        try:
-            doc = answer.json()
-        except ValueError:
-            doc = None
-        if answer.status_code != 200 or not isinstance(doc, dict):
-            detail = doc.get("detail") if isinstance(doc, dict) else answer.reason_phrase
-            raise BackendError(f"feast {self.url}: HTTP {answer.status_code}: {str(detail)[:300]}")
-        return doc
+        url = f"{self.url}/get-online-features"
+        return request_json(self._http(), "POST", url, f"feast {self.url}", body=body)
 
     def online_features(self, model: str, entities: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
         """The model's online feature values for `entities`, one row per entity (missing = NaN)."""
@@ -125,18 +182,28 @@ class FeastFeatures:
         return pd.DataFrame(columns)
 
     def freshness(self, model: str) -> dict[str, datetime]:
+        """Per feature, its view's last materialisation (registry) or newest online event time."""
+        if self.registry is None:
+            return self._online_freshness(model)
+        fresh: dict[str, datetime] = {}
+        for view, features in self._views(model).items():
+            last = self.registry.view(view).last_materialised()
+            if last is not None:
+                fresh.update(dict.fromkeys(features, last))
+        return fresh
+
+    def _online_freshness(self, model: str) -> dict[str, datetime]:
         """Per feature, the newest event timestamp online for the sampled entities."""
         refs = self._refs(model)
         doc = self._online(refs, self.entities)
         names = (doc.get("metadata") or {}).get("feature_names") or []
-        results = doc.get("results") or []
         wanted = {ref.partition(":")[2] for ref in refs}
         newest: dict[str, datetime] = {}
-        for name, result in zip(names, results, strict=False):
+        for name, result in zip(names, doc.get("results") or [], strict=False):
             if name not in wanted:
                 continue
             stamps = [
-                _parse(stamp)
+                parse_time(stamp)
                 for stamp, status in zip(
                     result.get("event_timestamps") or [], result.get("statuses") or [], strict=False
                 )
@@ -148,40 +215,120 @@ class FeastFeatures:
         return newest
 
     def stale_events(self, model: str, now: datetime) -> list[TimelineEvent]:
-        """A data-layer timeline event for each feature older than `max_age_s` (or never seen)."""
-        fresh = self.freshness(model)
+        """A data-layer timeline event for each view (or feature) stale at `now`."""
+        if self.registry is None:
+            return self._online_stale_events(model, now)
+        events = []
+        for name, features in self._views(model).items():
+            view = self.registry.view(name)
+            if view.created is not None and view.created > now:
+                continue  # the view did not exist yet
+            limit, limit_from = self._limit(view)
+            last = view.last_materialised(until=now)
+            if last is not None and now - last <= limit:
+                continue
+            if last is None:
+                since, what = (view.created or now), "never materialised"
+            else:
+                since = last + limit
+                what = f"last materialised {last:%Y-%m-%d %H:%M} UTC ({_span(now - last)} ago)"
+            events.append(
+                TimelineEvent(
+                    at=min(since, now),
+                    kind="feature_stale",
+                    layer="data",
+                    summary=f"view {name} stale: {what}, limit {_span(limit)} ({limit_from})",
+                    model=model,
+                    source="feast",
+                    detail={
+                        "feature_view": name,
+                        "features": ", ".join(features),
+                        "last_materialised": last.isoformat() if last else None,
+                        "limit_s": limit.total_seconds(),
+                        "limit_from": limit_from,
+                    },
+                )
+            )
+        return events
+
+    def _limit(self, view: FeatureViewState) -> tuple[timedelta, str]:
+        """How long a view stays fresh after a materialisation, and where that comes from."""
+        if self.max_age is not None:
+            return self.max_age, "max_age_s"
+        if view.ttl is not None:
+            return view.ttl, "ttl"
+        return DEFAULT_MAX_AGE, "default"
+
+    def _online_stale_events(self, model: str, now: datetime) -> list[TimelineEvent]:
+        """Per feature whose newest online data is older than the limit (no registry to ask)."""
+        fresh = self._online_freshness(model)
+        limit = self.max_age or DEFAULT_MAX_AGE
         events = []
         for ref in self._refs(model):
-            feature = ref.partition(":")[2]
-            seen = fresh.get(feature)
-            if seen is not None and now - seen <= self.max_age:
+            seen = fresh.get(ref.partition(":")[2])
+            if seen is not None and now - seen <= limit:
                 continue
-            age = "never materialised" if seen is None else f"last data {seen.isoformat()}"
+            age = "no data online" if seen is None else f"newest data {seen:%Y-%m-%d %H:%M} UTC"
             events.append(
                 TimelineEvent(
                     at=now,
                     kind="feature_stale",
                     layer="data",
-                    summary=f"{model}: feature {ref} is stale ({age})",
+                    summary=f"feature {ref} stale: {age}, over {_span(limit)}",
                     model=model,
                     source="feast",
-                    detail={"feature": ref, "last": seen.isoformat() if seen else None},
+                    detail={"features": ref, "last_event": seen.isoformat() if seen else None},
                 )
             )
         return events
 
     def reference(self, model: str, version: str | None = None) -> pd.DataFrame:
-        """Not served: a Feast feature server has no offline read (give the reference elsewhere)."""
-        raise BackendError(
-            f"feast {self.url}: the feature server serves no offline data, so no reference "
-            f"sample for {model}; keep `inference_log` (or a workspace) as the reference source"
+        """The offline rows of the model's feature view over the reference window (any version)."""
+        from backends.feast.offline import pull_rows
+
+        if self.offline_url is None or self.registry is None:
+            raise BackendError(
+                f"feast {self.url}: no reference sample for {model} without `offline_url` "
+                "(Feast's offline server) and `registry_url`; or keep `inference_log` "
+                "(or a workspace) as the reference source"
+            )
+        views = self._views(model)
+        if len(views) != 1:
+            raise BackendError(
+                f"feast: the features of {model} span {len(views)} feature views "
+                f"({', '.join(views)}); the reference reads one view's batch source"
+            )
+        ((name, features),) = views.items()
+        start, end = self.reference_window
+        end = end or datetime.now(UTC)
+        start = start or end - DEFAULT_REFERENCE
+        view = self.registry.view(name)
+        return pull_rows(
+            self.offline_url,
+            view,
+            features,
+            start,
+            end,
+            token=self._token(),
+            timeout_s=self.timeout_s,
         )
 
 
-def _parse(stamp: Any) -> datetime | None:
-    """An RFC 3339 timestamp as UTC, or None."""
-    try:
-        parsed = datetime.fromisoformat(str(stamp).replace("Z", "+00:00"))
-    except ValueError:
+def _when(text: str | None) -> datetime | None:
+    """An ISO 8601 option as UTC; a clear error for one that is not."""
+    if text is None:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parse_time(text)
+    if parsed is None:
+        raise ValueError(f"feast reference window: {text!r} is not an ISO 8601 time")
+    return parsed
+
+
+def _span(delta: timedelta) -> str:
+    """`2 h`, `3 d`, `45 min`: a duration the way an on-call engineer reads it."""
+    seconds = delta.total_seconds()
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:.0f} d"
+    if seconds >= 2 * 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 60:.0f} min"

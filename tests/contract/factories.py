@@ -30,6 +30,7 @@ from backends.contracts import (
     SupportsMetricWrite,
     SupportsRegister,
     SupportsRollback,
+    SupportsStaleEvents,
     SupportsTrafficSplit,
 )
 from backends.discovery import available, load
@@ -154,7 +155,7 @@ def _feast(backend_class: type[Any], path: Path) -> Iterator[Any]:
     now = datetime.now(UTC).replace(microsecond=0).isoformat()
     with running(lambda: launch.feast(path / "feast", now)) as server:
         features = {"fraud": ["account_stats:amount_mean"]}
-        yield backend_class(server.url, features, {"account_id": [1]})
+        yield backend_class(server.url, features, entities={"account_id": [1]})
 
 
 @contextlib.contextmanager
@@ -224,7 +225,7 @@ FACTORIES: tuple[Factory, ...] = (
         frozenset({InferenceLog, SupportsBinCounts, SupportsLogWrite, SupportsRegister}),
         variant="spark",
     ),
-    Factory("feast", _feast, frozenset({FeatureStore})),
+    Factory("feast", _feast, frozenset({FeatureStore, SupportsStaleEvents})),
     Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
     Factory("webhook", _webhook, frozenset({RetrainTrigger})),
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -40,4 +41,18 @@ def feast_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
     folder = tmp_path_factory.mktemp("feast")
     with running(lambda: launch.feast(folder, NOW.isoformat())) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def feast_registry(feast_server: Server) -> Iterator[Server]:
+    """Feast's REST registry server on the same repo as `feast_server`."""
+    with running(lambda: launch.feast_registry(Path(feast_server.extra["repo"]))) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def feast_offline(feast_server: Server) -> Iterator[Server]:
+    """Feast's offline server (Arrow Flight) on the same repo as `feast_server`."""
+    with running(lambda: launch.feast_offline(Path(feast_server.extra["repo"]))) as server:
         yield server

@@ -136,7 +136,7 @@ def triton(
         "--exit-timeout-secs=5",
     ]
     libs = site / "nvidia_pytriton.libs"
-    return start(
+    server = start(
         "triton",
         command,
         f"http://127.0.0.1:{port}",
@@ -147,6 +147,8 @@ def triton(
             "PATH": f"{python.parent}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         },
     )
+    server.extra["repository"] = str(repository)
+    return server
 
 
 def mlflow(folder: Path) -> Server:
@@ -367,35 +369,63 @@ from feast import Entity, FeatureView, Field, FileSource
 from feast.types import Float32, Int64
 
 account = Entity(name="account", join_keys=["account_id"])
-source = FileSource(path="data/accounts.parquet", timestamp_field="event_timestamp")
 account_stats = FeatureView(
     name="account_stats",
     entities=[account],
     ttl=timedelta(days=3650),
     schema=[Field(name="amount_mean", dtype=Float32), Field(name="txn_count", dtype=Int64)],
-    source=source,
+    source=FileSource(path="data/accounts.parquet", timestamp_field="event_timestamp"),
+    online=True,
+)
+merchant = Entity(name="merchant", join_keys=["merchant_id"])
+merchant_stats = FeatureView(
+    name="merchant_stats",
+    entities=[merchant],
+    ttl=timedelta(hours=2),
+    schema=[Field(name="chargeback_rate", dtype=Float32)],
+    source=FileSource(path="data/merchants.parquet", timestamp_field="event_timestamp"),
     online=True,
 )
 """,
 }
 FEAST_DATA = """
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 import pandas as pd
 
-now = datetime.fromisoformat(sys.argv[2])
-rows = [
+data, now = sys.argv[1], datetime.fromisoformat(sys.argv[2])
+accounts = [
     {"account_id": i, "event_timestamp": now - timedelta(hours=i),
      "amount_mean": 10.0 * i, "txn_count": i}
     for i in range(1, 6)
 ]
-pd.DataFrame(rows).to_parquet(sys.argv[1])
+pd.DataFrame(accounts).to_parquet(f"{data}/accounts.parquet")
+merchants = [
+    {"merchant_id": i, "event_timestamp": now - timedelta(hours=5 + i), "chargeback_rate": i / 100}
+    for i in range(1, 4)
+]
+pd.DataFrame(merchants).to_parquet(f"{data}/merchants.parquet")
+"""
+FEAST_MATERIALISE = """
+import sys
+from datetime import datetime, timedelta
+
+from feast import FeatureStore
+
+store, now = FeatureStore(repo_path=sys.argv[1]), datetime.fromisoformat(sys.argv[2])
+store.materialize_incremental(end_date=now, feature_views=["account_stats"])
+store.materialize(now - timedelta(hours=12), now - timedelta(hours=5), ["merchant_stats"])
 """
 
 
 def feast(folder: Path, now: str) -> Server:
-    """`feast serve` (local provider) on a repo whose accounts 1..5 were written at now - i h."""
+    """`feast serve` (local provider) on a repo applied and materialised by the test.
+
+    account_stats (accounts 1..5 written at now - i h, ttl 10 years) is
+    materialised up to `now`; merchant_stats (merchants 1..3 at now - 5 - i h,
+    ttl 2 h) only up to now - 5 h, so it has been stale since now - 3 h.
+    """
     import subprocess
 
     import pytest
@@ -405,16 +435,49 @@ def feast(folder: Path, now: str) -> Server:
     (repo / "data").mkdir(parents=True, exist_ok=True)
     for name, text in FEAST_REPO.items():
         (repo / name).write_text(text)
-    env_python("feast", FEAST_DATA, str(repo / "data" / "accounts.parquet"), now)
-    for step in (["apply"], ["materialize-incremental", now[:19]]):
-        done = subprocess.run(
-            [str(feast_bin), *step], cwd=repo, capture_output=True, text=True, timeout=300
-        )
-        if done.returncode != 0:
-            pytest.fail(f"feast {step[0]} failed:\n{done.stderr[-2000:]}")
+    env_python("feast", FEAST_DATA, str(repo / "data"), now)
+    done = subprocess.run(
+        [str(feast_bin), "apply"], cwd=repo, capture_output=True, text=True, timeout=300
+    )
+    if done.returncode != 0:
+        pytest.fail(f"feast apply failed:\n{done.stderr[-2000:]}")
+    env_python("feast", FEAST_MATERIALISE, str(repo), now)
     port = free_port()
     command = [str(feast_bin), "serve", "-h", "127.0.0.1", "-p", str(port), "--no-access-log"]
-    return start("feast", command, f"http://127.0.0.1:{port}", ok("/health"), repo)
+    server = start("feast", command, f"http://127.0.0.1:{port}", ok("/health"), repo)
+    server.extra["repo"] = str(repo)
+    return server
+
+
+def feast_registry(repo: Path) -> Server:
+    """Feast's REST registry server (`feast serve_registry --rest-api`, no gRPC) on `repo`."""
+    port = free_port()
+    command = [
+        str(env_bin("feast", "feast")),
+        "serve_registry",
+        "--no-grpc",
+        "--rest-api",
+        "--rest-port",
+        str(port),
+        "-h",
+        "127.0.0.1",
+    ]
+    ready = ok("/api/v1/projects")
+    return start("feast-registry", command, f"http://127.0.0.1:{port}", ready, repo)
+
+
+def feast_offline(repo: Path) -> Server:
+    """Feast's offline server (`feast serve_offline`, Arrow Flight) on `repo`."""
+    import socket
+
+    port = free_port()
+    command = [str(env_bin("feast", "feast")), "serve_offline", "-h", "127.0.0.1", "-p", str(port)]
+
+    def listening(_client: object) -> bool:
+        with socket.socket() as probe:
+            return probe.connect_ex(("127.0.0.1", port)) == 0
+
+    return start("feast-offline", command, f"grpc+tcp://127.0.0.1:{port}", listening, repo)
 
 
 def serve_tiny(server: Server) -> None:
