@@ -230,3 +230,91 @@ def test_a_stopped_prometheus_is_a_backend_error(tmp_path: Path) -> None:
     finally:
         metrics.close()
         server.stop()
+
+
+def _vigil_drift(*argv: str) -> tuple[int, dict, str]:
+    """`vigil --context prom drift ... --json` in a subprocess: exit code, JSON and stderr."""
+    done = subprocess.run(
+        [*VIGIL, "drift", "--model", "fraud", *argv, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ),
+        check=False,
+    )
+    return done.returncode, json.loads(done.stdout) if done.stdout.strip() else {}, done.stderr
+
+
+def _prom_context(scraped: Scraped, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Context `prom`: the served workspace's registry and log, metrics from Prometheus."""
+    embedded = {"type": "embedded", "workspace": str(scraped.workspace)}
+    install_context(
+        tmp_path,
+        monkeypatch,
+        "prom",
+        {
+            "registry": embedded,
+            "inference_log": embedded,
+            "features": embedded,
+            "metrics": {"type": "prometheus", "url": scraped.prometheus.url},
+        },
+    )
+
+
+def _span(window: tuple[datetime, datetime]) -> str:
+    """START/END as --reference-window takes it."""
+    return f"{window[0].isoformat()}/{window[1].isoformat()}"
+
+
+def test_vigil_drift_from_buckets_agrees_with_the_logged_values(
+    scraped: Scraped, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prom_context(scraped, tmp_path, monkeypatch)
+    current = ["--start", scraped.current[0].isoformat(), "--end", scraped.current[1].isoformat()]
+    code, table, stderr = _vigil_drift(
+        "--from-buckets",
+        *current,
+        "--reference-window",
+        _span(scraped.reference),
+        "--fail-on",
+        "act",
+    )
+    assert code == 1, stderr  # the shift is over `act`: --fail-on says so
+    assert table["tests"] == "buckets" and "from histogram buckets" in table["source"]
+    rows = {row["feature"]: row for row in table["features"]}
+    assert set(rows) == {"x0", "x1", "x2", "score"}
+    for name, row in rows.items():
+        column = "score" if name == "score" else name
+        histogram = "vigil_prediction_score" if name == "score" else "vigil_feature_value"
+        labels = f'model="fraud",feature="{name}"' if name != "score" else 'model="fraud"'
+        edges = sorted(
+            float(s["metric"]["le"])
+            for s in _instant(
+                scraped.prometheus, f"{histogram}_bucket{{{labels}}}", scraped.current[1]
+            )
+            if s["metric"]["le"] != "+Inf" and s["metric"].get("version") == "1"
+        )
+        assert len(row["labels"]) == len(edges) + 1, name  # one bin per bucket, +Inf last
+        logged_ref = _logged_counts(scraped.workspace, column, tuple(edges), scraped.reference)
+        logged_cur = _logged_counts(scraped.workspace, column, tuple(edges), scraped.current)
+        from_logged = psi_from_counts(logged_ref, logged_cur)
+        assert row["psi"] == pytest.approx(from_logged, abs=0.02), (name, row["psi"], from_logged)
+        assert row["ks"] is None and row["wasserstein"] is None  # not from counts
+        assert row["n_current"] == pytest.approx(logged_cur.sum(), rel=0.5)
+    assert all(rows[f]["status"] == "act" for f in ("x0", "x1", "x2"))
+
+
+def test_vigil_drift_from_buckets_over_a_window_under_two_scrapes_is_insufficient(
+    scraped: Scraped, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prom_context(scraped, tmp_path, monkeypatch)
+    end = scraped.current[1]
+    short = ["--start", (end - timedelta(seconds=1.5)).isoformat(), "--end", end.isoformat()]
+    code, table, stderr = _vigil_drift(
+        "--from-buckets", *short, "--reference-window", _span(scraped.reference)
+    )
+    assert code == 0, stderr
+    assert {row["status"] for row in table["features"]} == {"insufficient"}
+    assert all("two scrapes" in row["note"] and row["psi"] is None for row in table["features"])
+    code, _, stderr = _vigil_drift("--from-buckets", "--slice", "x0=1", *short)
+    assert code == 2 and "--from-buckets goes without" in stderr
