@@ -9,7 +9,8 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from console.config import Context
@@ -41,7 +42,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, top_level: bool) -> N
         "--at",
         default=default,
         metavar="TIME",
-        help="open the console as of a past instant (2026-11-18T08:00Z, --at=-2h); read-only",
+        help="as of a past instant (2026-11-18T08:00Z, --at=-2h): reads end there; read-only",
     )
 
 
@@ -93,14 +94,21 @@ def warn(message: str) -> None:
 
 
 def open_context(args: argparse.Namespace) -> Context:
-    """Resolve the context the options name; a config or backend problem is a usage error."""
+    """Resolve the context the options name (as of `--at`); a config problem is a usage error."""
     from backends.discovery import BackendUnavailable
     from console.config import ConfigError, resolve_context
 
     try:
-        return resolve_context(args)
+        context = resolve_context(args)
     except (ConfigError, BackendUnavailable) as error:
         raise UsageError(str(error)) from error
+    at = getattr(args, "at", None)
+    if not isinstance(at, datetime):
+        return context
+    from console.services.replay import ReplaySource
+
+    # every role and attribute a command reads, each cut at the instant
+    return cast("Context", ReplaySource(context, at))
 
 
 def add_window_options(parser: argparse.ArgumentParser, *, default_window: str = "24h") -> None:

@@ -27,4 +27,8 @@ def run(args: argparse.Namespace) -> int:
     if keymap_file is not None and not keymap_file.is_file():
         raise UsageError(f"{keymap_file}: no such keymap file")
     context = open_context(args)
-    return run_app(context, keymap_file=keymap_file, at=getattr(args, "at", None))
+    from console.services.replay import ReplaySource
+
+    if isinstance(context, ReplaySource):  # the console replays the live context itself
+        return run_app(context.inner, keymap_file=keymap_file, at=context.at)
+    return run_app(context, keymap_file=keymap_file)

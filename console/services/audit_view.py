@@ -50,8 +50,13 @@ class AuditView:
 def verify_audit(context: Context, records: list[Any]) -> tuple[list[str], list[str]]:
     """Problems in the chain and against its anchors, and what exactly was checked."""
     from backends.audit_chain import check_anchors, verify
+    from console.services.replay import ReplaySource
     from console.services.runbook_env import state_dir
     from runbooks.engine.audit import anchors
+
+    if isinstance(context, ReplaySource):  # a replay shows a prefix; integrity is of the chain now
+        live: Context = context.inner
+        return verify_audit(live, list(live.incidents.audit_log(since_seq=0)))
 
     admin_log = context.workspace / ADMIN_LOG if context.workspace is not None else None
     found = anchors(state_dir(context), admin_log)

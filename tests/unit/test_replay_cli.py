@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +23,12 @@ MODEL = "fraud-detector"
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_workspace(tmp_path_factory.mktemp("replay-cli") / "ws")
+
+
+def traffic_of(rows: list[dict[str, Any]]) -> dict[str, int]:
+    """fraud-detector's split in `vigil models --json`."""
+    row = next(r for r in rows if r["name"] == MODEL)
+    return {str(k): int(v) for k, v in row["traffic"].items()}
 
 
 def vigil(workspace: Path, *words: str) -> subprocess.CompletedProcess[str]:
@@ -76,3 +85,31 @@ def test_at_forces_read_only_so_a_rollback_is_refused_and_nothing_changes(
         assert dict(backend.status(MODEL).weights) == {"3": 100}
     finally:
         backend.close()
+
+
+def test_a_command_reads_as_of_the_instant(tmp_path: Path) -> None:
+    """The split a command prints at --at is the recorded one then, not the stored one now."""
+    workspace = build_workspace(tmp_path / "ws")
+    backend = EmbeddedBackend(workspace)
+    try:
+        backend.store_traffic(MODEL, {"3": 50, "4": 50}, "test", at=DATA_END)
+    finally:
+        backend.close()
+    now = json.loads(vigil(workspace, "models", "--json").stdout)
+    then = json.loads(vigil(workspace, f"--at={iso_minute(DATA_END)}", "models", "--json").stdout)
+    earlier = vigil(workspace, "--at", iso_minute(DATA_END - timedelta(minutes=5)), "models")
+    assert traffic_of(now) == {"3": 50, "4": 50} == traffic_of(then)
+    assert "v3:90% v4:10%" in earlier.stdout
+
+
+def test_the_audit_as_of_an_earlier_instant_lists_none_and_still_verifies(tmp_path: Path) -> None:
+    """Records after the instant are not shown, and their recorded heads are no false alarm."""
+    workspace = build_workspace(tmp_path / "ws")
+    done = vigil(workspace, "runbook", "run", "rollback", "-p", f"model={MODEL}", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert vigil(workspace, "audit").stdout.strip()
+    at = f"--at={iso_minute(DATA_END)}"
+    assert vigil(workspace, at, "audit").stdout.strip() == ""
+    verified = vigil(workspace, at, "audit", "--verify")
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "audit chain intact" in verified.stdout
