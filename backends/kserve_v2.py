@@ -225,7 +225,8 @@ class KServeV2Serving:
         if answer.status_code in ok:
             return answer.status_code, doc
         reason = doc.get("error") if isinstance(doc, dict) else None
-        reason = str(reason or answer.reason_phrase or "no reason given")
+        reason = str(reason or answer.reason_phrase or "no reason given").strip()
+        reason = reason.splitlines()[0] if reason else "no reason given"  # not Triton's traceback
         if answer.status_code == 401:
             raise BackendError(f"{self.url}: admin API refused the token (401)")
         if answer.status_code == 404:

@@ -148,6 +148,26 @@ def test_unloading_one_of_two_loaded_versions_is_refused(tmp_path: Path) -> None
         server.stop()
 
 
+def test_a_load_triton_fails_says_its_reason_and_leaves_the_rest_serving(tmp_path: Path) -> None:
+    server = launch.triton(tmp_path / "triton", {"doubler": 2.0})
+    broken = Path(server.extra["repository"]) / "broken"
+    (broken / "1").mkdir(parents=True)
+    (broken / "config.pbtxt").write_text(launch.TRITON_CONFIG.format(model="broken"))
+    (broken / "1" / "model.py").write_text("raise RuntimeError('this model cannot start')\n")
+    serving = KServeV2Serving(server.url, timeout_s=30)
+    try:
+        with pytest.raises(RefusedChange, match="cannot start") as refused:
+            serving.load("broken", "1")
+        assert "\n" not in str(refused.value)  # Triton's reason, not its traceback
+        assert [(v.version, v.state) for v in serving.status("broken").versions] == [
+            ("1", "failed")
+        ]
+        assert serving.status("doubler").healthy
+    finally:
+        serving.close()
+        server.stop()
+
+
 def test_a_triton_that_refuses_repository_loads_offers_none(tmp_path: Path) -> None:
     server = launch.triton(tmp_path / "triton", {"doubler": 2.0}, explicit=False)
     serving = KServeV2Serving(server.url, timeout_s=30)
