@@ -85,7 +85,7 @@ def counted_drift(
     log = context.inference_log
     if not isinstance(log, SupportsWindowCounts):
         raise InputError(f"the inference log of {model.name} does not count windows")
-    names = _names(model, columns)
+    names = _feature_names(model, columns)
     kinds = feature_kinds(model)
     ref_version = serving_version(model)
     fitted = reference_fit(
