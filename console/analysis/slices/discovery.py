@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from console.analysis.slices.metrics import Predicate, SliceMetric, slice_row
+from console.analysis.slices.quantiles import exact_quantiles
 
 DEFAULT_ALPHA = 0.95
 MAX_LEVELS = 64
@@ -65,21 +66,20 @@ def exact_cuts(values: np.ndarray, bins: int) -> np.ndarray | None:
     probe = _sample(finite)[:DISTINCT_PROBE]
     if np.unique(probe).size <= bins and pd.unique(finite).size <= bins:
         return None
-    quantiles = np.quantile(finite, np.linspace(0, 1, bins + 1)[1:-1], overwrite_input=True)
-    return np.unique(quantiles)
+    return np.unique(exact_quantiles(finite, np.linspace(0, 1, bins + 1)[1:-1].tolist()))
 
 
 def numeric_codes(values: np.ndarray, edges: np.ndarray, column: str) -> Encoded:
     """Codes of the open bins around `edges`, then a missing level when a value is NaN."""
-    codes = np.zeros(values.size, dtype=np.int64)
+    small = np.zeros(values.size, dtype=np.int8)  # a byte per row while summing: 5x less traffic
     for edge in edges:
-        codes += values >= edge
+        small += (values >= edge).view(np.int8)
     predicates = [Predicate(column, "in", label) for label in numeric_labels(edges)]
     missing = np.isnan(values)
     if missing.any():
-        codes[missing] = len(predicates)
+        small[missing] = len(predicates)
         predicates.append(Predicate(column, "is", "missing"))
-    return Encoded(column, codes, tuple(predicates))
+    return Encoded(column, small.astype(np.int64), tuple(predicates))
 
 
 def encode(series: pd.Series, column: str, numeric_bins: int = 4) -> Encoded | None:
@@ -101,10 +101,11 @@ def encode(series: pd.Series, column: str, numeric_bins: int = 4) -> Encoded | N
         raw, uniques = series.cat.codes.to_numpy(), series.cat.categories
     else:
         raw, uniques = pd.factorize(series, use_na_sentinel=True)
-    codes = raw.astype(np.int64, copy=True)
+    codes = raw.astype(np.int64, copy=False)
     predicates = [Predicate(column, "==", str(value)) for value in uniques]
-    if (codes < 0).any():
-        codes[codes < 0] = len(predicates)
+    absent = codes < 0
+    if absent.any():
+        codes = np.where(absent, len(predicates), codes)
         predicates.append(Predicate(column, "is", "missing"))
     if not 2 <= len(predicates) <= MAX_LEVELS:
         return None
@@ -148,7 +149,7 @@ class _Counter:
         self.values = values
         self.binary = bool(np.all((values == 0) | (values == 1)))
         self.flags = values.astype(np.int64) if self.binary else np.empty(0, dtype=np.int64)
-        self.squares = values * values
+        self.squares = values * values if not self.binary else values
 
     def table(self, key: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """Statistics per joint code, shaped (*shape, 3) for count, sum and sum of squares."""

@@ -204,3 +204,51 @@ def test_slices_by_a_float_column_are_binned() -> None:
     )
     small = metric_by_column(few, "n", row_values(few, "accuracy"), "accuracy")
     assert {row.name for row in small.slices} == {"n == 1.0", "n == 2.0"}
+
+
+@pytest.mark.parametrize("shape", ["normal", "few values", "sorted", "a spike", "two modes"])
+def test_exact_quantiles_are_numpys_bit_for_bit(shape: str) -> None:
+    from console.analysis.slices.quantiles import exact_quantiles
+
+    rng = np.random.default_rng(len(shape))
+    n = 250_003
+    values = {
+        "normal": rng.normal(size=n),
+        "few values": rng.integers(0, 40, n).astype(np.float64),
+        "sorted": np.sort(rng.exponential(size=n)),
+        "a spike": np.concatenate([np.full(n // 2, 3.0), rng.normal(size=n - n // 2)]),
+        "two modes": np.concatenate([rng.normal(0, 1, n // 2), rng.normal(50, 1, n - n // 2)]),
+    }[shape]
+    for quantiles in ([0.25, 0.5, 0.75], np.linspace(0, 1, 11)[1:-1].tolist(), [0.0, 1.0]):
+        assert np.array_equal(exact_quantiles(values, quantiles), np.quantile(values, quantiles))
+
+
+def test_numeric_columns_are_cut_at_their_exact_quartiles() -> None:
+    from console.analysis.slices import discovery
+
+    rng = np.random.default_rng(4)
+    values = rng.normal(size=300_000)
+    values[::97] = np.nan
+    values[::101] = np.inf
+    encoded = discovery.encode(pd.Series(values), "x")
+    assert encoded is not None
+    finite = values[np.isfinite(values)]
+    edges = np.quantile(finite, [0.25, 0.5, 0.75])
+    assert [p.value for p in encoded.predicates[:4]] == discovery.numeric_labels(edges)
+    assert encoded.predicates[-1].op == "is" and encoded.codes.max() == 4
+    expected = np.where(np.isnan(values), 4, np.searchsorted(edges, values, side="right"))
+    assert np.array_equal(encoded.codes, expected)
+    few = discovery.encode(pd.Series(np.tile([1.0, 2.0, 3.0, np.nan], 1000)), "few")
+    assert few is not None and [p.value for p in few.predicates] == ["1.0", "2.0", "3.0", "missing"]
+
+
+def test_the_ranking_does_not_depend_on_the_order_of_levels() -> None:
+    cells = [(a, b, e) for a in "wxyz" for b in "pq" for e in range(100)]
+    frame = pd.DataFrame({"a": [c[0] for c in cells], "b": [c[1] for c in cells]})
+    errors = np.array([c[2] < (30 if c[0] in "xy" else 10) for c in cells], dtype=float)
+    first = find_slices(frame, errors, ["a", "b"], min_support=10, top=50)
+    backwards = frame.iloc[::-1].reset_index(drop=True)
+    second = find_slices(backwards, errors[::-1].copy(), ["a", "b"], min_support=10, top=50)
+    names = [s.name for s in first]
+    assert names[:2] == ["a == x", "a == y"] and first[0].score == first[1].score
+    assert names == [s.name for s in second]
