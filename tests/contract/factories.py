@@ -95,6 +95,16 @@ def _mlserver(backend_class: type[Any], path: Path) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
+def _triton(backend_class: type[Any], path: Path) -> Iterator[Any]:
+    """The KServe V2 client against a live Triton (explicit model control: repository loads)."""
+    from tests.integration.backends import launch
+    from tests.integration.backends.servers import running
+
+    with running(lambda: launch.triton(path / "triton", {"doubler": 2.0})) as server:
+        yield backend_class(server.url, timeout_s=10)
+
+
+@contextlib.contextmanager
 def _mlflow(backend_class: type[Any], path: Path) -> Iterator[Any]:
     """The MLflow registry against a live MLflow server (sqlite store) started for the test."""
     from tests.integration.backends import launch
@@ -210,6 +220,7 @@ FACTORIES: tuple[Factory, ...] = (
         variant="local_serving",
     ),
     Factory("kserve_v2", _mlserver, frozenset({ServingControl}), variant="mlserver"),
+    Factory("kserve_v2", _triton, frozenset({ServingControl, SupportsLoad}), variant="triton"),
     Factory("mlflow", _mlflow, frozenset({ModelRegistry})),
     Factory("torchserve", _torchserve, frozenset({ServingControl, SupportsRollback, SupportsLoad})),
     Factory("prometheus", _prometheus, frozenset({MetricStore})),
