@@ -170,3 +170,21 @@ async def test_bad_at_input_is_a_message_and_the_instant_stays(demo: Context) ->
         await pilot.pause()
         assert any("in the future" in n.message for n in app._notifications)
         assert app.settings.replay_at == PLAN.drop_at
+
+
+def test_replay_overview_snapshot_without_colour(
+    snap_compare: Any, demo: Context, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The header says REPLAY, the instant and read-only in words: NO_COLOR loses nothing."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(demo, at=PLAN.deploy_at, refresh_s=3600)
+
+    async def replayed(pilot: Any) -> None:
+        overview = await shown(pilot, OverviewScreen, "overview")
+        for _ in range(100):
+            if overview.action_states is not None:
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=replayed)
