@@ -1,19 +1,18 @@
 """The postmortem screen (`:postmortem [MODEL]`): the generated postmortem, and `w` to save it.
 
-The Markdown is exactly what `vigil postmortem --model M` prints (the
-timeline, the impact, the root-cause layer, the actions taken from the audit
-log, the monitoring gap): the screen runs that command for the context in a
-worker, so the console and the CLI cannot disagree. `w` writes it to a file.
+The Markdown is what `vigil postmortem --model M` prints (the timeline, the
+impact, the root-cause layer, the actions taken from the audit log, the
+monitoring gap): both call `console.services.postmortem.generate_postmortem`,
+here in a worker thread, so the console and the CLI cannot disagree. `w`
+writes it to a file.
 """
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path, PurePath
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
@@ -27,8 +26,6 @@ from console.tui.settings import Settings
 from console.tui.views import ViewArgs
 from console.tui.widgets.inputs import ClosableInput
 
-TIMEOUT_S = 600.0
-
 
 class PostmortemLoaded(Message):
     """The postmortem was generated (or why it was not)."""
@@ -40,28 +37,20 @@ class PostmortemLoaded(Message):
         self.error = error
 
 
-def context_options(source: Any) -> list[str]:
-    """The global options that select this context for a `vigil` subcommand."""
-    if getattr(source, "origin", None) is not None:  # a context of config.yaml, by name
-        options = ["--context", str(source.name)]
-    else:
-        options = ["--workspace", str(getattr(source, "workspace", ""))]
-    return options + (["--read-only"] if getattr(source, "read_only", False) else [])
+def generate(source: object, model: str) -> PostmortemLoaded:
+    """The postmortem of `model` as `vigil postmortem --model M` prints it, or why not."""
+    from backends.contracts import BackendError
+    from console.analysis.inputs import InputError
+    from console.services.drift import analysis_context
+    from console.services.postmortem import generate_postmortem
 
-
-def generate(source: Any, model: str) -> PostmortemLoaded:
-    """Run `vigil postmortem --model M` for the context; its stderr is the error."""
-    command = [sys.executable, "-m", "console", *context_options(source)]
-    command += ["postmortem", "--model", model]
     try:
-        done = subprocess.run(
-            command, capture_output=True, text=True, timeout=TIMEOUT_S, stdin=subprocess.DEVNULL
-        )
-    except (OSError, subprocess.TimeoutExpired) as error:
-        return PostmortemLoaded("", f"vigil postmortem did not finish: {error}")
-    if done.returncode != 0:
-        return PostmortemLoaded("", done.stderr.strip() or f"exit code {done.returncode}")
-    return PostmortemLoaded(done.stdout)
+        report = generate_postmortem(analysis_context(source), model or None)
+    except InputError as error:
+        return PostmortemLoaded("", str(error))
+    except (BackendError, ValueError) as error:
+        return PostmortemLoaded("", f"cannot write the postmortem of {model}: {error}")
+    return PostmortemLoaded(report.to_markdown())
 
 
 class PostmortemScreen(DataScreen):
@@ -70,6 +59,8 @@ class PostmortemScreen(DataScreen):
     SCOPE = "postmortem"
     CSS_PATH: ClassVar[list[str | PurePath]] = ["run.tcss"]
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("postmortem")]
+    AUTO_FOCUS = "#postmortem-body"
+    """The document, not the first input (the hidden filter would swallow the keys)."""
 
     def __init__(self, settings: Settings, args: ViewArgs) -> None:
         """The postmortem of `args.model`."""
