@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from datetime import UTC, datetime
 from typing import Any
 
@@ -46,6 +47,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def build(args: argparse.Namespace) -> tuple[Any, Any, Any, tuple[Any, Any]]:
     """The context, model, timeline and window the options ask for (shared with postmortem)."""
     from console.analysis.workspace import model_timeline
+    from console.services.timeline_view import with_stale_features
 
     context, model, window = workspace_window(args, DEFAULT_WINDOW)
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
@@ -61,6 +63,11 @@ def build(args: argparse.Namespace) -> tuple[Any, Any, Any, tuple[Any, Any]]:
             derived=not args.no_derived,
             actions_until=until,
         )
+    timeline, degraded = with_stale_features(
+        context, model.name, timeline, window[0], until or window[1]
+    )
+    for role, why in degraded:
+        print(f"vigil: {role} unavailable, its events are missing: {why}", file=sys.stderr)
     return context, model, timeline, window
 
 

@@ -2,23 +2,40 @@
 
 Events come from `console.analysis.workspace.model_timeline` over the window
 `vigil timeline` defaults to (72 h), so the screen and
-`vigil timeline --model M --window 72h --json` list the same events.
+`vigil timeline --model M --window 72h --json` list the same events. A feature
+store that knows when features went stale (`SupportsStaleEvents`, e.g. Feast)
+adds them on the data layer; when it cannot be read, only that source is
+missing and the view says why.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from backends.contracts import FeatureStore, SupportsStaleEvents
 from console.analysis.context import Sources
 from console.services.analysis_window import AnalysisWindow, twin_command
 
 if TYPE_CHECKING:
+    from backends.contracts import TimelineEvent
     from console.analysis.timeline import Event, Timeline
 
 TIMELINE_WINDOW = "72h"
 ALL = "all"
+STALE_READ_TIMEOUT_S = 15.0
+
+
+@runtime_checkable
+class HasFeatures(Protocol):
+    """A source with a feature store, as `console.config.Context` has."""
+
+    @property
+    def features(self) -> FeatureStore:
+        """The feature store."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -28,6 +45,7 @@ class TimelineView:
     window: AnalysisWindow
     timeline: Timeline
     twin: str
+    degraded: tuple[tuple[str, str], ...] = ()
 
     def layers(self) -> tuple[str, ...]:
         """`all` then the layers present, in the analysis core's order."""
@@ -64,7 +82,57 @@ def compute_timeline(source: Sources, window: AnalysisWindow) -> TimelineView:
     # as `vigil timeline` without --end: the actions since the last logged request belong on it
     until = None if window.explicit else datetime.now(UTC)
     timeline = model_timeline(source, window.model, window.start, window.end, actions_until=until)
-    return TimelineView(window=window, timeline=timeline, twin=twin_command("timeline", window))
+    timeline, degraded = with_stale_features(
+        source, window.model.name, timeline, window.start, until or window.end
+    )
+    return TimelineView(
+        window=window,
+        timeline=timeline,
+        twin=twin_command("timeline", window),
+        degraded=degraded,
+    )
+
+
+def with_stale_features(
+    source: object, model: str, timeline: Timeline, start: datetime, now: datetime
+) -> tuple[Timeline, tuple[tuple[str, str], ...]]:
+    """The timeline plus the feature store's stale-feature events at `now`.
+
+    A store without `SupportsStaleEvents` adds nothing. One that fails or
+    hangs adds nothing either, and comes back as `(source, reason)`, so the
+    rest of the timeline still shows.
+    """
+    from backends.capabilities import supports
+    from console.analysis.timeline import Timeline
+    from console.services.reading import describe_error, read
+
+    try:
+        store = source.features if isinstance(source, HasFeatures) else None
+    except Exception as error:  # a feature store that cannot even be built
+        return timeline, (("features", describe_error(error)),)
+    if not isinstance(store, SupportsStaleEvents) or not supports(store, SupportsStaleEvents):
+        return timeline, ()
+    reading = read(
+        lambda: store.stale_events(model, now), source="features", timeout_s=STALE_READ_TIMEOUT_S
+    )
+    if reading.error is not None or reading.value is None:
+        return timeline, (("features", reading.error or "no answer"),)
+    added = [_stale_event(event, start) for event in reading.value]
+    # ordered as build_timeline orders (deploys were merged already, so not merged again)
+    merged = sorted([*timeline.events, *added], key=lambda e: (e.at, not e.signal, e.summary))
+    return Timeline(tuple(merged)), ()
+
+
+def _stale_event(event: TimelineEvent, start: datetime) -> Event:
+    """A stale feature as a data-layer signal (stale since before the window: at its start)."""
+    from console.analysis.timeline import Event
+
+    detail = dict(event.detail)
+    if event.at < start:
+        detail["stale_since"] = event.at.isoformat()
+    return Event(
+        max(event.at, start), event.kind, "data", event.summary, event.source, True, detail
+    )
 
 
 def visible_events(timeline: Timeline, chosen: TimelineFilter) -> list[Event]:

@@ -144,6 +144,7 @@ class TimelineScreen(AnalysisScreen):
             moved,
             f"{self.chosen.describe()} · {SIGNAL_MARK} a metric moved · from the registry, "
             "incidents, audit log, metrics and inference log",
+            *(f"{role} unavailable, its events are missing: {why}" for role, why in view.degraded),
             f"= {view.twin}",
         )
         narrow = self.size.width < WIDE_FROM
