@@ -291,11 +291,13 @@ class SupportsWindowCounts(Protocol):
         start: datetime,
         end: datetime,
         version: str | None = None,
+        where: Mapping[str, str] | None = None,
     ) -> dict[str, tuple[np.ndarray, int]]:
         """Per feature: (counts, infinite) in [start, end), one query per window where possible.
 
         Numeric edges give len(edges)+1 open bins (±inf in the outer ones), then
         missing; categories give one count per category, then unseen, then missing.
+        `where` keeps only rows whose (text) columns equal the values: a slice.
         """
         ...
 
@@ -374,6 +376,21 @@ class SupportsGroupCounts(Protocol):
         """Per grouping set: its key columns (bin or value; None when missing), n, total, squares.
 
         One statement per window where the engine allows (GROUPING SETS).
+        """
+        ...
+
+    def slice_rows(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        where: Sequence[tuple[str, str, str]],
+        version: str | None = None,
+    ) -> pd.DataFrame:
+        """A slice's rows in [start, end), oldest first: the drill-down, filtered by the engine.
+
+        `where` holds (column, op, value): `==` a value as text, `in` "[low, high)",
+        `is` "missing".
         """
         ...
 

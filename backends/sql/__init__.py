@@ -288,17 +288,18 @@ class SqlInferenceLog:
         start: datetime,
         end: datetime,
         version: str | None = None,
+        where: Mapping[str, str] | None = None,
     ) -> dict[str, tuple[np.ndarray, int]]:
         """Every feature's bin counts in one statement, and how many values were infinite.
 
         Numeric edges give `len(edges) + 1` open bins then missing (±inf in the
         outer bins); categorical edges (strings) give one count per category,
-        then unseen, then missing.
+        then unseen, then missing. `where` adds `column = 'value'` filters.
         """
         import numpy as np
 
-        equal = {"version": version} if version is not None else {}
-        table, where = self._where(model, start, end, equal)
+        equal = {**(where or {}), **({"version": version} if version is not None else {})}
+        table, clauses = self._where(model, start, end, equal)
         binnings = []
         for feature, cut in edges.items():
             array = np.asarray(cut)
@@ -312,7 +313,7 @@ class SqlInferenceLog:
             binnings.append(Binning(feature, column, array))
         if not binnings:
             return {}
-        rows = self._run(counts_statement(table, binnings, where, self.dialect))
+        rows = self._run(counts_statement(table, binnings, clauses, self.dialect))
         by_feature: dict[str, list[tuple[Any, Any, Any]]] = {b.feature: [] for b in binnings}
         for row in rows:
             by_feature[str(row[0])].append((row[1], row[2], row[3]))
@@ -387,6 +388,33 @@ class SqlInferenceLog:
         measured = groups.value_expression(table, value, self._outcomes(table), self.dialect)
         statement = groups.counts_statement(table, where, keys, sets, measured, names, self.dialect)
         return groups.split_sets(self._run(statement), keys, sets)
+
+    def slice_rows(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        where: Sequence[tuple[str, str, str]],
+        version: str | None = None,
+    ) -> pd.DataFrame:
+        """A slice's rows, oldest first, filtered in the engine: only the drill-down crosses."""
+        import sqlalchemy as sa
+
+        from backends.sql import groups
+
+        equal = {"version": version} if version is not None else {}
+        table, clauses = self._where(model, start, end, equal)
+        names = self._present(model, table, [column for column, _, _ in where])
+        for name, (_, op, value) in zip(names, where, strict=True):
+            clauses.append(groups.predicate_clause(table.c[name], op, value, self.dialect))
+        hidden = {self._name("model")} if not self._per_model else set()
+        read = [self._to_vigil.get(c, c) for c in (col.name for col in table.c) if c not in hidden]
+        statement = (
+            sa.select(*(table.c[self._name(c)].label(c) for c in read))
+            .where(*clauses)
+            .order_by(table.c[self._name("ts")])
+        )
+        return self._frame(statement, read, [*read, *(["label"] * ("label" not in read))])
 
     def _present(self, model: str, table: sa.TableClause, columns: Sequence[str]) -> list[str]:
         """The table's names of Vigil columns; NotFoundError naming any that is absent."""

@@ -202,7 +202,7 @@ def _from_workspace(
     """The drift table of a model's window against its training reference (or a window)."""
     from console.analysis.drift.pushdown import bucket_drift, counted_drift, counts_pushdown
     from console.analysis.inputs import parse_interval
-    from console.analysis.workspace import model_drift, segment_drift
+    from console.analysis.workspace import feature_kinds, model_drift, segment_drift
 
     context, model, (start, end) = workspace_window(args)
     window = f"{model.name} [{start.isoformat()}, {end.isoformat()})"
@@ -228,6 +228,7 @@ def _from_workspace(
                 mode=args.mode,
                 reference_window=reference_window,
                 slice=predicates,
+                kinds=feature_kinds(model),
                 exact=args.exact,
             )
             and not args.by_segment
@@ -241,6 +242,7 @@ def _from_workspace(
                 bins=args.bins,
                 profile=args.profile,
                 version=args.version,
+                slice=predicates,
                 min_samples=args.min_samples,
             )
             return counted, f"{window} vs {against}, counted by the inference log's engine"

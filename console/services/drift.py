@@ -28,6 +28,7 @@ from console.analysis.drift.pushdown import (
     bucket_pairs,
     counted_drift,
     counts_pushdown,
+    pushed_slice,
 )
 from console.analysis.drift.segments import SegmentDriftTable, as_predicates, slice_mask
 from console.analysis.inputs import InputError, parse_instant, resolve_window
@@ -186,9 +187,15 @@ def compute_drift(context: AnalysisContext, request: DriftRequest) -> DriftResul
             context, model, start, end, profile=request.profile, reference_window=earlier
         )
     elif counts_pushdown(
-        context.inference_log, mode=request.mode, reference_window=earlier, slice=request.predicates
+        context.inference_log,
+        mode=request.mode,
+        reference_window=earlier,
+        slice=request.predicates,
+        kinds=feature_kinds(model),
     ):
-        table = counted_drift(context, model, start, end, profile=request.profile)
+        table = counted_drift(
+            context, model, start, end, profile=request.profile, slice=request.predicates
+        )
     else:
         table = model_drift(
             context,
@@ -233,8 +240,11 @@ def psi_history(
     fits = _training_fits(context, model, features, predicates)
     start = end - timedelta(days=days)
     log = context.inference_log
-    if counts_pushdown(log, slice=predicates) and isinstance(log, SupportsWindowCounts):
-        return _counted_history(log, model.name, fits, start, days, cancelled)
+    kinds = feature_kinds(model)
+    equal = pushed_slice(predicates, kinds)
+    pushed = counts_pushdown(log, slice=predicates, kinds=kinds)
+    if pushed and equal is not None and isinstance(log, SupportsWindowCounts):
+        return _counted_history(log, model.name, fits, start, days, equal, cancelled)
     wanted = list(dict.fromkeys([*features, *(p.column for p in predicates)]))
     if cancelled():
         return {}
@@ -257,16 +267,17 @@ def _counted_history(
     fits: dict[str, FeatureFit],
     start: datetime,
     days: int,
+    where: dict[str, str],
     cancelled: Callable[[], bool],
 ) -> dict[str, list[float | None]]:
-    """PSI per day from the log's counts: one statement per day, no rows."""
+    """PSI per day from the log's counts (inside the slice): one statement per day, no rows."""
     edges = {name: edges_of(fit) for name, fit in fits.items()}
     history: dict[str, list[float | None]] = {name: [] for name in fits}
     for day in range(days):
         if cancelled():
             return {}
         low = start + timedelta(days=day)
-        counted = log.window_bin_counts(model, edges, low, low + timedelta(days=1))
+        counted = log.window_bin_counts(model, edges, low, low + timedelta(days=1), where=where)
         for name, (counts, _) in counted.items():
             enough = counts.sum() >= HISTORY_MIN_ROWS
             value = psi_from_counts(fits[name].counts, counts) if enough else None
@@ -307,13 +318,16 @@ def feature_distribution(
     if request.mode == BUCKETS:
         return _bucket_distribution(context, model, result, feature, terms)
     log = context.inference_log
+    kinds = feature_kinds(model)
+    equal = pushed_slice(request.predicates, kinds)
     pushed = counts_pushdown(
-        log, mode=request.mode, reference_window=earlier, slice=request.predicates
+        log, mode=request.mode, reference_window=earlier, slice=request.predicates, kinds=kinds
     )
-    if pushed and isinstance(log, SupportsWindowCounts):
-        fit = _training_fits(context, model, [feature], ())[feature]
+    if pushed and equal is not None and isinstance(log, SupportsWindowCounts):
+        chosen = as_predicates(request.predicates)
+        fit = _training_fits(context, model, [feature], chosen)[feature]
         counted, _ = log.window_bin_counts(
-            model.name, {feature: edges_of(fit)}, result.start, result.end
+            model.name, {feature: edges_of(fit)}, result.start, result.end, where=equal
         )[feature]
         return _shares(feature, fit.labels, fit.counts, counted, terms)
     predicates = as_predicates(request.predicates)

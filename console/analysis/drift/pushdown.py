@@ -11,7 +11,8 @@ counted in the same buckets.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -29,7 +30,8 @@ from console.analysis.drift.counted import (
     drift_of_counts,
     edges_of_fit,
 )
-from console.analysis.drift.reference import DEFAULT_BINS, NUMERIC
+from console.analysis.drift.reference import CATEGORICAL, DEFAULT_BINS, NUMERIC
+from console.analysis.drift.segments import SliceSpec, as_predicates, slice_names
 from console.analysis.drift.table import DriftTable
 from console.analysis.inputs import InputError
 from console.analysis.samples import DEFAULT_MIN_SAMPLES
@@ -40,25 +42,39 @@ FEATURE_HISTOGRAM = "feature_value"
 SCORE_HISTOGRAM = "prediction_score"
 
 
+def pushed_slice(slice: SliceSpec | None, kinds: Mapping[str, str]) -> dict[str, str] | None:
+    """The slice as column equalities the engine can filter on, or None when it cannot.
+
+    `COL=VALUE` on a categorical feature compares text on both paths; a
+    numeric equality, a bin (`in [a, b)`) or `is missing` stay on the rows.
+    """
+    predicates = as_predicates(slice)
+    if all(p.op == "==" and kinds.get(p.column) == CATEGORICAL for p in predicates):
+        return {p.column: p.value for p in predicates}
+    return None
+
+
 def counts_pushdown(
     log: object,
     *,
     mode: str = "quantile",
     reference_window: tuple[datetime, datetime] | None = None,
-    slice: object = None,
+    slice: SliceSpec | None = None,
+    kinds: Mapping[str, str] | None = None,
     exact: bool = False,
 ) -> bool:
     """True when the request can be answered from the log's counts alone.
 
-    Quantile mode against the training reference, without a slice and
-    without `--exact`: the rest (a fit of a logged window, Evidently's own
-    bins, exact KS) needs the rows, which the SQL log still returns.
+    Quantile mode against the training reference, without `--exact`, and a
+    slice only of categorical equalities (`kinds`: the model's features): the
+    rest (a fit of a logged window, Evidently's own bins, exact KS) needs the
+    rows, which the SQL log still returns.
     """
     return (
         supports(log, SupportsWindowCounts)
         and mode == "quantile"
         and reference_window is None
-        and not slice
+        and pushed_slice(slice, kinds or {}) is not None
         and not exact
     )
 
@@ -79,14 +95,23 @@ def counted_drift(
     bins: int = DEFAULT_BINS,
     profile: str = "strict",
     version: str | None = None,
+    slice: SliceSpec | None = None,
     min_samples: int = DEFAULT_MIN_SAMPLES,
 ) -> DriftTable:
-    """Quantile-mode drift of [start, end) from the log's counts in the training fit's bins."""
+    """Quantile-mode drift of [start, end) from the log's counts in the training fit's bins.
+
+    Inside a slice the reference fit keeps the slice's reference rows (as the
+    rows path does) and the engine filters the window on the same equalities.
+    """
     log = context.inference_log
-    if not isinstance(log, SupportsWindowCounts):
-        raise InputError(f"the inference log of {model.name} does not count windows")
-    names = _feature_names(model, columns)
     kinds = feature_kinds(model)
+    predicates = as_predicates(slice)
+    where = pushed_slice(predicates, kinds)
+    if not isinstance(log, SupportsWindowCounts) or where is None:
+        raise InputError(f"the inference log of {model.name} cannot count this window")
+    names = _feature_names(model, columns)
+    if columns is None:  # a feature the slice fixes is constant inside it: nothing to compare
+        names = [n for n in names if n not in where] or names
     ref_version = serving_version(model)
     fitted = reference_fit(
         context.features,
@@ -96,11 +121,13 @@ def counted_drift(
         lambda: context.features.reference(model.name, ref_version),
         bins=bins,
         kinds=kinds,
+        predicates=predicates,
     )
     counted = log.window_bin_counts(
-        model.name, edges_of_fit(fitted, names), start, end, version=version
+        model.name, edges_of_fit(fitted, names), start, end, version=version, where=where
     )
-    return drift_of_counts(fitted, counted, profile=get_profile(profile), min_samples=min_samples)
+    table = drift_of_counts(fitted, counted, profile=get_profile(profile), min_samples=min_samples)
+    return replace(table, slice=slice_names(predicates))
 
 
 Reference = BucketCounts | tuple[tuple[float, ...], np.ndarray]

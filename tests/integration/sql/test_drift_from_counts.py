@@ -104,24 +104,40 @@ def test_drift_from_pushed_down_counts_equals_the_embedded_backend(
     assert len(sent) <= 4  # the columns once, the time range, the counts
 
 
+def test_a_categorical_slice_is_filtered_in_the_engine(
+    sql_context: str, demo_workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tablet = ("--slice", "device_type=tablet")
+    sent: list[str] = []
+    listener = _statements(sent)
+    try:
+        code, sliced = _drift(capsys, "--context", sql_context, "drift", *WINDOW, *tablet)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", listener)
+    assert code == 0 and sliced["tests"] == "counts"
+    assert sliced["slice"] == ["device_type == tablet"]
+    code, rows = _drift(capsys, "--workspace", str(demo_workspace), "drift", *WINDOW, *tablet)
+    assert code == 0
+    got = {row["feature"]: row for row in sliced["features"]}
+    expected = {row["feature"]: row for row in rows["features"]}
+    assert set(got) == set(expected) and "device_type" not in got
+    for feature, row in expected.items():
+        for field in SAME:
+            assert got[feature][field] == pytest.approx(row[field], rel=1e-12), (feature, field)
+    assert expected["amount"]["status"] == "act"  # the demo's incident: amount inside tablets
+    (counting,) = [s for s in sent if "GROUP BY" in s]
+    assert "device_type" in counting.split("GROUP BY")[0]  # the filter is in the statement
+
+
 def test_what_needs_rows_still_reads_them_from_the_sql_log(
     sql_context: str, demo_workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, sliced = _drift(
-        capsys, "--context", sql_context, "drift", *WINDOW, "--slice", "device_type=tablet"
-    )
-    assert code == 0 and sliced["tests"] == "sketch"
-    code, rows = _drift(
-        capsys,
-        "--workspace",
-        str(demo_workspace),
-        "drift",
-        *WINDOW,
-        "--slice",
-        "device_type=tablet",
-    )
+    earlier = ("--reference-window", "2026-11-17T00:00:00Z/2026-11-18T00:00:00Z")
+    code, counted = _drift(capsys, "--context", sql_context, "drift", *WINDOW, *earlier)
+    assert code == 0 and counted["tests"] == "sketch"
+    code, rows = _drift(capsys, "--workspace", str(demo_workspace), "drift", *WINDOW, *earlier)
     assert code == 0
-    assert [r["psi"] for r in sliced["features"]] == pytest.approx(
+    assert [r["psi"] for r in counted["features"]] == pytest.approx(
         [r["psi"] for r in rows["features"]], rel=1e-12
     )
 
@@ -144,6 +160,12 @@ def test_the_drift_screen_service_counts_in_the_engine_too(
     )
     shown = feature_distribution(sql, counted, "amount")
     assert shown == feature_distribution(embedded, rows, "amount")
+    tablet = replace(request, predicates=(("device_type", "tablet"),))
+    inside = compute_drift(sql, tablet)
+    assert inside.table.tests == "counts" and inside.table.slice == ("device_type == tablet",)
+    assert feature_distribution(sql, inside, "amount") == feature_distribution(
+        embedded, compute_drift(embedded, tablet), "amount"
+    )
     evidently = compute_drift(sql, replace(request, mode="evidently"))
     assert evidently.table.mode == "evidently" and evidently.table.tests != "counts"
     assert "buckets" not in modes_for(sql)  # no metric store with histograms in this context

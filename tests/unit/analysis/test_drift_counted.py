@@ -101,5 +101,11 @@ def test_counts_are_used_only_for_what_counts_can_answer() -> None:
     assert not counts_pushdown(object())
     assert not counts_pushdown(log, mode="evidently")
     assert not counts_pushdown(log, reference_window=window)
-    assert not counts_pushdown(log, slice=[("device_type", "tablet")])
+    tablet = [("device_type", "tablet")]
+    assert not counts_pushdown(log, slice=tablet)
+    assert counts_pushdown(log, slice=tablet, kinds={"device_type": "categorical"})
+    assert not counts_pushdown(log, slice=[("amount", "3")], kinds={"amount": "numeric"})
+    assert not counts_pushdown(
+        log, slice=[("device_type", "(missing)")], kinds={"device_type": "categorical"}
+    )
     assert not counts_pushdown(log, exact=True)
