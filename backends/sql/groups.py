@@ -206,3 +206,22 @@ def split_sets(
         )
         frames.append(frame)
     return frames
+
+
+def predicate_clause(
+    cell: ColumnElement[Any], op: str, value: str, dialect: str
+) -> ColumnElement[bool]:
+    """A slice predicate in SQL, as `Predicate.mask` reads it on rows."""
+    if op == "is":  # NULL: the column's type is not known here, and Parquet stores NaN as NULL
+        return cell.is_(None) if value == "missing" else sa.false()
+    if op == "in":
+        low, _, high = (part.strip() for part in value.strip("[()]").partition(","))
+        clauses = [sa.not_(missing(cell, dialect))]
+        if low != "-inf":
+            clauses.append(cell >= sa.literal(float(low)))
+        if high != "inf":
+            clauses.append(cell < sa.literal(float(high)))
+        return sa.and_(*clauses)
+    if op == "==":
+        return sa.cast(cell, sa.String) == sa.literal(value, sa.String)
+    raise ValueError(f"unknown slice predicate operator {op!r}")

@@ -283,13 +283,27 @@ def compute_slices(
 def slice_requests(
     source: Sources, window: AnalysisWindow, predicates: Sequence[Predicate]
 ) -> pd.DataFrame:
-    """A slice's logged requests in the window, oldest first: ids, outcome, the slice's columns."""
-    frame = source.inference_log.window(window.model.name, window.start, window.end)
-    mask = None
-    for predicate in predicates:
-        selected = predicate.mask(frame)
-        mask = selected if mask is None else mask & selected
-    chosen = frame if mask is None else frame[mask]
+    """A slice's logged requests in the window, oldest first: ids, outcome, the slice's columns.
+
+    A log with SupportsGroupCounts filters in the engine, so only the slice's
+    rows cross; any other log's window is read and masked here.
+    """
+    from backends.capabilities import supports
+    from backends.contracts import SupportsGroupCounts
+
+    log = source.inference_log
+    if supports(log, SupportsGroupCounts):
+        where = [(p.column, p.op, p.value) for p in predicates]
+        chosen = cast("SupportsGroupCounts", log).slice_rows(
+            window.model.name, window.start, window.end, where
+        )
+    else:
+        frame = log.window(window.model.name, window.start, window.end)
+        mask = None
+        for predicate in predicates:
+            selected = predicate.mask(frame)
+            mask = selected if mask is None else mask & selected
+        chosen = frame if mask is None else frame[mask]
     own = [p.column for p in predicates if p.column not in REQUEST_COLUMNS]
     first = [c for c in (*REQUEST_COLUMNS, *dict.fromkeys(own)) if c in chosen]
     rest = [c for c in chosen.columns if c not in first]

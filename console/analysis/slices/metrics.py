@@ -43,8 +43,9 @@ class Predicate:
             low, high = (part.strip() for part in self.value.strip("[()]").split(","))
             values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64)
             with np.errstate(invalid="ignore"):
-                above = values >= float(low) if low != "-inf" else ~np.isnan(values)
-                return above & (values < float(high))
+                present = ~np.isnan(values)  # the outer bins are open: ±inf belong to them
+                above = values >= float(low) if low != "-inf" else present
+                return above & (values < float(high) if high != "inf" else present)
         if _is_number(column) and _parses_as_number(self.value):
             return (column.to_numpy(dtype=np.float64, na_value=np.nan) == float(self.value)).astype(
                 bool

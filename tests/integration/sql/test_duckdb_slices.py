@@ -8,40 +8,25 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from backends.contracts import FeatureSpec, Model
 from backends.sql import SqlInferenceLog
 from backends.sql.workspace import workspace_views
-from console.analysis.slices import SliceTable
 from console.cli import main
 from console.services.slices_view import SliceMetricChoice, SliceOptions, read_slices
 from tests.contract.helpers import version
 from tests.integration.backends.contexts import install_context
 from tests.integration.sql.counts import DAY, T0, logged_rows
 from tests.integration.sql.over_workspace import LogOverWorkspace, duckdb_url
-
-MODEL = Model(
-    "fraud",
-    "binary-classification",
-    (),
-    features=(
-        FeatureSpec("amount", "numeric"),
-        FeatureSpec("age", "numeric"),
-        FeatureSpec("country", "categorical"),
-    ),
+from tests.integration.sql.slices_data import (
+    BEFORE,
+    CHOICES,
+    MODEL,
+    NOW,
+    assert_same_table,
+    planted,
 )
-NOW = (T0 + DAY / 2, T0 + 2 * DAY)
-BEFORE = (T0, T0 + DAY / 2)
-CHOICES = [
-    SliceMetricChoice("accuracy"),
-    SliceMetricChoice("error_rate"),
-    SliceMetricChoice("mean_score"),
-    SliceMetricChoice("brier"),
-    SliceMetricChoice("latency", "inference_ms"),
-]
 
 
 @pytest.fixture(scope="module")
@@ -55,24 +40,6 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LogOverWorkspace]
         yield made
     finally:
         made.close()
-
-
-def planted(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows where BR, and large amounts on version 2, are wrong, scored high and slow."""
-    rng = np.random.default_rng(5)
-    bad = (rows["country"] == "BR").to_numpy() | (
-        (rows["amount"] > 110).to_numpy() & (rows["version"] == "2").to_numpy()
-    )
-    bad &= rng.random(len(rows)) < 0.8
-    labelled = rows["label"].notna().to_numpy()
-    truth = rows["label"].fillna(0).to_numpy()
-    good = rng.random(len(rows)) < 0.85
-    prediction = np.where(bad | ~good, 1 - truth, truth)
-    return rows.assign(
-        prediction=np.where(labelled, prediction, rows["prediction"]),
-        score=np.where(bad, np.where(truth == 0, 0.95, 0.6), rows["score"] / 2),
-        inference_ms=rows["inference_ms"] + np.where(bad, 20.0, 0.0),
-    )
 
 
 def _sent(run):
@@ -89,19 +56,6 @@ def _sent(run):
     finally:
         sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
     return sent, result
-
-
-def assert_same_table(got: SliceTable, expected: SliceTable) -> None:
-    """Same slices in the same order with the same supports; numbers to float rounding."""
-    assert (got.metric_name, got.n, got.note) == (expected.metric_name, expected.n, expected.note)
-    assert got.overall == pytest.approx(expected.overall, rel=1e-9)
-    assert [s.name for s in got.slices] == [s.name for s in expected.slices]
-    for mine, theirs in zip(got.slices, expected.slices, strict=True):
-        assert (mine.support, mine.baseline_support) == (theirs.support, theirs.baseline_support)
-        for field in ("metric", "delta", "share", "ci_low", "ci_high", "score", "baseline_metric"):
-            value = getattr(theirs, field)
-            close = pytest.approx(value, rel=1e-9, abs=1e-12) if value is not None else None
-            assert getattr(mine, field) == close, (mine.name, field)
 
 
 @pytest.mark.parametrize("choice", CHOICES, ids=lambda c: c.label.replace(" ", "-"))
@@ -202,3 +156,31 @@ def test_vigil_slices_on_a_sql_log_prints_the_embedded_numbers(
         assert mine["support"] == theirs["support"]
         assert mine["metric"] == pytest.approx(theirs["metric"], rel=1e-9)
         assert mine["score"] == pytest.approx(theirs["score"], rel=1e-9)
+
+
+def test_the_drill_down_is_the_slice_rows_filtered_by_the_engine(both: LogOverWorkspace) -> None:
+    from console.analysis.slices import Predicate
+    from console.services.analysis_window import AnalysisWindow
+    from console.services.slices_view import slice_requests
+
+    window = AnalysisWindow(MODEL, NOW[0], NOW[1], "2026-11-01T12:00..2026-11-03T00:00", None)
+    slices = [
+        [Predicate("country", "==", "BR")],
+        [Predicate("country", "is", "missing")],
+        [Predicate("amount", "is", "missing")],
+        [Predicate("amount", "in", "(-inf, 95)")],
+        [Predicate("amount", "in", "[110, inf)"), Predicate("version", "==", "2")],
+    ]
+    window_rows = len(both.workspace.window("fraud", *NOW))
+    embedded, sql = (SimpleNamespace(inference_log=log) for log in (both.workspace, both.log))
+    for predicates in slices:
+        expected = slice_requests(embedded, window, predicates)
+        sent, got = _sent(lambda p=predicates: slice_requests(sql, window, p))
+        reads = [s for s in sent if "WHERE 1 = 0" not in s]  # the first read learns the columns
+        assert len(reads) == 1 and "GROUP BY" not in reads[0] and "WHERE" in reads[0]
+        assert 0 < len(got) < window_rows
+        assert got["request_id"].tolist() == expected["request_id"].tolist(), predicates
+        assert list(got.columns) == list(expected.columns)
+    logged = both.workspace.window("fraud", *NOW)
+    top = slice_requests(sql, window, [Predicate("amount", "in", "[110, inf)")])
+    assert int((logged["amount"] == np.inf).sum()) == int((top["amount"] == np.inf).sum()) > 0
