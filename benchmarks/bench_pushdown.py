@@ -9,8 +9,9 @@ values, 2 categorical) in Parquet, for each engine in one run:
 - pull: the same features' rows fetched through SQLAlchemy in batches of
   100,000 and counted in numpy (searchsorted + bincount over the same edges,
   value counts for the categoricals), then the same drift rows;
-- the bytes that crossed into Vigil: every value of the result (8 bytes a
-  number, a text's UTF-8 length), the driver's framing not counted.
+- the bytes that crossed into Vigil: every value of every result (8 bytes a
+  number, a text's UTF-8 length), the driver's framing not counted; for the
+  pushdown, the values of the counts statement's rows as the log received them.
 
 Engines: DuckDB embedded over the Parquet file; Spark SQL in local mode
 behind its Thrift endpoint (the spark env of scripts/test_servers.sh).
@@ -117,18 +118,23 @@ def drift_rows(fitted: Any, counted: dict[str, tuple[np.ndarray, int]]) -> list[
     ]
 
 
-def pushdown(log: SqlInferenceLog, fitted: Any, end: pd.Timestamp) -> tuple[list[Any], int]:
-    """Counts in the engine, one statement; the bytes of what came back."""
-    sent: list[Any] = []
+class MeteredLog(SqlInferenceLog):
+    """The SQL log, adding up the bytes of the values every statement returns."""
 
-    def keep(conn, cursor, statement, parameters, context, executemany) -> None:
-        sent.append(statement)
+    crossed = 0
 
+    def _run(self, statement: Any) -> list[tuple[Any, ...]]:
+        """Run as the log does, and count what came back."""
+        rows = super()._run(statement)
+        self.crossed += value_bytes(rows)
+        return rows
+
+
+def pushdown(log: MeteredLog, fitted: Any, end: Any) -> tuple[list[Any], int]:
+    """Counts in the engine, one statement; the bytes of the values that came back."""
+    log.crossed = 0
     counted = log.window_bin_counts("log", edges(fitted), START.to_pydatetime(), end)
-    rows = sum(int(counts.size) for counts, _ in counted.values())
-    # each result row: feature name, bin, value, count
-    returned = rows * (8 * 3) + sum(len(name) for name in counted) * 12
-    return drift_rows(fitted, counted), returned
+    return drift_rows(fitted, counted), log.crossed
 
 
 def pull(
@@ -203,6 +209,7 @@ def main() -> None:
     options = parser.parse_args()
     fitted = reference_fit()
     end = (START + pd.Timedelta(days=1)).to_pydatetime()
+    measured: list[tuple[str, float, float, int, int, bool]] = []
     with tempfile.TemporaryDirectory(prefix="vigil-pushdown-") as tmp:
         folder = Path(tmp)
         data = folder / "log.parquet"
@@ -212,7 +219,7 @@ def main() -> None:
         print(f"log: {options.rows:,} rows × {len(FEATURES)} features, {size / 1e6:.0f} MB Parquet "
               f"(written in {time.perf_counter() - began:.1f} s)", flush=True)  # fmt: skip
         for name, url, table, args in engines(folder, data, options.engines.split(",")):
-            log = SqlInferenceLog(url, "{model}", connect_args=args)
+            log = MeteredLog(url, "{model}", connect_args=args)
             log.window_bin_counts(table, {}, START.to_pydatetime(), end)  # the columns, once
             down_s, down_rows, down_bytes = timed(partial(pushdown, log, fitted, end))
             log.close()
@@ -227,6 +234,12 @@ def main() -> None:
             print(f"  pull / pushdown: {pull_s / down_s:.1f}× the time, "
                   f"{pull_bytes / max(down_bytes, 1):,.0f}× the values; "
                   f"drift tables equal: {same}", flush=True)  # fmt: skip
+            measured.append((name, down_s, pull_s, down_bytes, pull_bytes, same))
+    print(f"\none run, {options.rows:,} rows:")
+    for name, down_s, pull_s, down_bytes, pull_bytes, same in measured:
+        print(f"  {name:7} pushdown {down_s:7.2f} s, {down_bytes:>9,} B | "
+              f"pull {pull_s:7.2f} s, {pull_bytes:>13,} B | "
+              f"{pull_s / down_s:5.1f}× faster, tables equal: {same}")  # fmt: skip
 
 
 def line(label: str, seconds: float, values: int) -> str:
