@@ -21,6 +21,7 @@ from console.services.drift import (
     modes_for,
     psi_history,
 )
+from console.tui.screens.drift import number
 from tests.integration.backends.contexts import install_context
 
 WINDOW = ("--model", "fraud-detector", "--window", "24h", "--json")
@@ -169,3 +170,36 @@ def test_the_drift_screen_service_counts_in_the_engine_too(
     evidently = compute_drift(sql, replace(request, mode="evidently"))
     assert evidently.table.mode == "evidently" and evidently.table.tests != "counts"
     assert "buckets" not in modes_for(sql)  # no metric store with histograms in this context
+
+
+async def test_the_drift_screen_on_the_sql_log_says_its_numbers_are_counts(
+    sql_context: str, demo_workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.tui.helpers import make_app, screen_text, settle
+    from tests.tui.test_drift import DriftScreen, table_rows, wait_for
+
+    context = resolve_context(argparse.Namespace(context=sql_context))
+    app = make_app(context, refresh_s=3600)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *"drift fraud-detector 24h device_type=tablet", "enter")
+        screen = await wait_for(pilot, DriftScreen)
+        assert screen.result.table.tests == "counts"
+        text = screen_text(app)
+        assert "counted by the log's engine: no KS" in text
+        shown = {row[0]: row for row in table_rows(app, "#drift-table")}
+        assert shown["amount"][3] == "act" and shown["amount"][4] == "-"  # KS: absent
+        assert all(len(row[-1]) == 7 for row in shown.values())  # 7 days of sparkline from counts
+    code, rows = _drift(
+        capsys,
+        "--workspace",
+        str(demo_workspace),
+        "drift",
+        *WINDOW,
+        "--slice",
+        "device_type=tablet",
+    )
+    assert code == 0
+    assert {f["feature"]: number(f["psi"]) for f in rows["features"]} == {
+        name: row[2] for name, row in shown.items()
+    }
