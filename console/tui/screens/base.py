@@ -122,9 +122,15 @@ class DataScreen(Screen[None]):
             self._next_read.stop()
             self._next_read = None
 
+    def on_stack(self) -> bool:
+        """Whether the screen is still in the app's stack (one popped by a replay step is not)."""
+        return self in self.app.screen_stack
+
     def refresh_data(self) -> None:
         """Read the backends in a thread worker; a newer request cancels the older one."""
         self._disarm()
+        if not self.on_stack():
+            return
         self.run_worker(
             self._load_and_post,
             thread=True,
@@ -171,6 +177,8 @@ class DataScreen(Screen[None]):
 
     def render_status(self) -> None:
         """Refresh the status bar: failure, progress, pause, then the screen's staleness."""
+        if not self.on_stack():
+            return
         parts = [self.failure, self.progress, "paused (p resumes)" if self.paused else ""]
         parts.append(self.status_text(self.settings.clock()))
         self.query_one(StatusBar).update(" · ".join(part for part in parts if part))
