@@ -1,9 +1,12 @@
 """The slices screen's data: the worst slices of a model's window, and the requests of one slice.
 
-The table comes from `console.analysis.slices.worst_slices` with the options
-`vigil slices` uses (the model's features and `version` as candidate columns,
-2 predicates, support ≥ 30, top 15), so the screen and
-`vigil slices --model M --window W --json` agree number for number.
+`read_slices` is what both `vigil slices --model M` and the screen call, with
+the same defaults (the model's features and `version` as candidate columns,
+2 predicates, support ≥ 30, top 15), so they agree number for number. On a
+log that computes grouped counts (the `sql` log) the table is built from the
+engine's counts (`console.analysis.slices.worst_from_counts`) and a slice's
+requests are filtered by the engine; on any other log, from the window's
+rows (`worst_slices`).
 """
 
 from __future__ import annotations
