@@ -34,6 +34,7 @@ from backends.contracts import (
     RegistryEvent,
     Series,
     TimelineEvent,
+    VersionState,
 )
 from console.services.clock import iso_minute, utc_now
 
@@ -240,7 +241,7 @@ class RecordedServing:
         self.at = at
 
     def status(self, model: str) -> EndpointStatus:
-        """The recorded split of `model` at the instant (not live: no server is asked)."""
+        """The recorded split of `model` at the instant; a version with traffic was being served."""
         until = self.at + INCLUSIVE
         done = self._changes(model, EPOCH, until)
         weights = _split(done[-1].detail.get("after")) if done else None
@@ -251,7 +252,8 @@ class RecordedServing:
             raise BackendError(
                 f"no traffic split of {model} recorded at or before {iso_minute(self.at)}"
             )
-        return EndpointStatus(model=model, versions=(), weights=weights, healthy=True, live=False)
+        serving = tuple(VersionState(v, "ready") for v, weight in weights.items() if weight > 0)
+        return EndpointStatus(model, serving, weights, healthy=True, live=False)
 
     def endpoints(self) -> list[EndpointStatus]:
         """Every model with a recorded split at the instant."""

@@ -148,7 +148,9 @@ class ModelScreen(ActingScreen):
             parts.append(f"canary {self._mark(detail.canary, now, fresh)}{canary.label}")
         else:
             parts.append(f"traffic {ERROR_MARK} {detail.traffic.error or 'unknown'}")
-        if detail.live.value is not None:
+        if self.settings.replaying:
+            parts.append("split recorded at the instant")
+        elif detail.live.value is not None:
             parts.append("server live" if detail.live.value else "stored split, no server")
         if model.description:
             parts.append(model.description)
