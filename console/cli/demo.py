@@ -126,7 +126,7 @@ def _console(workspace: Path, args: argparse.Namespace) -> int:
     from console.tui.app import run_app
 
     context = embedded_context(workspace, name="demo", read_only=args.read_only)
-    return int(run_app(context))
+    return int(run_app(context, at=getattr(args, "at", None)))  # --at: the console replays
 
 
 def _live(result: BuildResult, args: argparse.Namespace) -> int:
