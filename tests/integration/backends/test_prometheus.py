@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import subprocess
@@ -318,3 +319,54 @@ def test_vigil_drift_from_buckets_over_a_window_under_two_scrapes_is_insufficien
     assert all("two scrapes" in row["note"] and row["psi"] is None for row in table["features"])
     code, _, stderr = _vigil_drift("--from-buckets", "--slice", "x0=1", *short)
     assert code == 2 and "--from-buckets goes without" in stderr
+
+
+def _instant_text(moment: datetime) -> str:
+    """An instant as the drift screen's window takes it (`...Z`)."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+async def test_the_drift_screen_computes_from_buckets_on_a_prometheus_context(
+    scraped: Scraped, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.config import resolve_context
+    from console.tui.screens.drift import DriftScreen
+    from tests.tui.helpers import make_app, screen_text, settle
+
+    _prom_context(scraped, tmp_path, monkeypatch)
+    context = resolve_context(argparse.Namespace(context="prom"))
+    window = f"{_instant_text(scraped.current[0])}..{_instant_text(scraped.current[1])}"
+    app = make_app(context, refresh_s=3600)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("colon", *f"drift fraud {window}", "enter")
+        for _ in range(100):
+            await settle(pilot)
+            if isinstance(app.screen, DriftScreen):
+                break
+        assert isinstance(app.screen, DriftScreen)
+        await pilot.press("b", "m", "m")  # the previous window; quantile → evidently → buckets
+        for _ in range(400):
+            await settle(pilot)
+            result = getattr(app.screen, "result", None)
+            if result is not None and result.request.mode == "buckets":
+                break
+            await pilot.pause(0.1)
+        screen = app.screen
+        assert isinstance(screen, DriftScreen) and screen.result is not None
+        result = screen.result
+        assert result.request.reference == "previous" and result.table.tests == "buckets"
+        text = screen_text(app)
+        assert "from histogram buckets: no KS" in text and "--from-buckets" in text
+    rows = {row.feature: row for row in result.table.features}
+    assert set(rows) == {"x0", "x1", "x2", "score"}
+    assert all(row.status == "act" and row.ks is None for row in rows.values())
+    earlier = result.request.reference_window(result.start, result.end)
+    assert earlier is not None
+    span = f"{earlier[0].isoformat()}/{earlier[1].isoformat()}"
+    bounds = ["--start", result.start.isoformat(), "--end", result.end.isoformat()]
+    code, table, stderr = _vigil_drift("--from-buckets", *bounds, "--reference-window", span)
+    assert code == 0, stderr
+    assert {r["feature"]: r["psi"] for r in table["features"]} == pytest.approx(
+        {name: row.psi for name, row in rows.items()}, rel=1e-9
+    )
