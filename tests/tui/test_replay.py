@@ -20,6 +20,7 @@ from console.services.clock import iso_minute
 from console.tui.screens.drift import DriftScreen
 from console.tui.screens.help import HelpScreen
 from console.tui.screens.overview import OverviewScreen
+from console.tui.screens.runs import started_by
 from console.tui.screens.timeline import TimelineScreen
 from console.tui.widgets.table import VigilTable
 from tests.tui.helpers import make_app, screen_text, settle
@@ -188,3 +189,9 @@ def test_replay_overview_snapshot_without_colour(
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=replayed)
+
+
+def test_the_runs_of_a_replay_are_those_started_by_the_instant() -> None:
+    assert started_by(iso_minute(PLAN.deploy_at), PLAN.deploy_at)
+    assert not started_by((PLAN.deploy_at + FIVE_MINUTES).isoformat(), PLAN.deploy_at)
+    assert started_by("", PLAN.deploy_at)  # no readable time: kept rather than hidden

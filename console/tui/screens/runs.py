@@ -97,6 +97,9 @@ class RunsScreen(DataScreen):
         runs = list(reversed(list_runs(state_dir(context))))
         if self.view_args.model:
             runs = [r for r in runs if r.params.get("model") == self.view_args.model]
+        at = self.settings.replay_at
+        if at is not None:  # a replay lists the runs started by the instant
+            runs = [r for r in runs if started_by(r.created_at, at)]
         return RunsLoaded(runs)
 
     def on_runs_loaded(self, message: RunsLoaded) -> None:
@@ -188,3 +191,11 @@ class RunsScreen(DataScreen):
             return "reading runs…"
         open_runs = sum(can_resume(run) for run in self.runs)
         return f"{len(self.runs)} run(s)" + (f" · {open_runs} unfinished" if open_runs else "")
+
+
+def started_by(created_at: str, at: datetime) -> bool:
+    """Whether a run was created by the instant (one without a readable time is kept)."""
+    try:
+        return datetime.fromisoformat(created_at) <= at
+    except (TypeError, ValueError):
+        return True
