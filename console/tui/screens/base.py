@@ -35,6 +35,9 @@ from console.tui.widgets.inputs import ClosableInput
 from console.tui.widgets.status_bar import StatusBar
 from console.tui.widgets.table import TableFilter, VigilTable
 
+BOTTOM_DEPTH = 2
+"""Textual's default screen and the overview: the history has nowhere to go back from there."""
+
 
 class DataScreen(Screen[None]):
     """A screen that reads backends in a worker on its own timer and shows staleness."""
@@ -196,6 +199,12 @@ class DataScreen(Screen[None]):
             self.refresh_data()
         self.render_status()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Escape (back) is bound, and in the footer, only where it does something."""
+        if action == "back":
+            return self.table_filter is not None or len(self.app.screen_stack) > BOTTOM_DEPTH
+        return super().check_action(action, parameters)
+
     def action_back(self) -> None:
         """Clear an active filter first, else go back to the previous view."""
         if self.table_filter is not None:
@@ -231,6 +240,7 @@ class DataScreen(Screen[None]):
     def set_filter(self, text: str) -> None:
         """Apply a filter (or clear it with empty text) and show it in the header."""
         self.table_filter = TableFilter.parse(text)
+        self.refresh_bindings()
         table = self.filter_target()
         if table is not None:
             table.apply_filter(self.table_filter)
