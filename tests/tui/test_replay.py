@@ -171,6 +171,9 @@ async def test_bad_at_input_is_a_message_and_the_instant_stays(demo: Context) ->
         await pilot.pause()
         assert any("in the future" in n.message for n in app._notifications)
         assert app.settings.replay_at == PLAN.drop_at
+        await command(pilot, "at -1h")  # relative to the instant shown
+        await shown(pilot, OverviewScreen, "overview")
+        assert app.settings.replay_at == PLAN.drop_at - HOUR
 
 
 def test_replay_overview_snapshot_without_colour(
