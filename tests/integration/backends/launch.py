@@ -442,9 +442,25 @@ def feast(folder: Path, now: str) -> Server:
     if done.returncode != 0:
         pytest.fail(f"feast apply failed:\n{done.stderr[-2000:]}")
     env_python("feast", FEAST_MATERIALISE, str(repo), now)
+    return feast_serve(repo)
+
+
+def feast_serve(repo: Path, name: str = "feast") -> Server:
+    """`feast serve` on a repo already applied and materialised (`feast` prepares one).
+
+    `name` names its log in the repo: a second server on one repo needs its own.
+    """
     port = free_port()
-    command = [str(feast_bin), "serve", "-h", "127.0.0.1", "-p", str(port), "--no-access-log"]
-    server = start("feast", command, f"http://127.0.0.1:{port}", ok("/health"), repo)
+    command = [
+        str(env_bin("feast", "feast")),
+        "serve",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--no-access-log",
+    ]
+    server = start(name, command, f"http://127.0.0.1:{port}", ok("/health"), repo)
     server.extra["repo"] = str(repo)
     return server
 

@@ -137,8 +137,8 @@ def test_reference_without_an_offline_server_is_refused_with_the_reason(
         store(feast_server).reference("fraud")
 
 
-def test_a_stopped_feast_server_is_a_backend_error(tmp_path: Path) -> None:
-    server = launch.feast(tmp_path / "feast", NOW.isoformat())
+def test_a_stopped_feast_server_is_a_backend_error(feast_server: Server) -> None:
+    server = launch.feast_serve(Path(feast_server.extra["repo"]), "feast-stopped")
     features = store(server)
     try:
         assert "amount_mean" in features.freshness("fraud")
@@ -166,6 +166,19 @@ def test_a_registry_or_offline_server_that_is_down_is_a_backend_error(
     finally:
         down.close()
         offline_down.close()
+
+
+def test_a_view_the_registry_does_not_know_is_not_found(
+    feast_server: Server, feast_registry: Server
+) -> None:
+    features = FeastFeatures(
+        feast_server.url, {"ghost": ["no_such_view:x"]}, registry_url=feast_registry.url
+    )
+    try:
+        with pytest.raises(NotFoundError, match="no feature view 'no_such_view'"):
+            features.freshness("ghost")
+    finally:
+        features.close()
 
 
 def test_bad_options_are_clear_errors(feast_server: Server) -> None:
