@@ -114,6 +114,9 @@ class FeastFeatures:
         self.entities = {str(k): list(v) for k, v in (entities or {}).items()}
         self.offline_url = offline_url
         self.reference_window = (_when(reference_start), _when(reference_end))
+        first, last = self.reference_window
+        if first is not None and last is not None and first >= last:
+            raise ValueError("feast reference_start must be before reference_end")
         self.max_age = timedelta(seconds=float(max_age_s)) if max_age_s is not None else None
         self.token_env = token_env
         self.timeout_s = float(timeout_s)

@@ -181,10 +181,18 @@ def test_a_view_the_registry_does_not_know_is_not_found(
         features.close()
 
 
-def test_bad_options_are_clear_errors(feast_server: Server) -> None:
+def test_bad_options_are_clear_errors() -> None:
+    url, refs = "http://127.0.0.1:1", {"fraud": REFS}  # nothing is sent before a read
+    sample = {"account_id": [1]}
     with pytest.raises(ValueError, match=r"registry_url .* or entities"):
-        FeastFeatures(feast_server.url, {"fraud": REFS})
+        FeastFeatures(url, refs)
     with pytest.raises(ValueError, match="offline_url needs registry_url"):
-        store(feast_server, offline_url="grpc+tcp://127.0.0.1:1")
+        FeastFeatures(url, refs, entities=sample, offline_url="grpc+tcp://127.0.0.1:1")
+    with pytest.raises(ValueError, match="offline_url must be grpc"):
+        FeastFeatures(url, refs, registry_url=url, offline_url="http://127.0.0.1:1")
     with pytest.raises(ValueError, match="not an ISO 8601 time"):
-        store(feast_server, reference_start="yesterday")
+        FeastFeatures(url, refs, entities=sample, reference_start="yesterday")
+    with pytest.raises(ValueError, match="reference_start must be before reference_end"):
+        FeastFeatures(
+            url, refs, entities=sample, reference_start=NOW.isoformat(), reference_end="2020-01-01"
+        )
