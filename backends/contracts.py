@@ -307,10 +307,11 @@ class RowValue:
     """The per-row value grouped counts sum; a row without it (no label yet) is left out.
 
     `error`: 1 where prediction != label, else 0; `squared_error`:
-    (`column` − label)²; `column`: a numeric column as it is (a score, a latency).
+    (`column` − label)²; `column`: a numeric column as it is (a score, a latency);
+    `rows`: 1 for every row (a profile of every row, labelled or not).
     """
 
-    kind: Literal["error", "squared_error", "column"]
+    kind: Literal["error", "squared_error", "column", "rows"]
     column: str = ""
 
 

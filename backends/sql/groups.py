@@ -34,6 +34,8 @@ def value_expression(
     """The per-row value, NULL where the row has none (no label yet, a missing score)."""
     column = names.get(value.column) if value.column else None
     label = names.get("label")
+    if value.kind == "rows":
+        return sa.literal(1)
     if value.kind == "error":
         prediction = names.get("prediction")
         if label is None or prediction is None:

@@ -92,8 +92,8 @@ def _workspace(args: argparse.Namespace, columns: list[str] | None) -> tuple[Any
     from console.services.slices_view import (
         SliceMetricChoice,
         SliceOptions,
+        read_by_column,
         read_slices,
-        window_rows,
     )
 
     context, model, (start, end) = workspace_window(args)
@@ -104,9 +104,9 @@ def _workspace(args: argparse.Namespace, columns: list[str] | None) -> tuple[Any
             baseline = parse_interval(args.baseline_window)
         source += f" vs {args.baseline_window}"
     with translated_errors(f"cannot slice {source}"):
+        choice = SliceMetricChoice(args.metric, args.metric_column)
         if args.by:
-            frame = window_rows(context, model, (start, end), args.version)
-            table = _analyse(frame, args, columns, None)
+            read = read_by_column(context, model, (start, end), choice, args.by, args.version)
         else:
             options = SliceOptions(
                 columns=tuple(columns) if columns else None,
@@ -115,9 +115,8 @@ def _workspace(args: argparse.Namespace, columns: list[str] | None) -> tuple[Any
                 top=args.top,
                 version=args.version,
             )
-            choice = SliceMetricChoice(args.metric, args.metric_column)
             read = read_slices(context, model, (start, end), choice, baseline, options)
-            table, frame = read.table, read.frame
+        table, frame = read.table, read.frame
     covered = coverage(frame["ts"], start, end) if frame is not None and "ts" in frame else None
     return table, source, covered
 

@@ -237,9 +237,54 @@ def _counted(
 
 
 def _kinds(model: Model, columns: Sequence[str]) -> dict[str, Literal["numeric", "categorical"]]:
-    """Each candidate's kind: the model's feature spec, else categorical (`version`)."""
-    declared = {spec.name: spec.kind for spec in model.features}
-    return {column: declared.get(column, "categorical") for column in columns}
+    """Each column's kind: the model's feature spec; the score and `<stage>_ms` are numeric."""
+    declared: dict[str, Literal["numeric", "categorical"]] = {
+        spec.name: spec.kind for spec in model.features
+    }
+    for column in columns:
+        if column not in declared:
+            numeric = column == "score" or column.endswith("_ms")
+            declared[column] = "numeric" if numeric else "categorical"
+    return {column: declared[column] for column in columns}
+
+
+def read_by_column(
+    source: Sources,
+    model: Model,
+    span: tuple[datetime, datetime],
+    choice: SliceMetricChoice,
+    column: str,
+    version: str | None = None,
+) -> SliceRead:
+    """The metric for every value (or decile) of one column, from grouped counts where possible."""
+    from backends.capabilities import supports
+    from backends.contracts import RowValue, SupportsGroupCounts
+    from console.analysis.inputs import InputError
+    from console.analysis.slices import metric_by_column, row_values
+    from console.analysis.slices.counted import by_from_counts, by_key, quantile_points, row_value
+    from console.analysis.slices.metrics import BY_BINS
+
+    if not supports(source.inference_log, SupportsGroupCounts):
+        frame = window_rows(source, model, span, version)
+        values = row_values(frame, choice.metric, column=choice.column)
+        table = metric_by_column(frame, column, values, choice.metric)
+        return SliceRead(table, len(frame), tuple(frame.columns), False, frame)
+    log = cast("SupportsGroupCounts", source.inference_log)
+    present = tuple(source.inference_log.window(model.name, span[0], span[0]).columns)
+    if column not in present:
+        raise InputError(f"column {column!r} not found")
+    kinds = _kinds(model, [column])
+    every = log.group_profile(
+        model.name, [span], kinds, RowValue("rows"), quantile_points(BY_BINS), version=version
+    )
+    if not every.rows[0]:
+        raise InputError(f"no requests logged for {model.name} in {_span_text(span)}")
+    key = by_key(every, column, kinds[column])
+    value = row_value(choice.metric, choice.column)
+    start, end = span
+    frames = log.grouped_counts(model.name, start, end, [key], [(), (column,)], value, version)
+    table = by_from_counts(key, every, frames, choice.metric)
+    return SliceRead(table, every.rows[0], present, True)
 
 
 def _span_text(span: tuple[datetime, datetime]) -> str:

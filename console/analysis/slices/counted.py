@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from backends.contracts import GroupKey, GroupProfile, RowValue
+from console.analysis.samples import DEFAULT_MIN_SAMPLES
 from console.analysis.slices.discovery import MAX_LEVELS, Counted, numeric_labels
-from console.analysis.slices.metrics import METRICS, Predicate
+from console.analysis.slices.metrics import BY_LEVELS, METRICS, Predicate, SliceTable, by_table
 
 Kind = Literal["numeric", "categorical"]
 
@@ -85,8 +86,14 @@ class _Levels:
     missing: int | None
 
 
-def _levels(key: GroupKey, missing: bool, values: Sequence[Any]) -> _Levels:
-    """The levels of one column: its bins, or the values seen in any window; then missing."""
+def _levels(
+    key: GroupKey, missing: bool, values: Sequence[Any], missing_value: str | None = None
+) -> _Levels:
+    """The levels of one column: its bins, or the values seen in any window; then missing.
+
+    By value, `missing_value` names the missing level `== (missing)` as the
+    per-value table does; otherwise it is `is missing`.
+    """
     if key.edges is not None:
         labels = numeric_labels(np.asarray(key.edges))
         predicates = [Predicate(key.column, "in", label) for label in labels]
@@ -98,7 +105,10 @@ def _levels(key: GroupKey, missing: bool, values: Sequence[Any]) -> _Levels:
     slot = None
     if missing:
         slot = len(predicates)
-        predicates.append(Predicate(key.column, "is", "missing"))
+        if missing_value is not None and key.edges is None:
+            predicates.append(Predicate(key.column, "==", missing_value))
+        else:
+            predicates.append(Predicate(key.column, "is", "missing"))
     return _Levels(tuple(predicates), index, slot)
 
 
@@ -158,3 +168,41 @@ def counted_windows(
         n = int(grand["n"].sum())
         result.append(Window(Counted(predicates, singles, doubles), n, float(grand["total"].sum())))
     return result
+
+
+def by_key(profile: GroupProfile, column: str, kind: Kind) -> GroupKey:
+    """The `--by` column's key as `metric_by_column` groups rows: deciles past 20 values."""
+    seen = profile.columns[column]
+    if kind == "numeric" and seen.distinct > BY_LEVELS and seen.quantiles:
+        edges = np.unique(np.asarray(seen.quantiles, dtype=np.float64))
+        return GroupKey(column, True, tuple(float(e) for e in edges))
+    return GroupKey(column, kind == "numeric")
+
+
+def by_from_counts(
+    key: GroupKey,
+    profile: GroupProfile,
+    frames: Sequence[pd.DataFrame],
+    metric: str,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> SliceTable:
+    """`metric_by_column` from the engine's counts of sets `[(), (column,)]`.
+
+    `profile` is of every row (`RowValue("rows")`), as the per-value table
+    groups every row; the counts are of the rows with a value.
+    """
+    grand, alone = frames
+    values = [v for v in alone[key.column].tolist() if v is not None and v == v]
+    absent = profile.columns[key.column].missing > 0 if key.edges is not None else None
+    has_missing = bool(absent) if absent is not None else len(values) < len(alone)
+    levels = _levels(key, has_missing, values, missing_value="(missing)")
+    stats = _table(alone, [(key.column, levels, key.edges is not None)]).reshape(-1, 3)
+    n = int(grand["n"].sum())
+    total = float(grand["total"].sum())
+    if metric == "accuracy":  # the engine counted errors; the table is of correct predictions
+        total = n - total
+        correct = stats[:, 0] - stats[:, 1]
+        stats = np.column_stack((stats[:, 0], correct, correct))
+    overall = total / n if n else float("nan")
+    dropped = int(profile.rows[0]) - n
+    return by_table(levels.predicates, stats, n, overall, dropped, metric, min_samples)

@@ -268,36 +268,53 @@ def metric_by_column(
     if column not in frame:
         raise ValueError(f"column {column!r} not found")
     keep = ~np.isnan(values)
-    dropped = int((~keep).sum())
     groups, predicates = _groups(frame[column], column)
     codes = groups[keep]
     kept = values[keep]
     n = int(kept.size)
     overall = float(kept.mean()) if n else float("nan")
     size = len(predicates)
-    counts = np.bincount(codes, minlength=size)
-    sums = np.bincount(codes, weights=kept, minlength=size)
-    squares = np.bincount(codes, weights=kept * kept, minlength=size)
+    stats = np.column_stack(
+        (
+            np.bincount(codes, minlength=size).astype(np.float64),
+            np.bincount(codes, weights=kept, minlength=size),
+            np.bincount(codes, weights=kept * kept, minlength=size),
+        )
+    )
+    return by_table(predicates, stats, n, overall, int((~keep).sum()), metric, min_samples)
+
+
+def by_table(
+    predicates: Sequence[Predicate],
+    stats: np.ndarray,
+    n: int,
+    overall: float,
+    dropped: int,
+    metric: str,
+    min_samples: int = DEFAULT_MIN_SAMPLES,
+) -> SliceTable:
+    """The per-group table from (count, sum, sum of squares) per group, from rows or an engine."""
     proportion = metric in PROPORTIONS
     rows = [
         slice_row(
             [predicate],
-            int(counts[i]),
-            float(sums[i]),
-            float(squares[i]),
+            int(stats[i, 0]),
+            float(stats[i, 1]),
+            float(stats[i, 2]),
             n,
             overall,
             proportion,
         )
         for i, predicate in enumerate(predicates)
-        if counts[i]
+        if stats[i, 0]
     ]
     rows = [replace(r, insufficient=r.support < min_samples) for r in rows]
     worse_high = metric != "accuracy"
-    rows.sort(key=lambda r: (r.insufficient, -r.delta if worse_high else r.delta))
+    rows.sort(key=lambda r: (r.insufficient, -r.delta if worse_high else r.delta, r.name))
     recomputed = float(sum(r.share * r.metric for r in rows)) if n else float("nan")
     notes = [f"{dropped} row(s) without a value (e.g. no label yet) left out" if dropped else ""]
     if predicates and predicates[0].op == "in":
+        column = predicates[0].column
         notes.append(f"{column} binned at its deciles ({len(predicates)} groups)")
     few = sum(r.insufficient for r in rows)
     if few:

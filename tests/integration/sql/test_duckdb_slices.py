@@ -134,8 +134,12 @@ def sql_context(demo_workspace: Path, tmp_path: Path, monkeypatch: pytest.Monkey
 
 @pytest.mark.parametrize(
     "extra",
-    [(), ("--metric", "mean_score", "--baseline-window", "2026-11-18T00:00Z/2026-11-19T00:00Z")],
-    ids=["accuracy", "mean-score-against-a-day"],
+    [
+        (),
+        ("--metric", "mean_score", "--baseline-window", "2026-11-18T00:00Z/2026-11-19T00:00Z"),
+        ("--by", "device_type"),
+    ],
+    ids=["accuracy", "mean-score-against-a-day", "by-device-type"],
 )
 def test_vigil_slices_on_a_sql_log_prints_the_embedded_numbers(
     sql_context: str,
@@ -184,3 +188,26 @@ def test_the_drill_down_is_the_slice_rows_filtered_by_the_engine(both: LogOverWo
     logged = both.workspace.window("fraud", *NOW)
     top = slice_requests(sql, window, [Predicate("amount", "in", "[110, inf)")])
     assert int((logged["amount"] == np.inf).sum()) == int((top["amount"] == np.inf).sum()) > 0
+
+
+@pytest.mark.parametrize("column", ["country", "amount", "age", "version", "inference_ms"])
+@pytest.mark.parametrize(
+    "choice", [SliceMetricChoice("accuracy"), SliceMetricChoice("latency", "inference_ms")]
+)
+def test_the_per_value_table_from_grouped_counts_equals_the_rows_one(
+    both: LogOverWorkspace, column: str, choice: SliceMetricChoice
+) -> None:
+    from console.services.slices_view import read_by_column
+
+    rows = read_by_column(SimpleNamespace(inference_log=both.workspace), MODEL, NOW, choice, column)
+    sent, counted = _sent(
+        lambda: read_by_column(SimpleNamespace(inference_log=both.log), MODEL, NOW, choice, column)
+    )
+    assert counted.pushed_down and not rows.pushed_down and counted.rows == rows.rows
+    assert sum("GROUPING SETS" in s for s in sent) == 1
+    assert len(rows.table.slices) >= 2 and rows.table.slices[0].support
+    assert_same_table(counted.table, rows.table)
+    assert counted.table.overall_from_slices == pytest.approx(rows.table.overall_from_slices)
+    assert [s.insufficient for s in counted.table.slices] == [
+        s.insufficient for s in rows.table.slices
+    ]
