@@ -6,6 +6,9 @@ the steps are the registry's replay keys, so the story is what an engineer sees.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -67,13 +70,23 @@ async def command(pilot: Any, text: str) -> None:
     await pilot.press("enter")
 
 
+def headless(workspace: Path, at: datetime, slice_words: str) -> dict[str, Any]:
+    """The shifted feature's row as `vigil --at T drift ... --json` prints it."""
+    command = [str(Path(sys.executable).with_name("vigil")), "--workspace", str(workspace)]
+    command += ["--at", iso_minute(at), "drift", "--model", MODEL, "--window", "6h"]
+    command += ["--slice", slice_words, "--json"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=180, check=True)
+    features: list[dict[str, Any]] = json.loads(done.stdout)["features"]
+    return next(f for f in features if f["feature"] == SHIFTED_FEATURE)
+
+
 def amount_band(app: Any) -> str:
     """The drift band of the shifted feature on the visible drift screen."""
     return row_of(app, "#drift-table", SHIFTED_FEATURE)[3]
 
 
 async def test_stepping_through_the_incident_shows_canary_then_drift_then_accuracy_alert(
-    demo: Context,
+    demo: Context, demo_workspace: Path
 ) -> None:
     app = make_app(demo, at=PLAN.deploy_at - FIVE_MINUTES)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -105,6 +118,11 @@ async def test_stepping_through_the_incident_shows_canary_then_drift_then_accura
                 break
         assert acted_at is not None and PLAN.drop_at < acted_at < ACCURACY_ALERT.at
         assert drift.result.end == acted_at
+        twin = f"vigil --at {iso_minute(acted_at)} drift --model {MODEL} --window 6h"
+        assert twin in screen_text(app)  # the headless twin prints the same numbers
+        printed = headless(demo_workspace, acted_at, SLICE_WORDS)
+        on_screen = next(f for f in drift.result.table.features if f.feature == SHIFTED_FEATURE)
+        assert printed["psi"] == pytest.approx(on_screen.psi) and printed["status"] == "act"
 
         await command(pilot, f"timeline {MODEL}")
         await shown(pilot, TimelineScreen, "view")

@@ -62,3 +62,10 @@ def asked_instant(words: str, settings: Settings) -> datetime | None:
     from console.services.clock import parse_replay_instant
 
     return parse_replay_instant(words, settings.replay_at or settings.clock())
+
+
+def replayed_twin(command: str, settings: Settings) -> str:
+    """A screen's headless twin while replaying: `vigil --at T ...` prints the same numbers."""
+    if settings.replay_at is None or not command.startswith("vigil "):
+        return command
+    return f"vigil --at {iso_minute(settings.replay_at)} {command.removeprefix('vigil ')}"

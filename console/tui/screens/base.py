@@ -125,6 +125,12 @@ class DataScreen(Screen[None]):
             self._next_read.stop()
             self._next_read = None
 
+    def twin(self, command: str) -> str:
+        """The command that prints this screen's numbers (`vigil --at T ...` in a replay)."""
+        from console.tui.replay.state import replayed_twin
+
+        return replayed_twin(command, self.settings)
+
     def on_stack(self) -> bool:
         """Whether the screen is still in the app's stack (one popped by a replay step is not)."""
         return self in self.app.screen_stack

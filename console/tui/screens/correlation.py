@@ -122,7 +122,7 @@ class CorrelationScreen(AnalysisScreen):
             detail.update("")
             plot.show("", ())
             return
-        detail.update(f"{lead_text(pair)} · = {pair.twin}")
+        detail.update(f"{lead_text(pair)} · = {self.twin(pair.twin)}")
         grid, x_values, y_values = aligned(self.view, pair)
         start = self.view.window.start.timestamp()
         hours = [(t - start) / 3600 for t in grid]

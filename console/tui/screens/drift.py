@@ -270,7 +270,7 @@ class DriftScreen(DataScreen):
                 f"slice {slice_text} · n ref {table.n_reference:,} · n cur {table.n_current:,}",
                 f"{request.mode} · {table.profile.name}: act > {table.profile.act:g} · "
                 f"bins {table.bins} · ε {table.epsilon:g}{FROM_COUNTS.get(table.tests, '')}",
-                f"= {result.command}",
+                f"= {self.twin(result.command)}",
             ]
         self.query_one("#drift-head", Static).update("\n".join(lines))
 

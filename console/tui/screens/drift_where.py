@@ -121,7 +121,7 @@ class WhereScreen(DataScreen):
             f"{self.request.window}: {result.start:%m-%d %H:%M} → {result.end:%m-%d %H:%M} UTC"
             f" vs training reference\n{table.segments} segments · n cur {table.n_current:,}"
             f" · under {table.min_samples} rows: insufficient · SHARE = support\n"
-            f"= {result.command}"
+            f"= {self.twin(result.command)}"
         )
         self.pairs = {f"{row.segment}|{row.drift.feature}": row for row in table.rows}
         rows = [

@@ -129,7 +129,7 @@ class LatencyScreen(AnalysisScreen):
         self.set_head(
             f"{self.window_line()} · {origin}",
             f"{slo_text(budget)} · {over_text(budget)}",
-            f"= {view.twin}",
+            f"= {self.twin(view.twin)}",
         )
         scale = max([max(s.p99 or 0.0, s.budget_ms or 0.0) for s in budget.stages] or [1.0])
         rows = []

@@ -121,7 +121,9 @@ class SlicesScreen(AnalysisScreen):
             table.show_rows([], "computing slices…")
         else:
             self.set_head(
-                self.window_line() + self._baseline_text(view), overall_text(view), f"= {view.twin}"
+                self.window_line() + self._baseline_text(view),
+                overall_text(view),
+                f"= {self.twin(view.twin)}",
             )
             cells = [slice_cells(row, compared, wide) for row in view.table.slices]
             fitted = fit_first_column(headers, cells, self.size.width - 2)

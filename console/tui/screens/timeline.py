@@ -145,7 +145,7 @@ class TimelineScreen(AnalysisScreen):
             f"{self.chosen.describe()} · {SIGNAL_MARK} a metric moved · from the registry, "
             "incidents, audit log, metrics and inference log",
             *(f"{role} unavailable, its events are missing: {why}" for role, why in view.degraded),
-            f"= {view.twin}",
+            f"= {self.twin(view.twin)}",
         )
         narrow = self.size.width < WIDE_FROM
         rows = [event_cells(event, move, narrow) for event in self.events_shown]
