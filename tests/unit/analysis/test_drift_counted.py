@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from backends.contracts import BucketCounts
+from backends.contracts import BucketCounts, FeatureSpec, Model
 from console.analysis.drift.bands import get_profile
 from console.analysis.drift.counted import (
     NO_TESTS_NOTE,
@@ -19,7 +21,7 @@ from console.analysis.drift.counted import (
     edges_of_fit,
 )
 from console.analysis.drift.psi import psi_from_counts
-from console.analysis.drift.pushdown import counts_pushdown
+from console.analysis.drift.pushdown import bucket_drift, counts_pushdown
 from console.analysis.drift.reference import bin_window, fit_reference
 from console.analysis.drift.table import drift_against
 
@@ -109,3 +111,65 @@ def test_counts_are_used_only_for_what_counts_can_answer() -> None:
         log, slice=[("device_type", "(missing)")], kinds={"device_type": "categorical"}
     )
     assert not counts_pushdown(log, exact=True)
+
+
+class Buckets:
+    """A metric store that counts fixed buckets (as Prometheus would) from given values."""
+
+    def __init__(self, values: dict[str, np.ndarray], edges: tuple[float, ...]) -> None:
+        """Values per histogram `feature` label (`score` for the score's histogram)."""
+        self.values, self.edges = values, edges
+        self.asked: list[tuple[str, dict[str, str]]] = []
+
+    def bucket_counts(
+        self, histogram: str, labels: Mapping[str, str], start: datetime, end: datetime
+    ) -> BucketCounts:
+        """The values of the labelled series counted in the buckets."""
+        self.asked.append((histogram, dict(labels)))
+        name = labels.get("feature", "score")
+        if name not in self.values:
+            return BucketCounts((), (), 60.0, f"no {histogram} buckets in the window")
+        counts = counts_in_buckets(self.values[name], self.edges).astype(float)
+        return BucketCounts(self.edges, tuple(counts), 60.0)
+
+
+@dataclass
+class Sources:
+    """Only what bucket drift reads: a model's features, its training reference, the metrics."""
+
+    metrics: Buckets
+    frame: pd.DataFrame
+
+    def reference(self, model: str, version: str | None = None) -> pd.DataFrame:
+        """The training reference."""
+        return self.frame
+
+    @property
+    def features(self) -> Sources:
+        """This object is the feature store too."""
+        return self
+
+
+def test_bucket_drift_against_the_training_reference_counts_it_in_the_same_buckets() -> None:
+    reference, current = _frames()
+    model = Model(
+        "m",
+        "binary-classification",
+        versions=(),
+        features=(FeatureSpec("x", "numeric"), FeatureSpec("c", "categorical")),
+    )
+    edges = (-1.0, 0.0, 1.0)
+    metrics = Buckets({"x": current["x"].to_numpy(), "score": np.linspace(0, 1, 500)}, edges)
+    context = Sources(metrics, reference)
+    window = (datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 11, 2, tzinfo=UTC))
+    table = bucket_drift(context, model, *window, min_samples=10)  # type: ignore[arg-type]
+    rows = {row.feature: row for row in table.features}
+    assert table.tests == "buckets" and set(rows) == {"x", "c", "score"}
+    expected = psi_from_counts(
+        counts_in_buckets(reference["x"].to_numpy(), edges),
+        counts_in_buckets(current["x"].to_numpy(), edges),
+    )
+    assert rows["x"].psi == pytest.approx(expected, abs=1e-3) and rows["x"].ks is None
+    assert rows["score"].status == "insufficient" and "--reference-window" in rows["score"].note
+    assert rows["c"].status == "insufficient" and "no feature_value buckets" in rows["c"].note
+    assert ("prediction_score", {"model": "m"}) in metrics.asked
