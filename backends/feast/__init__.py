@@ -9,7 +9,8 @@ the registry records it, and a view not materialised for longer than its ttl
 data layer. Without a registry, freshness falls back to the newest event
 timestamp the online store holds for the sampled `entities`. With
 `offline_url` too (Feast's offline server, Arrow Flight), `reference` reads
-the batch source's rows of a window as the reference sample.
+the offline rows of a window as the reference sample (several views joined
+point-in-time by Feast).
 """
 
 from __future__ import annotations
@@ -286,8 +287,13 @@ class FeastFeatures:
         return events
 
     def reference(self, model: str, version: str | None = None) -> pd.DataFrame:
-        """The offline rows of the model's feature view over the reference window (any version)."""
-        from backends.feast.offline import pull_rows
+        """The model's features on its first view's offline rows of the window (any version).
+
+        One view: its batch source's rows. Several: the first view's rows are
+        the entity rows, and Feast joins every feature to them as of each
+        row's time (the point-in-time join of a training set).
+        """
+        from backends.feast.offline import ENTITY_TIME, point_in_time, pull_rows
 
         if self.offline_url is None or self.registry is None:
             raise BackendError(
@@ -296,23 +302,38 @@ class FeastFeatures:
                 "(or a workspace) as the reference source"
             )
         views = self._views(model)
-        if len(views) != 1:
+        states = {name: self.registry.view(name) for name in views}
+        first_name, first = next(iter(states.items()))
+        unjoinable = [n for n, v in states.items() if not set(v.join_keys) <= set(first.join_keys)]
+        if unjoinable:
             raise BackendError(
-                f"feast: the features of {model} span {len(views)} feature views "
-                f"({', '.join(views)}); the reference reads one view's batch source"
+                f"feast: {', '.join(unjoinable)} key on other entities than {first_name} "
+                f"({', '.join(first.join_keys)}), so the reference of {model} cannot join them"
             )
-        ((name, features),) = views.items()
         start, end = self.reference_window
         end = end or datetime.now(UTC)
         start = start or end - DEFAULT_REFERENCE
-        view = self.registry.view(name)
-        return pull_rows(
+        token = self._token()
+        rows = pull_rows(
             self.offline_url,
-            view,
-            features,
+            first,
+            views[first_name],
             start,
             end,
-            token=self._token(),
+            token=token,
+            timeout_s=self.timeout_s,
+        )
+        if len(views) == 1 or rows.empty:
+            return rows
+        entity_rows = rows[[*first.join_keys, first.timestamp_field]].rename(
+            columns={first.timestamp_field: ENTITY_TIME}
+        )
+        return point_in_time(
+            self.offline_url,
+            entity_rows,
+            list(self._refs(model)),
+            self.registry.project_name(),
+            token=token,
             timeout_s=self.timeout_s,
         )
 

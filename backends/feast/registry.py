@@ -56,7 +56,7 @@ class FeastRegistry:
             self._client(), "GET", f"{self.url}{API}{path}", f"feast registry {self.url}", params
         )
 
-    def _project(self) -> str:
+    def project_name(self) -> str:
         """The configured project, else the registry's only one (a clear error for none or many)."""
         if self.project is None:
             listed = self._get("/projects", {}).get("projects") or []
@@ -73,7 +73,7 @@ class FeastRegistry:
         """One feature view, read afresh (no registry cache: a materialisation shows at once)."""
         try:
             doc = self._get(
-                f"/feature_views/{name}", {"project": self._project(), "allow_cache": "false"}
+                f"/feature_views/{name}", {"project": self.project_name(), "allow_cache": "false"}
             )
         except NotFoundError as error:
             raise NotFoundError(f"feast registry: no feature view {name!r} ({error})") from error

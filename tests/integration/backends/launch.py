@@ -377,6 +377,14 @@ account_stats = FeatureView(
     source=FileSource(path="data/accounts.parquet", timestamp_field="event_timestamp"),
     online=True,
 )
+account_risk = FeatureView(
+    name="account_risk",
+    entities=[account],
+    ttl=timedelta(days=3650),
+    schema=[Field(name="risk_score", dtype=Float32)],
+    source=FileSource(path="data/account_risk.parquet", timestamp_field="event_timestamp"),
+    online=True,
+)
 merchant = Entity(name="merchant", join_keys=["merchant_id"])
 merchant_stats = FeatureView(
     name="merchant_stats",
@@ -401,6 +409,12 @@ accounts = [
     for i in range(1, 6)
 ]
 pd.DataFrame(accounts).to_parquet(f"{data}/accounts.parquet")
+risk = [
+    {"account_id": i, "event_timestamp": now - timedelta(hours=i, minutes=30), "risk_score": i / 4}
+    for i in range(1, 6)
+]
+risk.append({"account_id": 1, "event_timestamp": now - timedelta(minutes=10), "risk_score": 9.0})
+pd.DataFrame(risk).to_parquet(f"{data}/account_risk.parquet")
 merchants = [
     {"merchant_id": i, "event_timestamp": now - timedelta(hours=5 + i), "chargeback_rate": i / 100}
     for i in range(1, 4)
@@ -424,7 +438,9 @@ def feast(folder: Path, now: str) -> Server:
 
     account_stats (accounts 1..5 written at now - i h, ttl 10 years) is
     materialised up to `now`; merchant_stats (merchants 1..3 at now - 5 - i h,
-    ttl 2 h) only up to now - 5 h, so it has been stale since now - 3 h.
+    ttl 2 h) only up to now - 5 h, so it has been stale since now - 3 h;
+    account_risk (risk i / 4 at now - i h - 30 min, and 9 for account 1 at
+    now - 10 min) is offline only, for the point-in-time join.
     """
     import subprocess
 

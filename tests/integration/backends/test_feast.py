@@ -24,12 +24,14 @@ pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC).replace(microsecond=0)
 REFS = ["account_stats:amount_mean", "account_stats:txn_count"]
 MERCHANT = "merchant_stats:chargeback_rate"
+RISK = "account_risk:risk_score"
 
 
 def store(server: Server, **options: Any) -> FeastFeatures:
-    """The backend: model `fraud` on the account features, `risk` on accounts and merchants."""
+    """The backend: `fraud` on account_stats, `risk` with merchants, `scored` with account_risk."""
     options.setdefault("entities", {"account_id": [2, 3, 99]})
-    return FeastFeatures(server.url, {"fraud": REFS, "risk": [*REFS, MERCHANT]}, **options)
+    models = {"fraud": REFS, "risk": [*REFS, MERCHANT], "scored": [REFS[0], RISK]}
+    return FeastFeatures(server.url, models, **options)
 
 
 def test_online_features_for_entities(feast_server: Server) -> None:
@@ -121,13 +123,18 @@ def test_reference_is_the_offline_rows_of_the_window(
     )
     try:
         frame = features.reference("fraud", "3").sort_values("account_id")
-        with pytest.raises(BackendError, match="span 2 feature views"):
+        joined = features.reference("scored").sort_values("account_id")
+        with pytest.raises(BackendError, match="merchant_stats key on other entities"):
             features.reference("risk")
     finally:
         features.close()
     assert frame["account_id"].tolist() == [1, 2, 3]  # accounts 4 and 5 are older than the window
     assert frame["amount_mean"].tolist() == [10.0, 20.0, 30.0]
     assert frame["txn_count"].tolist() == [1, 2, 3]
+    assert joined["account_id"].tolist() == [1, 2, 3]
+    assert joined["amount_mean"].tolist() == [10.0, 20.0, 30.0]
+    # as of each account_stats row: account 1's later risk (9 at NOW - 10 min) is not joined
+    assert joined["risk_score"].tolist() == [0.25, 0.5, 0.75]
 
 
 def test_reference_without_an_offline_server_is_refused_with_the_reason(
