@@ -1,10 +1,13 @@
 """Drift screen: data on screen after the key press vs the headless computation alone.
 
 For each window (the demo's 24 h of fraud-detector, about 70,000 rows, and a
-window of about 1,000,000 rows), in one process: the median time of
-`compute_drift` (what `vigil drift` runs), then the median time from pressing
-`d` on the model screen to the drift table being painted, and their ratio.
-Both sides are warm (the reference fit is cached by the first run); the
+window of about 1,000,000 rows), in one process and turn by turn: the time of
+`compute_drift` alone (what `vigil drift` runs), then the time from pressing
+`d` on the model screen to the drift table being painted; the ratio is taken
+pair by pair, so a host whose load drifts compares like with like. Each is
+timed in wall time and in CPU time of the process (every thread): on a shared
+host the wall time also counts waiting for a core, the CPU time only the
+work. Both sides are warm (the reference fit is cached by the first run); the
 screen's cache of earlier results is cleared before each press, so every press
 computes. No assertion on timings.
 
@@ -17,28 +20,42 @@ import argparse
 import asyncio
 import statistics
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 MODEL = "fraud-detector"
 
 
-def headless(context: Any, window: str, repeat: int) -> tuple[float, int]:
-    """Median seconds of the computation alone, and the window's row count."""
+@dataclass(frozen=True)
+class Timing:
+    """One measurement: wall seconds and CPU seconds of the whole process."""
+
+    wall: float
+    cpu: float
+
+
+def timed(run: Callable[[], object]) -> Timing:
+    """Time one call in wall and process CPU time."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return Timing(time.perf_counter() - wall, time.process_time() - cpu)
+
+
+def headless(context: Any, window: str) -> tuple[Callable[[], Timing], int]:
+    """A timer of the computation alone, and the window's row count (a first call fits)."""
     from console.services.drift import DriftRequest, analysis_context, compute_drift
 
     request = DriftRequest(MODEL, window)
-    result = compute_drift(analysis_context(context), request)
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        compute_drift(analysis_context(context), request)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), result.table.n_current
+    rows = compute_drift(analysis_context(context), request).table.n_current
+    return lambda: timed(lambda: compute_drift(analysis_context(context), request)), rows
 
 
-async def on_screen(context: Any, window: str, repeat: int) -> float:
-    """Median seconds from the key press to the drift table painted.
+async def turns(
+    context: Any, window: str, repeat: int, alone: Callable[[], Timing]
+) -> list[tuple[Timing, Timing]]:
+    """`repeat` pairs (computation alone, key press to the drift table painted).
 
     24 h: `d` on the model screen. Another window: `w`, the window typed, then
     the timed Enter, on the drift screen (the `3` key goes back to 24 h between runs).
@@ -49,7 +66,7 @@ async def on_screen(context: Any, window: str, repeat: int) -> float:
     from console.tui.screens.model import ModelScreen
 
     app = VigilApp(context, context_name="bench", live_ticks=False, refresh_s=3600)
-    times = []
+    pairs: list[tuple[Timing, Timing]] = []
 
     async def painted(window: str) -> None:
         """Wait until the visible drift screen has painted the table of `window`."""
@@ -64,17 +81,17 @@ async def on_screen(context: Any, window: str, repeat: int) -> float:
                 return
             await asyncio.sleep(0.002)
 
-    async def timed_press(key: str, window: str) -> float:
+    async def timed_press(key: str, window: str) -> Timing:
         """Seconds from the key's press to `window`'s table painted.
 
         The key is posted with `simulate_key`, not `Pilot.press`: the pilot waits
         for the whole process to go idle (up to a second, twice) while the drift
         worker computes, which no user waits for.
         """
-        started = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         app.simulate_key(key)
         await painted(window)
-        return time.perf_counter() - started
+        return Timing(time.perf_counter() - wall, time.process_time() - cpu)
 
     async with app.run_test(size=(100, 30)) as pilot:
         app.open_model(MODEL)
@@ -94,10 +111,15 @@ async def on_screen(context: Any, window: str, repeat: int) -> float:
                 elapsed = await timed_press("enter", window)
                 await pilot.press("3")
                 await painted("24h")
-            if run:
-                times.append(elapsed)
             await pilot.pause()
-    return statistics.median(times)
+            if run:
+                pairs.append((alone(), elapsed))
+    return pairs
+
+
+def spread(seconds: list[float]) -> str:
+    """`min / median` in milliseconds."""
+    return f"{min(seconds) * 1000:7.1f} / {statistics.median(seconds) * 1000:7.1f} ms"
 
 
 def main() -> int:
@@ -113,14 +135,19 @@ def main() -> int:
     from console.config import embedded_context
 
     context = embedded_context(args.workspace, name="bench", read_only=True)
-    print(f"repetitions: {args.repeat} (medians, warm reference fit, no cached result)")
+    print(f"repetitions: {args.repeat} (warm reference fit, no cached result; min / median)")
     for window in ("24h", args.large_window):
-        alone, rows = headless(context, window, args.repeat)
-        screen = asyncio.run(on_screen(context, window, args.repeat))
-        print(
-            f"{window:>4} ({rows:>9,} rows): headless {alone * 1000:8.1f} ms · "
-            f"on screen after `d` {screen * 1000:8.1f} ms · ratio {screen / alone:.2f}x"
-        )
+        alone, rows = headless(context, window)
+        pairs = asyncio.run(turns(context, window, args.repeat, alone))
+        print(f"{window:>4} ({rows:>9,} rows):")
+        for name, pick in (("wall", lambda t: t.wall), ("CPU", lambda t: t.cpu)):
+            headless_s = [pick(a) for a, _ in pairs]
+            screen_s = [pick(s) for _, s in pairs]
+            each = [s / a for a, s in zip(headless_s, screen_s, strict=True)]
+            print(
+                f"  {name:>4}: headless {spread(headless_s)} · on screen after the key"
+                f" {spread(screen_s)} · ratio {min(each):.2f}x / {statistics.median(each):.2f}x"
+            )
     return 0
 
 
