@@ -4,7 +4,8 @@ Files are named `part-<ts_min_us>-<ts_max_us>-<id>.parquet`, so a window
 opens only the files whose time span overlaps it and reads only the columns
 asked for. Late labels live in `W/labels/<model>/<YYYY-MM-DD>/` (the UTC day
 the request was logged) and are joined by request_id when a window includes
-`label`, reading only the days the window covers.
+`label`, reading only the days the window covers. A window whose rows were
+logged at different sample rates is thinned to the lowest (`sampling.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from backends.embedded.partitions import (
     log_parts,
     retry_vanished,
 )
+from backends.embedded.sampling import RATE, thinned_to_lowest_rate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -143,6 +145,8 @@ class InferenceLogMixin:
         needed = list(dict.fromkeys([*wanted, "ts", *(["version"] if version else [])]))
         if "label" in wanted:
             needed.append("request_id")
+        if any(RATE in self._schema(path).names for path, _, _ in selected):
+            needed.append(RATE)
         tables = []
         for path, first, last in selected:
             present = [c for c in dict.fromkeys(needed) if c in self._schema(path).names]
@@ -161,6 +165,7 @@ class InferenceLogMixin:
                 raise BackendError(f"inference log of {model}: files disagree: {error}") from error
             if len(tables) > 1:
                 merged = merged.sort_by("ts")
+            merged = thinned_to_lowest_rate(merged)
             if "label" in wanted:
                 labels = self._joined_labels(model, merged)
                 merged = merged.drop_columns([c for c in ("label",) if c in merged.column_names])
@@ -230,6 +235,7 @@ class InferenceLogMixin:
         known = self._known_columns(selected)
         if columns is None:
             known = known or self._known_columns([p for p, _, _ in parts]) or list(EMPTY_COLUMNS)
+            known = [c for c in known if c != RATE]  # how a row was logged, not a feature
             return [*known, *(["label"] * ("label" not in known))]
         wanted = list(columns)
         missing = [c for c in wanted if c not in known and c != "label"]

@@ -2,7 +2,9 @@
 
 Rows are logged without a label; each label arrives some hours after its
 request and is attached with `add_labels`, so requests of the last hours
-still have none.
+still have none. Each row carries `sample_rate`, the share of the history's
+requests that were logged, so a window that also holds live rows (logged in
+full) weighs both alike.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ def request_log(
         rows[spec.name] = rows[spec.name].astype(str)  # as local_serving logs them: plain strings
     rows["score"] = scores
     rows["prediction"] = prediction
+    rows["sample_rate"] = round(n_rows / (plan.requests_per_min * minutes.diurnal.sum()), 6)
     rows["label"] = np.nan
     delay = plan.label_delay_h * HOUR_S * (0.5 + rng.exponential(1.0, n_rows))
     arrived = ts + delay < incident.end.timestamp()

@@ -226,7 +226,7 @@ async def _run(
     if random.random() < state.options.sample_rate:
         predictions = predictions_of(outputs[0], scores, served.entry.task)
         layout = served.entry.layout(loaded.entry)
-        sample = Sample(request_id, layout, first, scores, predictions)
+        sample = Sample(request_id, layout, first, scores, predictions, state.options.sample_rate)
     state.recorder.submit(served.name, version, seconds, False, sample, client)
     if served.shadow is not None:
         _mirror(state, served, feeds, request_id)
@@ -292,7 +292,8 @@ def _mirror(
         first = feeds[runner.inputs[0].name]
         predictions = predictions_of(outputs[0], scores, served.entry.task)
         layout = served.entry.layout(loaded.entry)
-        sample = Sample(f"{request_id}#shadow", layout, first, scores, predictions)
+        shadow_id = f"{request_id}#shadow"
+        sample = Sample(shadow_id, layout, first, scores, predictions, percent / 100.0)
         state.recorder.submit(served.name, version, (0.0, seconds, 0.0, 0.0), False, sample)
 
     task = asyncio.get_running_loop().create_task(shadow())

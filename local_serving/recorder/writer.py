@@ -33,13 +33,19 @@ FRAME_ROWS = 2000
 
 @dataclass(frozen=True)
 class Sample:
-    """A sampled request's inputs and outputs (one row per batch row)."""
+    """A sampled request's inputs and outputs (one row per batch row).
+
+    `rate` is the share of such requests that are logged (`--sample-rate`, or a
+    shadow's percentage); each row carries it as `sample_rate`, so a window that
+    spans rows logged at different rates can weigh them alike.
+    """
 
     request_id: str
     layout: InputLayout
     inputs: np.ndarray
     scores: np.ndarray
     predictions: np.ndarray
+    rate: float = 1.0
 
 
 @dataclass
@@ -180,7 +186,7 @@ class Recorder:
                 "version": version,
             }
             row.update(sample.layout.decode(values))
-            row.update(score=score, prediction=prediction, **timings)
+            row.update(score=score, prediction=prediction, sample_rate=sample.rate, **timings)
             out.append(row)
         return out
 

@@ -181,6 +181,34 @@ def _continuity_gap_s(workspace: Path, history_end: datetime) -> float:
     return float(gap)
 
 
+def _logged_share_across_the_seam(workspace: Path, history_end: datetime) -> tuple[float, float]:
+    """Rows per request in one window over the history's last 10 minutes and the live minutes.
+
+    Requests are the per-minute `requests_total` (the history's, then the server's
+    rollups of closed minutes); rows are what that one window returns on each side.
+    """
+    backend = EmbeddedBackend(workspace=str(workspace))
+    try:
+        last = latest_point(backend, "fraud-detector", datetime.now(UTC))
+        assert last is not None and last >= history_end, last
+        start, stop = history_end - timedelta(minutes=10), last + timedelta(minutes=1)
+        frame = backend.window("fraud-detector", start, stop, columns=["ts", "request_id"])
+        series = backend.query_range("requests_total", {"model": "fraud-detector"}, start, stop)
+    finally:
+        backend.close()
+    live = frame["request_id"].str.startswith("live-")
+    seam = history_end.timestamp()
+    points = [
+        (float(ts), float(value))
+        for one in series
+        for ts, value in zip(one.timestamps, one.values, strict=True)
+    ]
+    history_requests = sum(value for ts, value in points if ts < seam)
+    live_requests = sum(value for ts, value in points if ts >= seam)
+    assert live_requests >= 3000, f"too few live requests for a share: {live_requests}"
+    return float((~live).sum() / history_requests), float(live.sum() / live_requests)
+
+
 def _split(url: str, workspace: Path) -> dict[str, int]:
     """fraud-detector's live split, from the server's admin API."""
     info = json.loads((workspace / "serving.json").read_text())
@@ -260,11 +288,16 @@ def test_live_demo_breaks_tablets_and_a_rollback_fixes_them(tmp_path: Path) -> N
         # The pressure relaxes (tau 20 s): from 30 s on the error rate is back near 0.1 %.
         settled = _wait_for_error_rate(workspace, rolled_at + timedelta(seconds=30), 600, 240)
         assert settled.rate is not None and settled.rate < 0.005, settled
+        # The history logged ~5.5 % of fraud requests and the server logs all of them; a
+        # window across the seam weighs both alike (live rows kept at the history's rate).
+        history_share, live_share = _logged_share_across_the_seam(workspace, history_end)
+        assert 0.6 < live_share / history_share < 1.6, (history_share, live_share)
         print(
             f"history → live gap {gap_s:.1f} s; drop seen {seen_drop_s:.0f} s after the server "
-            f"started; recovery {recovered_s:.0f} s after the rollback; error rate "
-            f"{failing.rate:.2%} of {failing.requests:.0f} before, {settled.rate:.2%} of "
-            f"{settled.requests:.0f} after"
+            f"started; recovery {recovered_s:.0f} s after the rollback; rows per request in a "
+            f"window across the seam {history_share:.2%} history, {live_share:.2%} live; "
+            f"error rate {failing.rate:.2%} of {failing.requests:.0f} before, "
+            f"{settled.rate:.2%} of {settled.requests:.0f} after"
         )
 
         # 4. Ctrl-C stops both children cleanly.

@@ -43,6 +43,7 @@ LABEL_DELAY_MIN_S = 5.0
 LABEL_DELAY_MEAN_S = 10.0
 LABEL_DELAY_MAX_S = 60.0
 MAX_IN_FLIGHT = 64
+STALE_S = 3.0
 log = logging.getLogger("vigil.demo.driver")
 
 
@@ -61,6 +62,7 @@ class Counts:
     sent: int = 0
     refused_incomplete: int = 0
     failed: int = 0
+    late: int = 0
     labels_matched: int = 0
 
 
@@ -169,9 +171,15 @@ class Driver:
         """Wait out the simulated client stages, send the request, then owe its label.
 
         The times reported are the simulated ones, not the wall time of the waits, so a
-        busy driver does not blame the network for its own scheduling delay.
+        busy driver does not blame the network for its own scheduling delay. A request
+        still unsent STALE_S after it was drawn is dropped (counted `late`): on a loaded
+        machine a backlog would otherwise log the world of a minute ago as now (tablet
+        amounts inflated after a rollback).
         """
         async with gate:
+            if time.time() - request.drawn_at > STALE_S:
+                self.counts.late += 1
+                return
             for _, wait in request.waits_s:
                 await asyncio.sleep(wait)
             timing = [f"{stage}={wait * 1000.0:.3f}" for stage, wait in request.waits_s]
@@ -238,11 +246,12 @@ class Driver:
     async def _status(self) -> None:
         """A status line for the log."""
         log.info(
-            "sent %d, refused for incomplete features %d, failed %d, labels matched %d; "
-            "v3 writer %s, serve-a pressure %.2f",
+            "sent %d, refused for incomplete features %d, failed %d, dropped late %d, "
+            "labels matched %d; v3 writer %s, serve-a pressure %.2f",
             self.counts.sent,
             self.counts.refused_incomplete,
             self.counts.failed,
+            self.counts.late,
             self.counts.labels_matched,
             "on" if self.world.canary_on else "off",
             self.world.pressure,

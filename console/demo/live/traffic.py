@@ -29,12 +29,16 @@ Z99 = 2.326
 
 @dataclass(frozen=True)
 class LiveRequest:
-    """One request to send: its id, its V2 body, its true label and client stage waits."""
+    """One request to send: its id, its V2 body, its true label and client stage waits.
+
+    `drawn_at` is when the world drew it (epoch seconds): its features are the world's then.
+    """
 
     request_id: str
     body: dict[str, object]
     label: float
     waits_s: tuple[tuple[str, float], ...]
+    drawn_at: float
     incomplete: bool = False
 
 
@@ -77,6 +81,7 @@ def one_second(
             },
             label=float(target[i]),
             waits_s=tuple((stage, float(waits[stage][i])) for stage in CLIENT_STAGES),
+            drawn_at=now,
             incomplete=bool(incomplete[i]),
         )
         for i in range(count)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, cast
 
 import numpy as np
@@ -15,6 +16,7 @@ from console.demo.live.world import World, fetch_failure_rate
 from console.demo.spec import SMALL
 
 INCIDENT = IncidentPlan.for_spec(SMALL)
+BUSY = replace(FRAUD, requests_per_min=FRAUD.requests_per_min * 10)  # more requests per draw
 NOW = SMALL.end.timestamp() + 60
 
 
@@ -35,7 +37,7 @@ def _tablet_amounts(world: World, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Tablet and other amounts of many live fraud requests (decoded from their V2 bodies)."""
     rng = np.random.default_rng(seed)
     order = feature_order(FRAUD)
-    rows = [r for _ in range(150) for r in one_second(FRAUD, INCIDENT, world, rng, NOW, "t")]
+    rows = [r for _ in range(30) for r in one_second(BUSY, INCIDENT, world, rng, NOW, "t")]
     data = [cast(list[dict[str, Any]], r.body["inputs"])[0]["data"] for r in rows]
     frame = pd.DataFrame(data, columns=order)
     tablet = frame["device_type=tablet"] == 1.0
@@ -66,7 +68,7 @@ def test_requests_follow_the_history_rate_and_time_the_client_stages() -> None:
 def _incomplete_share(world: World, seed: int) -> float:
     """Share of live fraud requests sent with a missing feature; each misses exactly one."""
     rng = np.random.default_rng(seed)
-    rows = [r for _ in range(600) for r in one_second(FRAUD, INCIDENT, world, rng, NOW, "f")]
+    rows = [r for _ in range(90) for r in one_second(BUSY, INCIDENT, world, rng, NOW, "f")]
     width = len(feature_order(FRAUD))
     for request in rows:
         data = cast(list[dict[str, Any]], request.body["inputs"])[0]["data"]

@@ -21,7 +21,7 @@ def test_sampled_rows_carry_features_score_version_and_stage_timings():
     workspace, metrics, recorder = _recorder()
     inputs = np.array([[1.0, 2.0], [3.0, 4.0]], dtype=np.float32)
     sample = Sample(
-        "req-1", InputLayout(("a", "b")), inputs, np.array([0.2, 0.9]), np.array([0, 1])
+        "req-1", InputLayout(("a", "b")), inputs, np.array([0.2, 0.9]), np.array([0, 1]), 0.25
     )
     recorder.submit("m", "2", (0.001, 0.002, 0.0005, 0.0001), False, sample)
     recorder.submit("m", "2", (0.001, 0.002, 0.0005, 0.0001), False, None)
@@ -32,6 +32,7 @@ def test_sampled_rows_carry_features_score_version_and_stage_timings():
     assert rows["a"].tolist() == [1.0, 3.0] and rows["b"].tolist() == [2.0, 4.0]
     assert rows["score"].tolist() == [0.2, 0.9] and rows["prediction"].tolist() == [0, 1]
     assert rows["inference_ms"].tolist() == [2.0, 2.0]
+    assert rows["sample_rate"].tolist() == [0.25, 0.25]
     assert str(rows["ts"].dt.tz) == "UTC"
     assert metrics.log_rows.counter("m").value == 2
 
