@@ -25,7 +25,9 @@ from console.tui.widgets.command_line import CommandError, parse_command
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from textual.actions import ActionParseResult
     from textual.command import Provider
+    from textual.dom import DOMNode
 
     from console.services.backends import BackendSource
 
@@ -57,6 +59,8 @@ class VigilApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [*bindings_for("app"), *bindings_for("replay")]
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = App.COMMANDS | {vigil_commands}
+    internal_rebuilds = 0
+    """How often the overview was built again after an internal error (`internal_errors`)."""
 
     def __init__(
         self,
@@ -116,6 +120,27 @@ class VigilApp(App[int]):
         """A worker that succeeded may have imported a library: freeze what is long-lived."""
         if event.state == WorkerState.SUCCESS:
             self.freeze_long_lived()
+
+    def _handle_exception(self, error: Exception) -> None:
+        """Textual's hook for any uncaught exception: logged, one line, never a traceback."""
+        from console.tui.internal_errors import handle_uncaught
+
+        handle_uncaught(self, error)
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Every key, click and palette action: one that raises is reported and stops nothing."""
+        try:
+            return await super().run_action(action, default_namespace, namespaces)
+        except Exception as error:
+            from console.tui.internal_errors import report
+
+            report(self, error, self.screen, show=True)
+            return True
 
     def view_named(self, name: str) -> View:
         """A registered view by name (the built-in ones always exist)."""
@@ -388,7 +413,7 @@ def run_app(
     )
     _exit_on_hangup(app)
     result = app.run()
-    return int(result or 0)
+    return int(result or app.return_code or 0)
 
 
 def _exit_on_hangup(app: VigilApp) -> None:
