@@ -15,8 +15,13 @@ from tests.datasets.three_models import NOW, three_models
 
 
 def make_app(source: Any | None = None, **options: Any) -> VigilApp:
-    """An app on the in-memory three models, the clock fixed and no live staleness tick."""
+    """An app on the in-memory three models, the clock fixed and no live staleness tick.
+
+    Reads get 120 s before a panel degrades: a loaded CI machine can take longer than the
+    console's 10 s default for a first read (its imports), and these tests check content.
+    """
     options.setdefault("clock", fixed_clock(NOW))
+    options.setdefault("timeout_s", 120.0)
     options.setdefault("live_ticks", False)
     options.setdefault("context_name", "test")
     return VigilApp(source if source is not None else three_models(), **options)
