@@ -222,6 +222,19 @@ class SupportsStaleEvents(Protocol):
 
 
 @runtime_checkable
+class SupportsOnlineFeatures(Protocol):
+    """A feature store serving each entity's current feature values (the requests drill-down)."""
+
+    def entity_keys(self, model: str) -> tuple[str, ...]:
+        """The join keys the model's features are looked up by (columns of a logged request)."""
+        ...
+
+    def online_features(self, model: str, entities: Mapping[str, Sequence[Any]]) -> pd.DataFrame:
+        """One row per entity: the join keys, then the model's features (missing = NaN)."""
+        ...
+
+
+@runtime_checkable
 class InferenceLog(Protocol):
     """Sampled production requests: features, score, version, stage timings, labels.
 

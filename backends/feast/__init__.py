@@ -185,6 +185,14 @@ class FeastFeatures:
             ]
         return pd.DataFrame(columns)
 
+    def entity_keys(self, model: str) -> tuple[str, ...]:
+        """The join keys of the model's views (registry), else those of the sampled `entities`."""
+        views = self._views(model)
+        if self.registry is None:
+            return tuple(self.entities)
+        keys = (key for name in views for key in self.registry.view(name).join_keys)
+        return tuple(dict.fromkeys(keys))
+
     def freshness(self, model: str) -> dict[str, datetime]:
         """Per feature, its view's last materialisation (registry) or newest online event time."""
         if self.registry is None:

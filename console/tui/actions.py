@@ -309,6 +309,14 @@ ACTIONS: tuple[Action, ...] = (
         footer="drift in slice",
     ),
     Action(
+        "requests.features",
+        "Online features of the selected request's entity (a context with a feature store)",
+        ("f",),
+        "requests",
+        "online_features",
+        footer="features",
+    ),
+    Action(
         "latency.whatif",
         "What if a stage were faster (Amdahl): type STAGE SPEEDUP",
         ("a",),
