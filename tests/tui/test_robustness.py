@@ -191,3 +191,21 @@ async def test_a_failing_app_handler_exits_with_one_line_and_no_traceback(
     assert "Traceback" not in err
     assert "internal error in the console: Injected: injected failure in the app" in err, err
     assert "Traceback" in state_home.read_text(encoding="utf-8")
+
+
+async def test_a_failing_worker_stops_nothing(demo: Context, state_home: Path) -> None:
+    app = make_app(demo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        overview = app.screen
+
+        async def boom() -> None:
+            raise Injected("injected failure in a worker")
+
+        overview.run_worker(boom, group="injected")  # exit_on_error, Textual's default
+        await until(pilot, lambda: bool(notes(app)), "a line")
+        assert notes(app)[-1].startswith("internal error in overview: Injected: injected failure")
+        assert app.screen is overview and app.is_running
+        await pilot.press("j")  # still answering
+    assert app.return_code in (None, 0)
+    assert "injected failure in a worker" in state_home.read_text(encoding="utf-8")
