@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 from textual.pilot import Pilot
@@ -199,7 +199,7 @@ async def test_a_failing_worker_stops_nothing(demo: Context, state_home: Path) -
         await settle(pilot)
         overview = app.screen
 
-        async def boom() -> None:
+        async def boom() -> NoReturn:
             raise Injected("injected failure in a worker")
 
         overview.run_worker(boom, group="injected")  # exit_on_error, Textual's default
