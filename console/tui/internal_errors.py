@@ -119,6 +119,14 @@ def screen_of(pump: MessagePump | None) -> Screen[Any] | None:
 
 def handle_uncaught(app: VigilApp, error: Exception) -> None:
     """Textual's `_handle_exception`: log, one line, and go on where the loop that raised allows."""
+    try:
+        _recover(app, error)
+    except Exception:  # reporting failed too: leave with the line rather than loop
+        leave(app, error)
+
+
+def _recover(app: VigilApp, error: Exception) -> None:
+    """Report, then keep what still runs (see the module's docstring)."""
     pump = active_message_pump.get(None)
     if isinstance(error, WorkerFailed):  # a worker's own failure: no message loop stopped
         report(app, error.error, screen_of(pump) or app.screen, show=True)
@@ -132,7 +140,11 @@ def handle_uncaught(app: VigilApp, error: Exception) -> None:
 
 
 def leave(app: App[Any], error: BaseException) -> None:
-    """The app's own message loop stopped: exit with the one line, never a traceback."""
+    """The app's own message loop stopped: exit with the one line, never a traceback.
+
+    The same three steps as Textual's own `_fatal_error`, with the line in
+    place of the traceback.
+    """
     where = screen_name(None)
     line = one_line(where, error, log_traceback(error, where))
     app._return_code = 1
