@@ -28,6 +28,7 @@ from console.tui.messages import DriftHistoryLoaded, DriftLoaded
 from console.tui.screens.base import DataScreen
 from console.tui.settings import Settings
 from console.tui.views import ViewArgs
+from console.tui.widgets.footer import CoalescedFooter
 from console.tui.widgets.inputs import ClosableInput
 from console.tui.widgets.status_bar import data_age
 from console.tui.widgets.table import VigilTable
@@ -130,6 +131,7 @@ class DriftScreen(DataScreen):
         self.history: dict[str, list[float | None]] = {}
         self.asking = ""
         self.wide = False
+        self.first_shown = False
         self._history_timer: Timer | None = None
 
     def compose_body(self) -> Iterable[Widget]:
@@ -145,6 +147,16 @@ class DriftScreen(DataScreen):
         super().on_mount()
         self.set_columns(self.size.width >= WIDE_FROM)
         self.render_view()
+
+    def footer_waits(self) -> bool:
+        """The footer's keys are built after the first table is painted, not while it computes."""
+        return not self.first_shown
+
+    def show_footer(self) -> None:
+        """The first table (or why there is none) is up: build the footer's keys now."""
+        if not self.first_shown:
+            self.first_shown = True
+            self.query_one(CoalescedFooter).release()
 
     def on_resize(self, event: Resize) -> None:
         """Switch between the compact and the wide columns."""
@@ -185,6 +197,7 @@ class DriftScreen(DataScreen):
         remember(self.settings.source, message.result)
         self.loaded_at = self.settings.clock()
         self.render_view()
+        self.call_after_refresh(self.show_footer)
         self._history_timer = self.set_timer(HISTORY_DELAY_S, self.start_history)
 
     def start_history(self) -> None:
@@ -238,6 +251,7 @@ class DriftScreen(DataScreen):
         """With nothing to show for this request, the table says why."""
         if self.result is None or self.result.request != self.request:
             self.query_one("#drift-table", VigilTable).show_rows([], text)
+        self.call_after_refresh(self.show_footer)
 
     def render_view(self) -> None:
         """The one place the drift screen's widgets are updated."""
