@@ -315,6 +315,33 @@ class SupportsWindowCounts(Protocol):
         ...
 
 
+@runtime_checkable
+class SupportsWindowCoverage(Protocol):
+    """A log that says where the data of a window lies without returning its rows (gaps)."""
+
+    def window_minutes(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        version: str | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> list[tuple[int, datetime, datetime]]:
+        """Per UTC minute holding rows of [start, end), oldest first: rows, first and last time."""
+        ...
+
+    def widest_gap(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        version: str | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> tuple[datetime, datetime] | None:
+        """The widest time between two consecutive rows (earliest of ties); None under 2 rows."""
+        ...
+
+
 @dataclass(frozen=True)
 class RowValue:
     """The per-row value grouped counts sum; a row without it (no label yet) is left out.

@@ -269,6 +269,47 @@ class SqlInferenceLog:
 
     # --- counts pushed down -------------------------------------------------
 
+    def window_minutes(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        version: str | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> list[tuple[int, datetime, datetime]]:
+        """Per UTC minute holding rows of the window, oldest first: rows, first and last time."""
+        from backends.sql.coverage import minutes_statement
+
+        equal = {**(where or {}), **({"version": version} if version is not None else {})}
+        table, clauses = self._where(model, start, end, equal)
+        rows = self._run(minutes_statement(table, self._name("ts"), clauses))
+        if not rows:
+            return []
+        firsts, lasts = _utc([r[1] for r in rows]), _utc([r[2] for r in rows])
+        return [
+            (int(r[0]), first.to_pydatetime(), last.to_pydatetime())
+            for r, first, last in zip(rows, firsts, lasts, strict=True)
+        ]
+
+    def widest_gap(
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        version: str | None = None,
+        where: Mapping[str, str] | None = None,
+    ) -> tuple[datetime, datetime] | None:
+        """The widest time between two consecutive rows of the window (the earliest of ties)."""
+        from backends.sql.coverage import widest_gap_statement
+
+        equal = {**(where or {}), **({"version": version} if version is not None else {})}
+        table, clauses = self._where(model, start, end, equal)
+        rows = self._run(widest_gap_statement(table, self._name("ts"), clauses))
+        if not rows:
+            return None
+        before, after = _utc([rows[0][0], rows[0][1]])
+        return before.to_pydatetime(), after.to_pydatetime()
+
     def bin_counts(
         self,
         model: str,

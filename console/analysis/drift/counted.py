@@ -10,12 +10,15 @@ table says so (`tests == "counts"`, no value, a note) rather than invent one.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import numpy as np
+import pandas as pd
 
-from backends.contracts import BucketCounts
+from backends.contracts import BucketCounts, SupportsWindowCoverage
+from console.analysis.coverage import Coverage, _instant, _ns, coverage
 from console.analysis.drift.bands import INSUFFICIENT, Profile
 from console.analysis.drift.psi import DEFAULT_EPSILON
 from console.analysis.drift.reference import (
@@ -95,6 +98,60 @@ def drift_of_counts(
         features=sort_rows([_untested(row, COUNTS) for row in rows.values()]),
         min_samples=min_samples,
         tests=COUNTS,
+    )
+
+
+MINUTE = timedelta(minutes=1)
+
+
+def coverage_of_minutes(
+    minutes: Sequence[tuple[int, datetime, datetime]],
+    start: datetime,
+    end: datetime,
+    widest_gap: Callable[[], tuple[datetime, datetime] | None],
+) -> Coverage:
+    """The window's coverage from the engine's rows, first and last instant per minute.
+
+    Equal to `coverage` of the rows: the widest gap among the minutes' edges
+    is the rows' own when it spans more than a minute (a gap inside a minute
+    is shorter); otherwise `widest_gap` asks the engine for the exact one.
+    """
+    rows = sum(count for count, _, _ in minutes)
+    if rows == 0:
+        return Coverage(start, end, 0)
+    edges = pd.Series([moment for _, first, last in minutes for moment in (first, last)])
+    found = replace(coverage(edges, start, end), rows=rows)
+    assert found.gap_start is not None and found.gap_end is not None
+    if found.gap_end - found.gap_start > MINUTE:
+        return found
+    first, last = _ns(minutes[0][1]), _ns(minutes[-1][2])
+    candidates = [(_ns(start), first)]  # argmax's order: the start's gap wins a tie
+    inner = widest_gap()
+    if inner is not None:
+        candidates.append((_ns(inner[0]), _ns(inner[1])))
+    candidates.append((last, _ns(end)))
+    low, high = max(candidates, key=lambda pair: pair[1] - pair[0])  # first of the widest
+    return replace(found, gap_start=_instant(low), gap_end=_instant(high))
+
+
+def window_coverage(
+    log: object,
+    model: str,
+    start: datetime,
+    end: datetime,
+    *,
+    version: str | None = None,
+    where: Mapping[str, str] | None = None,
+) -> Coverage | None:
+    """A counted window's coverage from the engine (None for a log that cannot say)."""
+    if not isinstance(log, SupportsWindowCoverage):
+        return None
+    minutes = log.window_minutes(model, start, end, version=version, where=where)
+    return coverage_of_minutes(
+        minutes,
+        start,
+        end,
+        lambda: log.widest_gap(model, start, end, version=version, where=where),
     )
 
 

@@ -29,6 +29,7 @@ from console.analysis.drift.counted import (
     drift_of_buckets,
     drift_of_counts,
     edges_of_fit,
+    window_coverage,
 )
 from console.analysis.drift.reference import CATEGORICAL, DEFAULT_BINS, NUMERIC
 from console.analysis.drift.segments import SliceSpec, as_predicates, slice_names
@@ -127,7 +128,8 @@ def counted_drift(
         model.name, edges_of_fit(fitted, names), start, end, version=version, where=where
     )
     table = drift_of_counts(fitted, counted, profile=get_profile(profile), min_samples=min_samples)
-    return replace(table, slice=slice_names(predicates))
+    covered = window_coverage(log, model.name, start, end, version=version, where=where)
+    return replace(table, slice=slice_names(predicates), coverage=covered)
 
 
 Reference = BucketCounts | tuple[tuple[float, ...], np.ndarray]
