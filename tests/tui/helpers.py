@@ -7,6 +7,7 @@ from typing import Any
 
 from rich.console import Console
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 from textual.worker import WorkerCancelled
 
 from console.services.clock import fixed_clock
@@ -38,6 +39,24 @@ async def settle(pilot: Pilot[Any], rounds: int = 200) -> None:
         await pilot.pause()
         if getattr(pilot.app.screen, "loaded_at", True) is not None:
             await pilot.pause()
+            await _tables_measured(pilot)
+            return
+        await pilot.pause(0.01)
+
+
+async def _tables_measured(pilot: Pilot[Any], rounds: int = 200) -> None:
+    """Wait until every table has measured its new rows (DataTable does it when idle).
+
+    `pilot.pause()` judges idleness by CPU time, which a loaded machine fools, so a
+    table could be read before its columns widened to its new cells.
+    """
+    for _ in range(rounds):
+        pending = [
+            table
+            for table in pilot.app.screen.query(DataTable)
+            if table._require_update_dimensions or table._updated_cells
+        ]
+        if not pending:
             return
         await pilot.pause(0.01)
 
