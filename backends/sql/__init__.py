@@ -56,6 +56,13 @@ class SqlInferenceLog:
             "columns", "any", "Vigil column -> table column (ts, version, model, features...)", None
         ),
         Option("connect_args", "any", "extra arguments for the DBAPI connect()", None),
+        Option(
+            "rows_table",
+            "string",
+            "the same rows without the late-label join (`vigil_rows.{model}`): the time range "
+            "and the coverage read it",
+            None,
+        ),
     )
 
     def __init__(
@@ -64,6 +71,7 @@ class SqlInferenceLog:
         table: str,
         columns: Mapping[str, str] | None = None,
         connect_args: Mapping[str, Any] | None = None,
+        rows_table: str | None = None,
     ) -> None:
         """Remember where the log is; the engine connects on the first query."""
         import sqlalchemy as sa
@@ -79,6 +87,11 @@ class SqlInferenceLog:
             raise ValueError(f"sql url is not usable: {error}") from error
         self.dialect = self._engine.dialect.name
         self._table = table
+        if rows_table is not None and (
+            not isinstance(rows_table, str) or ("{model}" in rows_table) != self._per_model
+        ):
+            raise ValueError("sql rows_table must name a table, with `{model}` as `table` has it")
+        self._rows_table = rows_table
         self._to_table = mapping
         self._to_vigil = {v: k for k, v in mapping.items()}
         self._known: dict[str, tuple[str, ...]] = {}
@@ -108,13 +121,14 @@ class SqlInferenceLog:
         """True when the table name holds `{model}`: one table per model."""
         return "{model}" in self._table
 
-    def _source(self, model: str) -> tuple[sa.TableClause, dict[str, str]]:
-        """The model's table with its columns, and the equality that picks its rows."""
+    def _source(self, model: str, rows: bool = False) -> tuple[sa.TableClause, dict[str, str]]:
+        """The model's table (`rows`: its label-free one) and the equality that picks its rows."""
         import sqlalchemy as sa
 
         if not MODEL_NAME.match(model):
             raise NotFoundError(f"no model {model!r} in the inference log")
-        name = self._table.replace("{model}", model) if self._per_model else self._table
+        chosen = self._rows_table if rows and self._rows_table is not None else self._table
+        name = chosen.replace("{model}", model) if self._per_model else chosen
         schema, _, bare = name.rpartition(".")
         columns = self._columns(name)
         table = sa.table(bare, *(sa.column(c) for c in columns), schema=schema or None)
@@ -166,10 +180,15 @@ class SqlInferenceLog:
             raise BackendError(f"sql inference log ({self.dialect}): {_brief(error)}") from error
 
     def _where(
-        self, model: str, start: datetime, end: datetime, equal: Mapping[str, str]
+        self,
+        model: str,
+        start: datetime,
+        end: datetime,
+        equal: Mapping[str, str],
+        rows: bool = False,
     ) -> tuple[sa.TableClause, list[Any]]:
         """The model's table and the filter of a window (plus column equalities, Vigil names)."""
-        table, picked = self._source(model)
+        table, picked = self._source(model, rows)
         wanted = {**picked, **{self._name(k): str(v) for k, v in equal.items()}}
         unknown = [c for c in wanted if c not in table.c]
         if unknown:
@@ -254,7 +273,7 @@ class SqlInferenceLog:
         """First and last timestamp logged: MIN and MAX in the engine."""
         import sqlalchemy as sa
 
-        table, equal = self._source(model)
+        table, equal = self._source(model, rows=True)  # no label join: the files' statistics
         ts = table.c[self._name("ts")]
         statement = sa.select(sa.func.min(ts), sa.func.max(ts)).where(
             *(table.c[k] == v for k, v in equal.items())
@@ -281,7 +300,7 @@ class SqlInferenceLog:
         from backends.sql.coverage import minutes_statement
 
         equal = {**(where or {}), **({"version": version} if version is not None else {})}
-        table, clauses = self._where(model, start, end, equal)
+        table, clauses = self._where(model, start, end, equal, rows=True)
         rows = self._run(minutes_statement(table, self._name("ts"), clauses))
         if not rows:
             return []
@@ -303,7 +322,7 @@ class SqlInferenceLog:
         from backends.sql.coverage import widest_gap_statement
 
         equal = {**(where or {}), **({"version": version} if version is not None else {})}
-        table, clauses = self._where(model, start, end, equal)
+        table, clauses = self._where(model, start, end, equal, rows=True)
         rows = self._run(widest_gap_statement(table, self._name("ts"), clauses))
         if not rows:
             return None

@@ -26,6 +26,7 @@ class Flavour:
     file_name: str
 
 
+ROWS_SCHEMA = "vigil_rows"
 FLAVOURS = {
     "duckdb": Flavour('"', "TIMESTAMPTZ", "VARCHAR", "filename"),
     "spark": Flavour("`", "TIMESTAMP", "STRING", "_metadata.file_name"),
@@ -55,24 +56,29 @@ def _files(paths: list[Path], engine: str, *, names: bool = False) -> str:
     return f"read_parquet([{listed}], union_by_name = true{extra})"
 
 
+def _empty(flavour: Flavour) -> str:
+    """A SELECT of no rows with the log's own columns (a model that has logged nothing yet)."""
+    empty = ", ".join(
+        f"CAST(NULL AS {kind}) AS {column}"
+        for column, kind in (
+            ("ts", flavour.timestamp),
+            ("request_id", flavour.text),
+            ("version", flavour.text),
+            ("score", "DOUBLE"),
+            ("prediction", "DOUBLE"),
+            ("label", "DOUBLE"),
+        )
+    )
+    return f"SELECT {empty} WHERE 1 = 0"
+
+
 def model_view(root: Path, model: str, columns: list[str], engine: str = "duckdb") -> str:
     """The view of one model's log: its files, and the latest late label per request."""
     flavour = FLAVOURS[engine]
     name = _ident(model, flavour)
     parts = [path for path, _, _ in log_parts(root / "inference" / model)]
     if not parts:
-        empty = ", ".join(
-            f"CAST(NULL AS {kind}) AS {column}"
-            for column, kind in (
-                ("ts", flavour.timestamp),
-                ("request_id", flavour.text),
-                ("version", flavour.text),
-                ("score", "DOUBLE"),
-                ("prediction", "DOUBLE"),
-                ("label", "DOUBLE"),
-            )
-        )
-        return f"CREATE OR REPLACE VIEW {name} AS SELECT {empty} WHERE 1 = 0"
+        return f"CREATE OR REPLACE VIEW {name} AS {_empty(flavour)}"
     logged = _files(parts, engine)
     folder = root / "labels" / model
     labels = [
@@ -97,14 +103,36 @@ def model_view(root: Path, model: str, columns: list[str], engine: str = "duckdb
     )
 
 
-def workspace_views(root: str | Path, engine: str = "duckdb") -> list[str]:
-    """`CREATE OR REPLACE VIEW` for every model with a log folder in the workspace."""
+def rows_view(root: Path, model: str, schema: str = ROWS_SCHEMA) -> str:
+    """DuckDB's view of one model's logged rows alone (no label join): what needs no label reads it.
+
+    `MIN`/`MAX(ts)` on it comes from the Parquet statistics instead of a join
+    over every row; the `sql` backend's `rows_table` option names it.
+    """
+    flavour = FLAVOURS["duckdb"]
+    name = f"{_ident(schema, flavour)}.{_ident(model, flavour)}"
+    parts = [path for path, _, _ in log_parts(root / "inference" / model)]
+    if not parts:
+        return f"CREATE OR REPLACE VIEW {name} AS {_empty(flavour)}"
+    return f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM {_files(parts, 'duckdb')}"
+
+
+def workspace_views(
+    root: str | Path, engine: str = "duckdb", *, rows_schema: str | None = None
+) -> list[str]:
+    """`CREATE OR REPLACE VIEW` for every model with a log folder in the workspace.
+
+    With `rows_schema` (DuckDB only), each model also gets `rows_schema.model`,
+    its rows without the label join (`rows_view`).
+    """
     import pyarrow.parquet as pq
 
     if engine not in FLAVOURS:
         raise ValueError(f"views for {', '.join(FLAVOURS)} only, not {engine!r}")
+    if rows_schema is not None and engine != "duckdb":
+        raise ValueError("label-free rows views are made for DuckDB only")
     base = Path(root).expanduser()
-    statements = []
+    statements = [] if rows_schema is None else [f"CREATE SCHEMA IF NOT EXISTS {rows_schema}"]
     for folder in sorted((base / "inference").glob("*")):
         if not folder.is_dir():
             continue
@@ -112,4 +140,6 @@ def workspace_views(root: str | Path, engine: str = "duckdb") -> list[str]:
         for path, _, _ in log_parts(folder):
             names.update(dict.fromkeys(pq.read_schema(path).names))
         statements.append(model_view(base, folder.name, list(names), engine))
+        if rows_schema is not None:
+            statements.append(rows_view(base, folder.name, rows_schema))
     return statements

@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from backends.sql import SqlInferenceLog
-from backends.sql.workspace import workspace_views
+from backends.sql.workspace import ROWS_SCHEMA, workspace_views
 from console.analysis.coverage import coverage
 from console.analysis.drift.counted import coverage_of_minutes
 from console.cli import main
@@ -39,20 +39,56 @@ def drift_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]
     return document
 
 
+def demo_views(demo_workspace: Path, directory: Path) -> str:
+    """A DuckDB database with the demo's views (labels joined) and label-free rows views."""
+    url = duckdb_url(directory)
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        for statement in workspace_views(demo_workspace, "duckdb", rows_schema=ROWS_SCHEMA):
+            connection.exec_driver_sql(statement)
+    engine.dispose()
+    return url
+
+
 @pytest.fixture
 def sql_context(demo_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Context `sql`: the demo's registry and references, its Parquet log read by DuckDB."""
-    url = duckdb_url(tmp_path / "db")
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        for statement in workspace_views(demo_workspace, "duckdb"):
-            connection.exec_driver_sql(statement)
-    engine.dispose()
+    url = demo_views(demo_workspace, tmp_path / "db")
     embedded = {"type": "embedded", "workspace": str(demo_workspace)}
-    log = {"type": "sql", "url": url, "table": "{model}"}
+    log = {"type": "sql", "url": url, "table": "{model}", "rows_table": f"{ROWS_SCHEMA}.{{model}}"}
     backends = {"registry": embedded, "features": embedded, "inference_log": log}
     install_context(tmp_path, monkeypatch, "sql", backends)
     return "sql"
+
+
+def test_the_time_range_from_the_label_free_rows_is_the_same(
+    demo_workspace: Path, tmp_path: Path
+) -> None:
+    url = demo_views(demo_workspace, tmp_path / "db")
+    joined = SqlInferenceLog(url, "{model}")
+    rows = SqlInferenceLog(url, "{model}", rows_table=f"{ROWS_SCHEMA}.{{model}}")
+    sent: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        sent.append(statement)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
+    try:
+        for model in ("fraud-detector", "churn-classifier", "eta-regressor"):
+            assert rows.time_range(model) == joined.time_range(model) is not None
+            start, end = joined.time_range(model) or (None, None)
+            assert start is not None and end is not None
+            assert rows.window_minutes(model, start, end) == joined.window_minutes(
+                model, start, end
+            )
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+        joined.close()
+        rows.close()
+    ranges = [s for s in sent if "min(" in s and "max(" in s and "GROUP BY" not in s]
+    assert any(ROWS_SCHEMA in s for s in ranges) and any(ROWS_SCHEMA not in s for s in ranges)
+    with pytest.raises(ValueError, match="rows_table"):
+        SqlInferenceLog(url, "{model}", rows_table="one_table")
 
 
 @pytest.mark.parametrize("slice_args", [(), ("--slice", "device_type=tablet")])
