@@ -24,7 +24,7 @@ from console.analysis.correlation import LagCorrelation, lagged_correlation
 from console.analysis.coverage import coverage
 from console.analysis.drift import DriftTable, drift_against, drift_table, reference_fit
 from console.analysis.drift.psi import DEFAULT_EPSILON
-from console.analysis.drift.reference import DEFAULT_BINS, FeatureFit, bin_codes
+from console.analysis.drift.reference import DEFAULT_BINS, FeatureFit, ReferenceProfile, bin_codes
 from console.analysis.drift.segments import (
     SegmentDriftTable,
     SliceSpec,
@@ -85,6 +85,30 @@ def last_logged(context: Sources, model: str) -> datetime | None:
 def feature_kinds(model: Model) -> dict[str, str]:
     """Feature name → numeric / categorical, from the registry's feature specs."""
     return {spec.name: spec.kind for spec in model.features}
+
+
+def training_fit(
+    context: AnalysisContext,
+    model: Model,
+    names: Sequence[str],
+    *,
+    bins: int = DEFAULT_BINS,
+    predicates: Sequence[Predicate] = (),
+    keep_sample: bool = False,
+) -> ReferenceProfile:
+    """The cached fit of the serving version's training reference (inside the slice when given)."""
+    version = serving_version(model)
+    return reference_fit(
+        context.features,
+        model.name,
+        version,
+        list(names),
+        lambda: context.features.reference(model.name, version),
+        bins=bins,
+        kinds=feature_kinds(model),
+        predicates=predicates,
+        keep_sample=keep_sample,
+    )
 
 
 def _feature_names(model: Model, columns: Sequence[str] | None) -> list[str]:
@@ -157,17 +181,8 @@ def model_drift(
         reference = _inside(frame, predicates, f"the reference of {model.name} v{ref_version}")
         table = drift_table(reference, current, names, mode=mode, kinds=kinds, **options)
     else:
-        ref_version = serving_version(model)
-        fitted = reference_fit(
-            context.features,
-            model.name,
-            ref_version,
-            names,
-            lambda: context.features.reference(model.name, ref_version),
-            bins=bins,
-            kinds=kinds,
-            predicates=predicates,
-            keep_sample=exact,
+        fitted = training_fit(
+            context, model, names, bins=bins, predicates=predicates, keep_sample=exact
         )
         table = drift_against(fitted, current, names, exact=exact, **options)
     return replace(table, slice=slice_names(predicates), coverage=covered)

@@ -22,7 +22,6 @@ from backends.capabilities import supports
 from backends.contracts import BucketCounts, Model, SupportsBucketCounts, SupportsWindowCounts
 from console.analysis.context import AnalysisContext
 from console.analysis.drift.bands import get_profile
-from console.analysis.drift.cache import reference_fit
 from console.analysis.drift.counted import (
     bucket_row,
     counts_in_buckets,
@@ -36,7 +35,7 @@ from console.analysis.drift.segments import SliceSpec, as_predicates, slice_name
 from console.analysis.drift.table import DriftTable
 from console.analysis.inputs import InputError
 from console.analysis.samples import DEFAULT_MIN_SAMPLES
-from console.analysis.workspace import _feature_names, feature_kinds, serving_version
+from console.analysis.workspace import _feature_names, feature_kinds, serving_version, training_fit
 
 SCORE = "score"
 FEATURE_HISTOGRAM = "feature_value"
@@ -113,17 +112,7 @@ def counted_drift(
     names = _feature_names(model, columns)
     if columns is None:  # a feature the slice fixes is constant inside it: nothing to compare
         names = [n for n in names if n not in where] or names
-    ref_version = serving_version(model)
-    fitted = reference_fit(
-        context.features,
-        model.name,
-        ref_version,
-        names,
-        lambda: context.features.reference(model.name, ref_version),
-        bins=bins,
-        kinds=kinds,
-        predicates=predicates,
-    )
+    fitted = training_fit(context, model, names, bins=bins, predicates=predicates)
     counted = log.window_bin_counts(
         model.name, edges_of_fit(fitted, names), start, end, version=version, where=where
     )
