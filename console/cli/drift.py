@@ -222,58 +222,36 @@ def _from_workspace(
                 min_samples=args.min_samples,
             )
             return buckets, f"{window} vs {against}, from histogram buckets"
-        if (
-            counts_pushdown(
-                context.inference_log,
-                mode=args.mode,
-                reference_window=reference_window,
-                slice=predicates,
-                kinds=feature_kinds(model),
-                exact=args.exact,
-            )
-            and not args.by_segment
-        ):
-            counted = counted_drift(
-                context,
-                model,
-                start,
-                end,
-                columns=columns,
-                bins=args.bins,
-                profile=args.profile,
-                version=args.version,
-                slice=predicates,
-                min_samples=args.min_samples,
-            )
-            return counted, f"{window} vs {against}, counted by the inference log's engine"
+        same = {
+            "columns": columns,
+            "bins": args.bins,
+            "profile": args.profile,
+            "version": args.version,
+            "min_samples": args.min_samples,
+        }
         if args.by_segment:
-            ranked = segment_drift(
-                context,
-                model,
-                start,
-                end,
-                columns=columns,
-                bins=args.bins,
-                profile=args.profile,
-                version=args.version,
-                min_samples=args.min_samples,
-                top=args.top,
-            )
+            ranked = segment_drift(context, model, start, end, top=args.top, **same)
             return ranked, f"{window} vs training reference, by segment"
+        if counts_pushdown(
+            context.inference_log,
+            mode=args.mode,
+            reference_window=reference_window,
+            slice=predicates,
+            kinds=feature_kinds(model),
+            exact=args.exact,
+        ):
+            counted = counted_drift(context, model, start, end, slice=predicates, **same)
+            return counted, f"{window} vs {against}, counted by the inference log's engine"
         table = model_drift(
             context,
             model,
             start,
             end,
-            columns=columns,
             mode=args.mode,
-            bins=args.bins,
-            profile=args.profile,
-            version=args.version,
             reference_window=reference_window,
             slice=predicates,
-            min_samples=args.min_samples,
             exact=args.exact,
+            **same,
         )
     return table, f"{window} vs {against}"
 
