@@ -19,11 +19,13 @@ from backends.contracts import (
     SupportsLoad,
     SupportsLogWrite,
     SupportsMetricWrite,
+    SupportsOnlineFeatures,
     SupportsRegister,
     SupportsRollback,
     SupportsStaleEvents,
     SupportsTrafficSplit,
     SupportsWindowCounts,
+    SupportsWindowCoverage,
 )
 
 OPTIONAL: tuple[type, ...] = (
@@ -32,9 +34,11 @@ OPTIONAL: tuple[type, ...] = (
     SupportsLogWrite,
     SupportsBinCounts,
     SupportsWindowCounts,
+    SupportsWindowCoverage,
     SupportsGroupCounts,
     SupportsBucketCounts,
     SupportsStaleEvents,
+    SupportsOnlineFeatures,
     SupportsTrafficSplit,
     SupportsCompareAndSet,
     SupportsRollback,

@@ -28,6 +28,7 @@ from backends.contracts import (
     SupportsLoad,
     SupportsLogWrite,
     SupportsMetricWrite,
+    SupportsOnlineFeatures,
     SupportsRegister,
     SupportsRollback,
     SupportsStaleEvents,
@@ -236,7 +237,9 @@ FACTORIES: tuple[Factory, ...] = (
         frozenset({InferenceLog, SupportsBinCounts, SupportsLogWrite, SupportsRegister}),
         variant="spark",
     ),
-    Factory("feast", _feast, frozenset({FeatureStore, SupportsStaleEvents})),
+    Factory(
+        "feast", _feast, frozenset({FeatureStore, SupportsStaleEvents, SupportsOnlineFeatures})
+    ),
     Factory("local_retrain", _local_retrain, frozenset({RetrainTrigger})),
     Factory("webhook", _webhook, frozenset({RetrainTrigger})),
 )

@@ -16,6 +16,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
+from backends.capabilities import names, supports
+from backends.contracts import SupportsWindowCoverage
 from backends.sql import SqlInferenceLog
 from backends.sql.workspace import ROWS_SCHEMA, workspace_views
 from console.analysis.coverage import coverage
@@ -72,6 +74,7 @@ def test_the_time_range_from_the_label_free_rows_is_the_same(
     def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         sent.append(statement)
 
+    assert supports(rows, SupportsWindowCoverage) and "SupportsWindowCoverage" in names(rows)
     sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
     try:
         for model in ("fraud-detector", "churn-classifier", "eta-regressor"):
