@@ -11,8 +11,10 @@ slices whose mean score moved, accuracy before and during), and returns the
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from console.services.clock import Clock, utc_now
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -38,11 +40,13 @@ def generate_postmortem(
     metrics: Sequence[str] | None = None,
     derived: bool = True,
     title: str | None = None,
+    clock: Clock = utc_now,
 ) -> Postmortem:
     """The postmortem of `model_name` (or the context's model) over the window asked for.
 
     Without `end`, the window ends at the last logged request and the actions
-    taken since then (a rollback after the logs stopped) belong on it too.
+    taken since then, up to `clock()` (a rollback after the logs stopped),
+    belong on it too.
     """
     from console.analysis.inputs import resolve_window
     from console.analysis.workspace import last_logged, model_timeline, pick_model
@@ -57,7 +61,7 @@ def generate_postmortem(
         until,
         metrics=metrics,
         derived=derived,
-        actions_until=None if end else datetime.now(UTC),
+        actions_until=None if end else clock(),
     )
     return build_report(source, model, timeline, first, until, title)
 

@@ -12,6 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from console.services.clock import Clock, utc_now
+
 if TYPE_CHECKING:
     from console.config import Context
     from runbooks.engine import Confirmer, Environment
@@ -25,20 +27,26 @@ def runbook_environment(
     assume_yes: bool = False,
     sleep: Callable[[float], None] | None = None,
     checkpoint: Callable[[], None] | None = None,
+    clock: Clock = utc_now,
 ) -> Environment:
-    """Backends, state folder, drift and quality readings, the human, and the progress sink."""
+    """Backends, state folder, drift and quality readings, the human, and the progress sink.
+
+    The drift and quality readings end at `clock()` (or the last logged
+    request, when the log stops earlier): now live, the instant in a replay.
+    """
     from console.analysis.samples import DEFAULT_MIN_SAMPLES
     from runbooks.engine import Environment
 
     env = Environment(
         context=context.name,
         read_only=context.read_only,
+        read_only_reason=str(getattr(context, "read_only_reason", "")),
         backend=backend_getter(context),
         state_dir=state_dir(context),
         confirmer=confirmer,
         assume_yes=assume_yes,
-        drift=_drift_function(context),
-        quality=_quality_function(context),
+        drift=_drift_function(context, clock),
+        quality=_quality_function(context, clock),
         min_samples=DEFAULT_MIN_SAMPLES,
         out=out,
     )
@@ -74,18 +82,18 @@ def backend_getter(context: Context) -> Callable[[str], Any]:
     return get
 
 
-def _log_end(context: Context, model: str) -> Any:
-    """The end of the data: now, or the last logged request when the log stops earlier."""
-    from datetime import UTC, datetime, timedelta
+def _log_end(context: Context, model: str, clock: Clock) -> Any:
+    """The end of the data: `clock()`, or the last logged request when the log stops earlier."""
+    from datetime import timedelta
 
-    now = datetime.now(UTC)
+    now = clock()
     span = backend_getter(context)("inference_log").time_range(model)
     if span is None:
         return now
     return min(now, span[1] + timedelta(microseconds=1))
 
 
-def _quality_function(context: Context) -> Any:
+def _quality_function(context: Context, clock: Clock) -> Any:
     """Accuracy of the logged predictions against their labels over the last window of data."""
 
     def quality(model: str, metric: str, window_s: float) -> float | None:
@@ -95,7 +103,7 @@ def _quality_function(context: Context) -> Any:
 
         if metric != "accuracy":
             return None
-        end = _log_end(context, model)
+        end = _log_end(context, model, clock)
         start = end - timedelta(seconds=window_s)
         log = backend_getter(context)("inference_log")
         rows = log.window(model, start, end, columns=["prediction", "label"])
@@ -107,7 +115,7 @@ def _quality_function(context: Context) -> Any:
     return quality
 
 
-def _drift_function(context: Context) -> Any:
+def _drift_function(context: Context, clock: Clock) -> Any:
     """PSI of a feature (or, for None, the prediction score) over the last window of data."""
 
     def drift(model: str, feature: str | None, window_s: float) -> float | None:
@@ -116,7 +124,7 @@ def _drift_function(context: Context) -> Any:
         from console.analysis.drift import drift_table
 
         column = feature or "score"
-        end = _log_end(context, model)
+        end = _log_end(context, model, clock)
         start = end - timedelta(seconds=window_s)
         get = backend_getter(context)
         log = get("inference_log")

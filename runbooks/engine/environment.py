@@ -54,6 +54,8 @@ class NoHuman:
 class Environment:
     """The target (context name, read-only flag), its backends by role, and the human.
 
+    `read_only_reason`: why the target is read-only, for the gate's refusal
+    (a replayed instant says so; empty: the context's own flag).
     `min_samples`: a ratio over fewer requests than this is inconclusive (the
     analysis' minimum-sample rule, passed in by the console; 0: no minimum).
     `checkpoint` is asked between steps and raises RunAborted (or
@@ -65,6 +67,7 @@ class Environment:
     backend: Callable[[str], Any]
     state_dir: Path
     confirmer: Confirmer = field(default_factory=NoHuman)
+    read_only_reason: str = ""
     assume_yes: bool = False
     drift: DriftFn | None = None
     quality: QualityFn | None = None

@@ -18,7 +18,7 @@ def check(env: Environment, runbook: Runbook, steps: tuple[Step, ...]) -> None:
     if env.read_only and mutating:
         listed = ", ".join(f"{s.name} ({s.type})" for s in mutating[:5])
         raise RunbookRefused(
-            f"context {env.context!r} is read-only: {runbook.name} would change the live "
+            f"{read_only_reason(env)}: {runbook.name} would change the live "
             f"system in step(s) {listed}; nothing was changed"
         )
     asks = [s.name for s in steps if s.type == "confirm"]
@@ -37,9 +37,14 @@ def check_step(env: Environment, step: Step) -> None:
     """Refuse one step about to run (injected or not) that the context cannot allow."""
     if env.read_only and step.mutating:
         raise RunbookRefused(
-            f"context {env.context!r} is read-only: step {step.name} ({step.type}) would change "
+            f"{read_only_reason(env)}: step {step.name} ({step.type}) would change "
             "the live system; it was not run"
         )
+
+
+def read_only_reason(env: Environment) -> str:
+    """Why nothing may change here: the environment's own reason, else the context's flag."""
+    return env.read_only_reason or f"context {env.context!r} is read-only"
 
 
 def confirm_start(env: Environment, runbook: Runbook, model: str, verb: str = "run") -> None:

@@ -70,7 +70,12 @@ def test_at_forces_read_only_so_a_rollback_is_refused_and_nothing_changes(
     rollback = ("runbook", "run", "rollback", "-p", f"model={MODEL}", "--yes")
     done = vigil(workspace, "--at", iso_minute(DATA_END), *rollback)
     assert done.returncode == 1
-    assert "is read-only" in done.stderr and "nothing was changed" in done.stderr
+    reason = f"replay is read-only (as of {iso_minute(DATA_END)})"
+    assert reason in done.stderr and "nothing was changed" in done.stderr
+    assert "context " not in done.stderr  # the replay says why, not the context's flag
+    records = json.loads(vigil(workspace, "audit", "--json").stdout)["records"]
+    refusal = [r for r in records if str(r["outcome"]).startswith("refused")]
+    assert len(refusal) == 1 and reason in refusal[0]["outcome"], records
     backend = EmbeddedBackend(workspace)
     try:
         assert dict(backend.status(MODEL).weights) == before != {"3": 100}

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Markdown, Static
 
+from console.services.clock import Clock, utc_now
 from console.tui.actions import bindings_for
 from console.tui.screens.base import DataScreen
 from console.tui.settings import Settings
@@ -37,7 +38,7 @@ class PostmortemLoaded(Message):
         self.error = error
 
 
-def generate(source: object, model: str) -> PostmortemLoaded:
+def generate(source: object, model: str, clock: Clock = utc_now) -> PostmortemLoaded:
     """The postmortem of `model` as `vigil postmortem --model M` prints it, or why not."""
     from backends.contracts import BackendError
     from console.analysis.inputs import InputError
@@ -45,7 +46,7 @@ def generate(source: object, model: str) -> PostmortemLoaded:
     from console.services.postmortem import generate_postmortem
 
     try:
-        report = generate_postmortem(analysis_context(source), model or None)
+        report = generate_postmortem(analysis_context(source), model or None, clock=clock)
     except InputError as error:
         return PostmortemLoaded("", str(error))
     except (BackendError, ValueError) as error:
@@ -78,7 +79,7 @@ class PostmortemScreen(DataScreen):
 
     def load(self) -> PostmortemLoaded:
         """Generate the postmortem (in a worker thread; it reads the whole incident window)."""
-        return generate(self.settings.source, self.view_args.model or "")
+        return generate(self.settings.source, self.view_args.model or "", self.settings.clock)
 
     def on_postmortem_loaded(self, message: PostmortemLoaded) -> None:
         """Keep and show the Markdown."""

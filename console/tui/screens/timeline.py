@@ -113,7 +113,7 @@ class TimelineScreen(AnalysisScreen):
         window = resolve_analysis_window(
             self.source, self.view_args.model, self.window_text, self.DEFAULT_WINDOW
         )
-        return TimelineLoaded(compute_timeline(self.source, window))
+        return TimelineLoaded(compute_timeline(self.source, window, self.settings.clock))
 
     def on_timeline_loaded(self, message: TimelineLoaded) -> None:
         """Keep the timeline and redraw (the cursor stays on a refresh)."""
