@@ -20,6 +20,7 @@ from textual.pilot import Pilot
 
 from backends.embedded import EmbeddedBackend
 from console.config import Context, config_home, embedded_context, load_config
+from console.services.online_features import entity_features
 from console.tui.app import VigilApp
 from console.tui.screens.slices_requests import SliceRequestsScreen
 from console.tui.views import ViewArgs
@@ -128,6 +129,10 @@ async def test_f_shows_the_selected_requests_online_features(
         assert "✗" not in "".join(seen.values())
         table = screen.query_one("#requests-table", VirtualTable)
         assert table.cursor_row == ACCOUNTS
+        store = screen.online_store()
+        assert store is not None
+        lacking = entity_features(store, MODEL, {"request_id": "r1"})  # a log without the key
+        assert lacking.values == {} and "no account_id" in lacking.error
 
 
 async def test_a_down_feature_server_degrades_the_panel_alone(
