@@ -6,9 +6,9 @@ every model's, told apart by the `model` column. Column names default to the
 embedded log's own (`ts`, `request_id`, `version`, the features, `score`,
 `prediction`, `label`, `<stage>_ms`), so a table copied from a workspace's
 Parquet files works as it is; `columns:` maps any of them to the table's.
-Drift counts (`window_bin_counts`) and the grouped counts of slices and
-accuracy (`group_counts`) are computed by the engine; only `window` and
-`page` (the drill-down) return rows.
+Drift counts (`window_bin_counts`) and the grouped counts of slices
+(`group_profile`, `grouped_counts`) are computed by the engine; only `window`,
+`page` and `slice_rows` (the drill-down) return rows.
 """
 
 from __future__ import annotations
@@ -31,7 +31,6 @@ from backends.sql.query import (
     Binning,
     counts_statement,
     fold,
-    group_statement,
     window_filter,
 )
 
@@ -184,11 +183,13 @@ class SqlInferenceLog:
         model: str,
         start: datetime,
         end: datetime,
-        equal: Mapping[str, str],
+        equal: Mapping[str, str] | None = None,
+        version: str | None = None,
         rows: bool = False,
     ) -> tuple[sa.TableClause, list[Any]]:
         """The model's table and the filter of a window (plus column equalities, Vigil names)."""
         table, picked = self._source(model, rows)
+        equal = {**(equal or {}), **({"version": version} if version is not None else {})}
         wanted = {**picked, **{self._name(k): str(v) for k, v in equal.items()}}
         unknown = [c for c in wanted if c not in table.c]
         if unknown:
@@ -208,8 +209,7 @@ class SqlInferenceLog:
         """Rows logged in [start, end) (the rows cross: for a drill-down, not for counting)."""
         import sqlalchemy as sa
 
-        equal = {"version": version} if version is not None else {}
-        table, where = self._where(model, start, end, equal)
+        table, where = self._where(model, start, end, version=version)
         hidden = {self._name("model")} if not self._per_model else set()
         present = [
             self._to_vigil.get(c, c) for c in (col.name for col in table.c) if c not in hidden
@@ -239,19 +239,28 @@ class SqlInferenceLog:
         offset: int = 0,
     ) -> pd.DataFrame:
         """One page of a slice's rows, oldest first: the drill-down, the only rows that cross."""
+        table, clauses = self._where(model, start, end, where)
+        return self._every_column(table, clauses, limit, offset)
+
+    def _every_column(
+        self,
+        table: sa.TableClause,
+        clauses: Sequence[Any],
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> pd.DataFrame:
+        """Every column of the rows the clauses keep, oldest first (a page of them with `limit`)."""
         import sqlalchemy as sa
 
-        table, clauses = self._where(model, start, end, dict(where or {}))
         hidden = {self._name("model")} if not self._per_model else set()
         read = [self._to_vigil.get(c, c) for c in (col.name for col in table.c) if c not in hidden]
-        ts = table.c[self._name("ts")]
         statement = (
             sa.select(*(table.c[self._name(c)].label(c) for c in read))
             .where(*clauses)
-            .order_by(ts)
-            .limit(int(limit))
-            .offset(int(offset))
+            .order_by(table.c[self._name("ts")])
         )
+        if limit is not None:
+            statement = statement.limit(int(limit)).offset(int(offset))
         return self._frame(statement, read, [*read, *(["label"] * ("label" not in read))])
 
     def _frame(self, statement: sa.Select[Any], read: list[str], wanted: list[str]) -> pd.DataFrame:
@@ -299,8 +308,7 @@ class SqlInferenceLog:
         """Per UTC minute holding rows of the window, oldest first: rows, first and last time."""
         from backends.sql.coverage import minutes_statement
 
-        equal = {**(where or {}), **({"version": version} if version is not None else {})}
-        table, clauses = self._where(model, start, end, equal, rows=True)
+        table, clauses = self._where(model, start, end, where, version, rows=True)
         rows = self._run(minutes_statement(table, self._name("ts"), clauses))
         if not rows:
             return []
@@ -321,8 +329,7 @@ class SqlInferenceLog:
         """The widest time between two consecutive rows of the window (the earliest of ties)."""
         from backends.sql.coverage import widest_gap_statement
 
-        equal = {**(where or {}), **({"version": version} if version is not None else {})}
-        table, clauses = self._where(model, start, end, equal, rows=True)
+        table, clauses = self._where(model, start, end, where, version, rows=True)
         rows = self._run(widest_gap_statement(table, self._name("ts"), clauses))
         if not rows:
             return None
@@ -358,8 +365,7 @@ class SqlInferenceLog:
         """
         import numpy as np
 
-        equal = {**(where or {}), **({"version": version} if version is not None else {})}
-        table, clauses = self._where(model, start, end, equal)
+        table, clauses = self._where(model, start, end, where, version)
         binnings = []
         for feature, cut in edges.items():
             array = np.asarray(cut)
@@ -379,32 +385,6 @@ class SqlInferenceLog:
             by_feature[str(row[0])].append((row[1], row[2], row[3]))
         return {b.feature: fold(b, by_feature[b.feature]) for b in binnings}
 
-    def group_counts(
-        self,
-        model: str,
-        by: Sequence[str],
-        start: datetime,
-        end: datetime,
-        version: str | None = None,
-    ) -> pd.DataFrame:
-        """Per group of `by`: rows, labelled rows, correct predictions and the score's sum."""
-        import pandas as pd
-
-        equal = {"version": version} if version is not None else {}
-        table, where = self._where(model, start, end, equal)
-        unknown = [c for c in by if self._name(c) not in table.c]
-        if unknown:
-            raise NotFoundError(f"no column {', '.join(map(repr, unknown))} in the log of {model}")
-        outcome = {
-            name: self._name(name) if self._name(name) in table.c else None for name in OUTCOMES
-        }
-        statement = group_statement(table, [self._name(c) for c in by], where, outcome)
-        names = [*by, *(c.name for c in statement.selected_columns[len(by) :])]
-        frame = pd.DataFrame(self._run(statement), columns=names)
-        for name in names[len(by) :]:
-            frame[name] = pd.to_numeric(frame[name]).fillna(0)
-        return frame
-
     def group_profile(
         self,
         model: str,
@@ -417,10 +397,9 @@ class SqlInferenceLog:
         """The slice columns over the windows' rows with a value, in one statement."""
         from backends.sql import groups
 
-        equal = {"version": version} if version is not None else {}
         sources = []
         for index, (start, end) in enumerate(windows):
-            table, where = self._where(model, start, end, equal)
+            table, where = self._where(model, start, end, version=version)
             columns = self._present(model, table, list(kinds))
             measured = groups.value_expression(table, value, self._outcomes(table), self.dialect)
             sources.append(groups.window_rows(table, where, index, columns, measured))
@@ -441,8 +420,7 @@ class SqlInferenceLog:
         """n, the value's sum and sum of squares per group of every set: one GROUPING SETS query."""
         from backends.sql import groups
 
-        equal = {"version": version} if version is not None else {}
-        table, where = self._where(model, start, end, equal)
+        table, where = self._where(model, start, end, version=version)
         self._present(model, table, [key.column for key in keys])
         names = {key.column: self._name(key.column) for key in keys}
         measured = groups.value_expression(table, value, self._outcomes(table), self.dialect)
@@ -458,23 +436,13 @@ class SqlInferenceLog:
         version: str | None = None,
     ) -> pd.DataFrame:
         """A slice's rows, oldest first, filtered in the engine: only the drill-down crosses."""
-        import sqlalchemy as sa
-
         from backends.sql import groups
 
-        equal = {"version": version} if version is not None else {}
-        table, clauses = self._where(model, start, end, equal)
+        table, clauses = self._where(model, start, end, version=version)
         names = self._present(model, table, [column for column, _, _ in where])
         for name, (_, op, value) in zip(names, where, strict=True):
             clauses.append(groups.predicate_clause(table.c[name], op, value, self.dialect))
-        hidden = {self._name("model")} if not self._per_model else set()
-        read = [self._to_vigil.get(c, c) for c in (col.name for col in table.c) if c not in hidden]
-        statement = (
-            sa.select(*(table.c[self._name(c)].label(c) for c in read))
-            .where(*clauses)
-            .order_by(table.c[self._name("ts")])
-        )
-        return self._frame(statement, read, [*read, *(["label"] * ("label" not in read))])
+        return self._every_column(table, clauses)
 
     def _present(self, model: str, table: sa.TableClause, columns: Sequence[str]) -> list[str]:
         """The table's names of Vigil columns; NotFoundError naming any that is absent."""

@@ -156,23 +156,3 @@ def fold(
     counts[k] += raw[k + 2]
     counts[0] += raw[k + 3]
     return counts, int(raw[k + 2] + raw[k + 3])
-
-
-def group_statement(
-    table: sa.TableClause,
-    by: Sequence[str],
-    where: Sequence[ColumnElement[bool]],
-    outcome: Mapping[str, str | None],
-) -> sa.Select[tuple[object, ...]]:
-    """Rows, labelled rows, correct predictions and the score's sum per group, for slices."""
-    keys = [table.c[column] for column in by]
-    label, prediction, score = (outcome.get(name) for name in ("label", "prediction", "score"))
-    measures: list[ColumnElement[Any]] = [sa.func.count().label("rows")]
-    if label is not None:
-        measures.append(sa.func.count(table.c[label]).label("labelled"))
-        if prediction is not None:
-            hit = sa.case((table.c[prediction] == table.c[label], 1), else_=0)
-            measures.append(sa.func.sum(hit).label("correct"))
-    if score is not None:
-        measures.append(sa.func.sum(table.c[score]).label("score_sum"))
-    return sa.select(*keys, *measures).where(*where).group_by(*keys)

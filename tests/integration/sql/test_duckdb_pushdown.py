@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -116,27 +115,6 @@ def test_unseen_categories_and_version_filter_are_counted_in_the_engine(both) ->
         int(inside.isin(["DE", "BR"]).sum()),
         int(inside.isna().sum()),
     ]
-
-
-def test_group_counts_equal_pandas_on_the_same_rows(both) -> None:
-    labels = both.workspace.window("fraud", T0, T0 + 2 * DAY, columns=["request_id"])
-    both.add_labels("fraud", pd.DataFrame({"request_id": labels.request_id[:50], "label": 1.0}))
-    rows = both.workspace.window("fraud", T0, T0 + 2 * DAY)
-    got = both.log.group_counts("fraud", ["version", "country"], T0, T0 + 2 * DAY)
-    got = got.fillna({"country": "(none)"}).set_index(["version", "country"]).sort_index()
-    rows["country"] = rows["country"].fillna("(none)")
-    rows["hit"] = (rows.prediction == rows.label).astype(int)
-    grouped = rows.groupby(["version", "country"]).agg(
-        rows=("ts", "size"),
-        labelled=("label", "count"),
-        correct=("hit", "sum"),
-        score_sum=("score", "sum"),
-    )
-    assert got.index.tolist() == grouped.index.tolist()
-    assert got["rows"].tolist() == grouped["rows"].tolist()
-    assert got["labelled"].tolist() == grouped["labelled"].tolist()
-    assert got["correct"].tolist() == grouped["correct"].tolist()
-    np.testing.assert_allclose(got["score_sum"], grouped["score_sum"], rtol=1e-9)
 
 
 def test_the_drill_down_page_is_the_slice_rows_in_time_order(both) -> None:
