@@ -2,7 +2,8 @@
 
 Views are offered for the model on screen (or every known model from the
 overview), other contexts only when some are configured, and actions only
-when the visible screen binds them, all read from the two registries.
+when the visible screen binds them (the replay steps and leave only while
+replaying), all read from the two registries.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from console.tui.actions import ACTIONS, Action
 from console.tui.views import VIEWS, ViewArgs, view_available
 
 Entry = tuple[str, str, Callable[[], Any]]
+APP_SCOPES = frozenset({"app", "replay"})
+"""Scopes the app binds: their actions run on the app, whatever screen is visible."""
 
 
 class VigilCommands(Provider):
@@ -51,14 +54,14 @@ class VigilCommands(Provider):
                 yield f"Context: {name}", "switch context", partial(app.open_view, "overview", args)
 
     def _actions(self, app: Any, screen: Any) -> Iterator[Entry]:
-        """Registry actions bound on this screen (its scope, `screen` for data screens, `app`)."""
-        scopes = {"app", getattr(screen, "SCOPE", "app")}
+        """Registry actions bound here (the screen's scope, `screen` on data screens, the app's)."""
+        scopes = {*APP_SCOPES, getattr(screen, "SCOPE", "app")}
         if hasattr(screen, "view_args"):
             scopes.add("screen")
         for action in ACTIONS:
             if not action.palette or action.scope not in scopes:
                 continue
-            target = screen if action.scope != "app" else app
+            target = app if action.scope in APP_SCOPES else screen
             if not _applies(target, action):
                 continue
             yield _title(action, screen), action.id, partial(target.run_action, action.handler)

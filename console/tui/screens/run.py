@@ -116,10 +116,15 @@ class RunScreen(Screen[None]):
         """Head, plan table, the run's log and its summary, then the footer."""
         target = self.run_id or " ".join(f"{k}={v}" for k, v in self.given.items())
         yield Breadcrumbs(("vigil", self.settings.context_name, "runbooks", self.runbook.name))
+        if self.settings.replaying:
+            from console.tui.replay.banner import ReplayBanner
+
+            yield ReplayBanner(self.settings)
         with VerticalScroll(id="run-body"):
             yield Static(self._head(target), id="run-head", markup=False)
             yield Static("", id="run-note", markup=False)
-            yield Static("planning (a dry run against the live system)…", id="plan", markup=False)
+            planning = f"planning (a dry run against {self._against()})…"
+            yield Static(planning, id="plan", markup=False)
             log = RichLog(id="run-log", max_lines=2000, wrap=True, markup=False)
             log.can_focus = False
             yield log
@@ -135,6 +140,14 @@ class RunScreen(Screen[None]):
         where = self.settings.context_name
         return f"{what} · context {where} · risk {risk}, confirmation {CONFIRMATION[risk]}"
 
+    def _against(self) -> str:
+        """What the dry run reads: the live system, or the recorded one at the replayed instant."""
+        if self.settings.replay_at is None:
+            return "the live system"
+        from console.services.clock import iso_minute
+
+        return f"the system as recorded at {iso_minute(self.settings.replay_at)}"
+
     def on_mount(self) -> None:
         """Start the dry run."""
         self.query_one("#run-log", RichLog).display = False
@@ -146,8 +159,9 @@ class RunScreen(Screen[None]):
         note = self.query_one("#run-note", Static)
         mutating = any(s.mutating for s in self.runbook.all_steps()) or self.verb == "revert"
         if self.context.read_only and mutating:
+            why = str(getattr(self.context, "read_only_reason", "")) or "read-only context"
             note.update(
-                f"read-only context: this plan is a dry run; {self.verb} would be refused by "
+                f"{why}: this plan is a dry run; {self.verb} would be refused by "
                 "the gate (nothing changes)"
             )
         elif self.phase == "planned":
@@ -166,7 +180,9 @@ class RunScreen(Screen[None]):
         from runbooks.engine.environment import NoHuman
 
         if quiet:
-            return runbook_environment(self.context, confirmer=NoHuman(), out=lambda line: None)
+            return runbook_environment(
+                self.context, confirmer=NoHuman(), out=lambda line: None, clock=self.settings.clock
+            )
         self.control = control = RunControl()
         self.confirmer = ModalConfirmer(self.app, lambda: bool(control.requested))
         return runbook_environment(
@@ -175,6 +191,7 @@ class RunScreen(Screen[None]):
             out=self._post_line,
             sleep=control.sleep,
             checkpoint=control.checkpoint,
+            clock=self.settings.clock,
         )
 
     def _post_line(self, line: str) -> None:
