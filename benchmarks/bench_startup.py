@@ -2,9 +2,10 @@
 
 Each measurement runs in a fresh interpreter (imports included), several times;
 the medians are printed with the ratio against the baseline measured in the
-same run. "First frame" is when `App.run_test()` reports the app ready (the
-first screen composed, mounted and painted headless); "data" is when the
-overview's first backend read has landed. Each is timed in wall time and in
+same run. "First frame" is the first screen update the app renders (as the
+escape sequences a terminal would get, headless); "data" is the first update
+rendered once the overview's first backend read has landed. Both apps are
+timed the same way, from the first line of the script. Each is timed in wall time and in
 CPU time of the process (every thread): on a shared host the wall time also
 counts waiting for a core, the CPU time only the work. The minimum and the
 median of each ratio (taken run by run, the two apps back to back) are printed.
@@ -21,9 +22,33 @@ import sys
 import time
 from pathlib import Path
 
-BARE = """
-import time, asyncio
+CLOCK = """
+import time
 t0, c0 = time.perf_counter(), time.process_time()
+stamps = {}
+def clock(app, data_shown=None):
+    \"\"\"Stamp the first screen update rendered, and the first once `data_shown()` holds.\"\"\"
+    display = app._display
+    def timed(screen, update):
+        display(screen, update)
+        if update is None:
+            return
+        update.render_segments(app.console)  # the escape sequences a terminal would get
+        now = (time.perf_counter() - t0, time.process_time() - c0)
+        stamps.setdefault("first_frame", now)
+        if data_shown is not None and data_shown():
+            stamps.setdefault("data", now)
+    app._display = timed
+def report():
+    for name, (wall, cpu) in stamps.items():
+        print(f"{name} {wall:.6f}")
+        print(f"{name}_cpu {cpu:.6f}")
+"""
+
+BARE = (
+    CLOCK
+    + """
+import asyncio
 from textual.app import App
 from textual.widgets import Static
 class Bare(App):
@@ -31,30 +56,33 @@ class Bare(App):
         yield Static("hello")
 async def main():
     app = Bare()
+    clock(app)
     async with app.run_test(size=(100, 30)) as pilot:
-        print(f"first_frame {time.perf_counter() - t0:.6f}")
-        print(f"first_frame_cpu {time.process_time() - c0:.6f}")
+        while "first_frame" not in stamps:
+            await pilot.pause(0.005)
 asyncio.run(main())
+report()
 """
+)
 
-VIGIL = """
-import time, asyncio, sys
-t0, c0 = time.perf_counter(), time.process_time()
+VIGIL = (
+    CLOCK
+    + """
+import asyncio, sys
 from pathlib import Path
 from console.config import embedded_context
 from console.tui.app import VigilApp
 async def main():
     context = embedded_context(Path(sys.argv[1]), name="demo", read_only=True)
     app = VigilApp(context, context_name="demo", live_ticks=False)
+    clock(app, lambda: getattr(app.screen, "loaded_at", None) is not None)
     async with app.run_test(size=(100, 30)) as pilot:
-        print(f"first_frame {time.perf_counter() - t0:.6f}")
-        print(f"first_frame_cpu {time.process_time() - c0:.6f}")
-        while getattr(app.screen, "loaded_at", None) is None:
+        while "data" not in stamps:
             await pilot.pause(0.005)
-        print(f"data {time.perf_counter() - t0:.6f}")
-        print(f"data_cpu {time.process_time() - c0:.6f}")
 asyncio.run(main())
+report()
 """
+)
 
 
 def timed_script(code: str, *args: str) -> dict[str, float]:

@@ -170,9 +170,10 @@ def main() -> int:
         "--baseline-pages", type=int, default=300, help="page-downs on DataTable (0: skip it)"
     )
     parser.add_argument(
-        "--gc-freeze",
-        action="store_true",
-        help="gc.freeze() once the rows are loaded (what an app could do after start-up)",
+        "--no-gc-freeze",
+        dest="gc_freeze",
+        action="store_false",
+        help="skip gc.freeze() once the rows are loaded (the console freezes after its loads)",
     )
     args = parser.parse_args()
     columns = make_columns(args.rows)
