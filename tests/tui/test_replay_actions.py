@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.widgets import Static
 
 from backends.embedded import EmbeddedBackend
 from console.config import Context, embedded_context
@@ -84,14 +85,16 @@ async def test_the_run_screen_shows_the_replay_banner_and_the_replays_reason(
         banner = f"REPLAY {iso_minute(AT)} (read-only)"
         assert banner in text, text
         assert f"replay is read-only (as of {iso_minute(AT)}): this plan is a dry run" in text
-        assert "live system" not in app.screen.query_one("#run-note").render().plain
+        run = app.screen
+        assert isinstance(run, RunScreen)
+        assert "live system" not in str(run.query_one("#run-note", Static).content)
         crumbs = app.screen.query_one(Breadcrumbs).crumbs
         assert crumbs[1] == "staging (read-only)" and crumbs[-1] == "rollback", crumbs
         lines = text.splitlines()
         assert lines.index(next(x for x in lines if banner in x)) == 1  # under the breadcrumbs
         await pilot.press("enter")  # try to run it: the gate refuses with the replay's reason
-        await until(pilot, lambda: app.screen.report is not None, "the refusal")
-        report = app.screen.report
+        await until(pilot, lambda: run.report is not None, "the refusal")
+        report = run.report
         assert report is not None and report.status == "refused"
         assert report.reason.startswith(f"replay is read-only (as of {iso_minute(AT)})")
     backend = EmbeddedBackend(Path(str(context.workspace)))
