@@ -14,17 +14,16 @@ from typing import Any
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from backends.capabilities import names, supports
 from backends.contracts import SupportsWindowCoverage
 from backends.sql import SqlInferenceLog
-from backends.sql.workspace import ROWS_SCHEMA, workspace_views
+from backends.sql.workspace import ROWS_SCHEMA
 from console.analysis.coverage import coverage
 from console.analysis.drift.counted import coverage_of_minutes
 from console.cli import main
 from tests.datasets.fraud_shift import END, requests
-from tests.integration.backends.contexts import install_context
+from tests.integration.sql.fixtures import demo_views, install_sql_context, statements_sent
 from tests.integration.sql.over_workspace import duckdb_url, over_workspace
 
 WINDOW = ("drift", "--model", "fraud-detector", "--window", "24h", "--json")
@@ -41,51 +40,29 @@ def drift_json(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]
     return document
 
 
-def demo_views(demo_workspace: Path, directory: Path) -> str:
-    """A DuckDB database with the demo's views (labels joined) and label-free rows views."""
-    url = duckdb_url(directory)
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        for statement in workspace_views(demo_workspace, "duckdb", rows_schema=ROWS_SCHEMA):
-            connection.exec_driver_sql(statement)
-    engine.dispose()
-    return url
-
-
 @pytest.fixture
 def sql_context(demo_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Context `sql`: the demo's registry and references, its Parquet log read by DuckDB."""
-    url = demo_views(demo_workspace, tmp_path / "db")
-    embedded = {"type": "embedded", "workspace": str(demo_workspace)}
-    log = {"type": "sql", "url": url, "table": "{model}", "rows_table": f"{ROWS_SCHEMA}.{{model}}"}
-    backends = {"registry": embedded, "features": embedded, "inference_log": log}
-    install_context(tmp_path, monkeypatch, "sql", backends)
-    return "sql"
+    """Context `sql` (as conftest's) reading time ranges and coverage from label-free views."""
+    return install_sql_context(demo_workspace, tmp_path, monkeypatch, ROWS_SCHEMA)
 
 
 def test_the_time_range_from_the_label_free_rows_is_the_same(
     demo_workspace: Path, tmp_path: Path
 ) -> None:
-    url = demo_views(demo_workspace, tmp_path / "db")
+    url = demo_views(demo_workspace, tmp_path / "db", ROWS_SCHEMA)
     joined = SqlInferenceLog(url, "{model}")
     rows = SqlInferenceLog(url, "{model}", rows_table=f"{ROWS_SCHEMA}.{{model}}")
-    sent: list[str] = []
-
-    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        sent.append(statement)
-
     assert supports(rows, SupportsWindowCoverage) and "SupportsWindowCoverage" in names(rows)
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
     try:
-        for model in ("fraud-detector", "churn-classifier", "eta-regressor"):
-            assert rows.time_range(model) == joined.time_range(model) is not None
-            start, end = joined.time_range(model) or (None, None)
-            assert start is not None and end is not None
-            assert rows.window_minutes(model, start, end) == joined.window_minutes(
-                model, start, end
-            )
+        with statements_sent() as sent:
+            for model in ("fraud-detector", "churn-classifier", "eta-regressor"):
+                assert rows.time_range(model) == joined.time_range(model) is not None
+                start, end = joined.time_range(model) or (None, None)
+                assert start is not None and end is not None
+                assert rows.window_minutes(model, start, end) == joined.window_minutes(
+                    model, start, end
+                )
     finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
         joined.close()
         rows.close()
     ranges = [s for s in sent if "min(" in s and "max(" in s and "GROUP BY" not in s]

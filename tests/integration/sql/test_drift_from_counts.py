@@ -8,9 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from backends.sql.workspace import workspace_views
 from console.cli import main
 from console.config import resolve_context
 from console.services.drift import (
@@ -22,36 +20,13 @@ from console.services.drift import (
     psi_history,
 )
 from console.tui.screens.drift import number
-from tests.integration.backends.contexts import install_context
+from tests.integration.sql.fixtures import statements_sent
 
 WINDOW = ("--model", "fraud-detector", "--window", "24h", "--json")
 SAME = (
     *("psi", "status", "js", "chi2", "chi2_pvalue", "n_reference", "n_current", "bins"),
     *("missing_current", "unseen_current", "infinite_current", "labels", "terms"),
 )
-
-
-@pytest.fixture
-def sql_context(demo_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Context `sql`: the demo's registry and references, its Parquet log read by DuckDB."""
-    url = f"duckdb:///{tmp_path / 'log.duckdb'}"
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        for statement in workspace_views(demo_workspace, "duckdb"):
-            connection.exec_driver_sql(statement)
-    engine.dispose()
-    embedded = {"type": "embedded", "workspace": str(demo_workspace)}
-    install_context(
-        tmp_path,
-        monkeypatch,
-        "sql",
-        {
-            "registry": embedded,
-            "features": embedded,
-            "inference_log": {"type": "sql", "url": url, "table": "{model}"},
-        },
-    )
-    return "sql"
 
 
 def _drift(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
@@ -61,26 +36,11 @@ def _drift(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:
     return code, json.loads(out) if out.strip().startswith("{") else {}
 
 
-def _statements(sent: list[str]):
-    """Record every statement sent to a DuckDB engine, until removed."""
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if conn.dialect.name == "duckdb":
-            sent.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
-    return record
-
-
 def test_drift_from_pushed_down_counts_equals_the_embedded_backend(
     sql_context: str, demo_workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sent: list[str] = []
-    listener = _statements(sent)
-    try:
+    with statements_sent("duckdb") as sent:
         code, counted = _drift(capsys, "--context", sql_context, "drift", *WINDOW)
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", listener)
     assert code == 0
     embedded_code, rows = _drift(capsys, "--workspace", str(demo_workspace), "drift", *WINDOW)
     assert embedded_code == 0
@@ -113,12 +73,8 @@ def test_a_categorical_slice_is_filtered_in_the_engine(
     sql_context: str, demo_workspace: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     tablet = ("--slice", "device_type=tablet")
-    sent: list[str] = []
-    listener = _statements(sent)
-    try:
+    with statements_sent("duckdb") as sent:
         code, sliced = _drift(capsys, "--context", sql_context, "drift", *WINDOW, *tablet)
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", listener)
     assert code == 0 and sliced["tests"] == "counts"
     assert sliced["slice"] == ["device_type == tablet"]
     code, rows = _drift(capsys, "--workspace", str(demo_workspace), "drift", *WINDOW, *tablet)

@@ -16,13 +16,13 @@ from console.analysis.drift.bands import get_profile
 from console.analysis.drift.counted import edges_of_fit, rows_from_counts
 from console.analysis.drift.reference import fit_reference
 from console.analysis.drift.table import drift_against
-from tests.contract.helpers import version
 from tests.integration.sql.counts import (
     DAY,
     FEATURES,
     T0,
     logged_rows,
 )
+from tests.integration.sql.fixtures import fraud_log, statements_sent
 from tests.integration.sql.over_workspace import LogOverWorkspace, duckdb_url
 
 COMPARED = (
@@ -44,13 +44,8 @@ COMPARED = (
 @pytest.fixture
 def both(tmp_path: Path) -> Iterator[LogOverWorkspace]:
     """A workspace with two days of `fraud` requests, read by the SQL log over DuckDB."""
-    made = LogOverWorkspace(SqlInferenceLog, tmp_path, duckdb_url(tmp_path))
-    try:
-        made.register_version(version("fraud", "1"))
-        made.append("fraud", logged_rows(6000, seed=1, shift=8.0))
+    with fraud_log(tmp_path, duckdb_url(tmp_path), logged_rows(6000, seed=1, shift=8.0)) as made:
         yield made
-    finally:
-        made.close()
 
 
 @pytest.fixture
@@ -58,16 +53,6 @@ def fitted():
     """The reference fit the edges come from (as the reference cache holds it)."""
     reference = logged_rows(4000, seed=2)
     return fit_reference(reference, FEATURES, bins=10, kinds={"country": "categorical"})
-
-
-def _statements(engine_calls: list[str]):
-    """Record every statement any SQLAlchemy engine sends, until removed."""
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        engine_calls.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
-    return record
 
 
 def test_drift_from_pushed_down_counts_equals_the_embedded_drift(both, fitted) -> None:
@@ -90,12 +75,8 @@ def test_drift_from_pushed_down_counts_equals_the_embedded_drift(both, fitted) -
 
 def test_a_window_is_one_statement_whatever_the_number_of_features(both, fitted) -> None:
     both.log.window_bin_counts("fraud", edges_of_fit(fitted), T0, T0 + DAY)  # columns read once
-    sent: list[str] = []
-    listener = _statements(sent)
-    try:
+    with statements_sent() as sent:
         counted = both.log.window_bin_counts("fraud", edges_of_fit(fitted), T0, T0 + DAY)
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", listener)
     assert len(sent) == 1
     assert sent[0].count("GROUP BY") == len(FEATURES) and "UNION ALL" in sent[0]
     assert all(counts.sum() == counted["age"][0].sum() for counts, _ in counted.values())

@@ -9,15 +9,11 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import sqlalchemy as sa
 
-from backends.sql import SqlInferenceLog
-from backends.sql.workspace import workspace_views
 from console.cli import main
 from console.services.slices_view import SliceMetricChoice, SliceOptions, read_slices
-from tests.contract.helpers import version
-from tests.integration.backends.contexts import install_context
 from tests.integration.sql.counts import DAY, T0, logged_rows
+from tests.integration.sql.fixtures import fraud_log, statements_sent
 from tests.integration.sql.over_workspace import LogOverWorkspace, duckdb_url
 from tests.integration.sql.slices_data import (
     BEFORE,
@@ -33,29 +29,10 @@ from tests.integration.sql.slices_data import (
 def both(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LogOverWorkspace]:
     """Two days of `fraud` requests (NaN, ±inf, None, half labelled), read by the SQL log too."""
     folder = tmp_path_factory.mktemp("duckdb-slices")
-    made = LogOverWorkspace(SqlInferenceLog, folder, duckdb_url(folder))
-    try:
-        made.register_version(version("fraud", "1"))
-        made.append("fraud", planted(logged_rows(6000, seed=1, shift=8.0)))
+    with fraud_log(
+        folder, duckdb_url(folder), planted(logged_rows(6000, seed=1, shift=8.0))
+    ) as made:
         yield made
-    finally:
-        made.close()
-
-
-def _sent(run):
-    """The statements DuckDB received while `run()` ran, and its result."""
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if conn.dialect.name == "duckdb":
-            sent.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
-    try:
-        result = run()
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
-    return sent, result
 
 
 @pytest.mark.parametrize("choice", CHOICES, ids=lambda c: c.label.replace(" ", "-"))
@@ -87,12 +64,14 @@ def test_a_window_is_a_profile_and_one_grouping_sets_statement(both: LogOverWork
     source = SimpleNamespace(inference_log=both.log)
     choice = SliceMetricChoice("accuracy")
     read_slices(source, MODEL, NOW, choice)  # the table's columns are read once
-    sent, read = _sent(lambda: read_slices(source, MODEL, NOW, choice))
+    with statements_sent("duckdb") as sent:
+        read = read_slices(source, MODEL, NOW, choice)
     grouped = [s for s in sent if "GROUPING SETS" in s]
     assert len(grouped) == 1 and "percentile_cont" in " ".join(sent).lower()
     assert len(sent) == 3, sent  # the columns (an empty window), the profile, the counts
     assert sum(1 for s in sent if "GROUP BY" not in s and "count(" not in s.lower()) == 1
-    sent, _ = _sent(lambda: read_slices(source, MODEL, NOW, choice, BEFORE))
+    with statements_sent("duckdb") as sent:
+        read_slices(source, MODEL, NOW, choice, BEFORE)
     assert sum("GROUPING SETS" in s for s in sent) == 2 and len(sent) == 4
     assert read.table.slices
 
@@ -107,29 +86,6 @@ def test_a_column_the_log_does_not_have_is_a_clear_error(both: LogOverWorkspace)
         )
     with pytest.raises(InputError, match="no requests logged"):
         read_slices(source, MODEL, (T0 + 9 * DAY, T0 + 10 * DAY), SliceMetricChoice("accuracy"))
-
-
-@pytest.fixture
-def sql_context(demo_workspace: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Context `sql`: the demo's registry, its Parquet log read by DuckDB."""
-    url = f"duckdb:///{tmp_path / 'log.duckdb'}"
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        for statement in workspace_views(demo_workspace, "duckdb"):
-            connection.exec_driver_sql(statement)
-    engine.dispose()
-    embedded = {"type": "embedded", "workspace": str(demo_workspace)}
-    install_context(
-        tmp_path,
-        monkeypatch,
-        "sql",
-        {
-            "registry": embedded,
-            "features": embedded,
-            "inference_log": {"type": "sql", "url": url, "table": "{model}"},
-        },
-    )
-    return "sql"
 
 
 @pytest.mark.parametrize(
@@ -148,7 +104,8 @@ def test_vigil_slices_on_a_sql_log_prints_the_embedded_numbers(
     extra: tuple[str, ...],
 ) -> None:
     argv = ["slices", "--model", "fraud-detector", "--window", "3d", *extra, "--json"]
-    sent, code = _sent(lambda: main(["--context", sql_context, *argv]))
+    with statements_sent("duckdb") as sent:
+        code = main(["--context", sql_context, *argv])
     counted = json.loads(capsys.readouterr().out)
     assert code == 0 and any("GROUPING SETS" in s for s in sent)
     assert main(["--workspace", str(demo_workspace), *argv]) == 0
@@ -179,7 +136,8 @@ def test_the_drill_down_is_the_slice_rows_filtered_by_the_engine(both: LogOverWo
     embedded, sql = (SimpleNamespace(inference_log=log) for log in (both.workspace, both.log))
     for predicates in slices:
         expected = slice_requests(embedded, window, predicates)
-        sent, got = _sent(lambda p=predicates: slice_requests(sql, window, p))
+        with statements_sent("duckdb") as sent:
+            got = slice_requests(sql, window, predicates)
         reads = [s for s in sent if "WHERE 1 = 0" not in s]  # the first read learns the columns
         assert len(reads) == 1 and "GROUP BY" not in reads[0] and "WHERE" in reads[0]
         assert 0 < len(got) < window_rows
@@ -200,9 +158,10 @@ def test_the_per_value_table_from_grouped_counts_equals_the_rows_one(
     from console.services.slices_view import read_by_column
 
     rows = read_by_column(SimpleNamespace(inference_log=both.workspace), MODEL, NOW, choice, column)
-    sent, counted = _sent(
-        lambda: read_by_column(SimpleNamespace(inference_log=both.log), MODEL, NOW, choice, column)
-    )
+    with statements_sent("duckdb") as sent:
+        counted = read_by_column(
+            SimpleNamespace(inference_log=both.log), MODEL, NOW, choice, column
+        )
     assert counted.pushed_down and not rows.pushed_down and counted.rows == rows.rows
     assert sum("GROUPING SETS" in s for s in sent) == 1
     assert len(rows.table.slices) >= 2 and rows.table.slices[0].support

@@ -6,12 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
-from backends.sql.workspace import workspace_views
 from console.config import BackendSpec, Context, embedded_context, workspace_specs
 from console.tui.widgets.table import VigilTable
 from console.tui.widgets.virtual_table import VirtualTable
+from tests.integration.sql.fixtures import demo_views, statements_sent
 from tests.tui.helpers import make_app
 from tests.tui.test_screens_flows import SIZE, cells, loaded, open_view
 
@@ -19,12 +18,7 @@ from tests.tui.test_screens_flows import SIZE, cells, loaded, open_view
 @pytest.fixture
 def sql_demo(demo_workspace: Path, tmp_path: Path) -> Context:
     """The demo workspace with its inference log read by DuckDB through the `sql` backend."""
-    url = f"duckdb:///{tmp_path / 'log.duckdb'}"
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        for statement in workspace_views(demo_workspace, "duckdb"):
-            connection.exec_driver_sql(statement)
-    engine.dispose()
+    url = demo_views(demo_workspace, tmp_path / "db")
     specs = workspace_specs(demo_workspace.resolve()) | {
         "inference_log": BackendSpec("sql", {"url": url, "table": "{model}"})
     }
@@ -46,17 +40,8 @@ async def _slices_and_requests(context: Context) -> tuple[list[tuple[str, ...]],
 async def test_the_slices_screen_on_a_sql_log_shows_the_embedded_cells(
     sql_demo: Context, demo_workspace: Path
 ) -> None:
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        if conn.dialect.name == "duckdb":
-            sent.append(statement)
-
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
-    try:
+    with statements_sent("duckdb") as sent:
         counted, first, listed = await _slices_and_requests(sql_demo)
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
     expected, expected_first, expected_listed = await _slices_and_requests(
         embedded_context(demo_workspace, name="demo", read_only=True)
     )

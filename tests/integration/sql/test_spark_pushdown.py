@@ -7,14 +7,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
-from backends.sql import SqlInferenceLog
 from console.analysis.drift.bands import get_profile
 from console.analysis.drift.counted import edges_of_fit, rows_from_counts
 from console.analysis.drift.reference import fit_reference
 from console.analysis.drift.table import drift_against
-from tests.contract.helpers import version
 from tests.integration.backends.servers import Server
 from tests.integration.sql.counts import (
     DAY,
@@ -22,6 +19,7 @@ from tests.integration.sql.counts import (
     T0,
     logged_rows,
 )
+from tests.integration.sql.fixtures import fraud_log, statements_sent
 from tests.integration.sql.over_workspace import LogOverWorkspace
 from tests.integration.sql.spark import NOSASL
 
@@ -32,13 +30,10 @@ COMPARED = ("psi", "status", "js", "chi2", "n_current", "missing_current", "infi
 def on_spark(spark: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LogOverWorkspace]:
     """Two days of `fraud` requests in a workspace, read by the SQL log over Spark."""
     folder: Path = tmp_path_factory.mktemp("spark-log")
-    made = LogOverWorkspace(SqlInferenceLog, folder, spark.url, "spark", NOSASL)
-    try:
-        made.register_version(version("fraud", "1"))
-        made.append("fraud", logged_rows(6000, seed=1, shift=8.0))
+    with fraud_log(
+        folder, spark.url, logged_rows(6000, seed=1, shift=8.0), "spark", NOSASL
+    ) as made:
         yield made
-    finally:
-        made.close()
 
 
 def test_drift_from_spark_counts_equals_the_embedded_drift(on_spark) -> None:
@@ -48,17 +43,9 @@ def test_drift_from_spark_counts_equals_the_embedded_drift(on_spark) -> None:
     start, end = T0 + DAY / 2, T0 + 2 * DAY
     window = on_spark.workspace.window("fraud", start, end, columns=list(FEATURES))
     expected = {r.feature: r for r in drift_against(fitted, window, profile="strict").features}
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        sent.append(statement)
-
     on_spark.log.window_bin_counts("fraud", edges_of_fit(fitted), start, end)  # columns read
-    sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
-    try:
+    with statements_sent() as sent:
         counted = on_spark.log.window_bin_counts("fraud", edges_of_fit(fitted), start, end)
-    finally:
-        sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
     assert len(sent) == 1 and sent[0].count("GROUP BY") == len(FEATURES)
     got = rows_from_counts(fitted, counted, get_profile("strict"))
     assert expected["amount"].infinite_current > 0 and expected["amount"].status != "ok"

@@ -7,13 +7,11 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-import sqlalchemy as sa
 
-from backends.sql import SqlInferenceLog
 from console.services.slices_view import SliceMetricChoice, read_slices
-from tests.contract.helpers import version
 from tests.integration.backends.servers import Server
 from tests.integration.sql.counts import logged_rows
+from tests.integration.sql.fixtures import fraud_log, statements_sent
 from tests.integration.sql.over_workspace import LogOverWorkspace
 from tests.integration.sql.slices_data import BEFORE, MODEL, NOW, assert_same_table, planted
 from tests.integration.sql.spark import NOSASL
@@ -23,13 +21,9 @@ from tests.integration.sql.spark import NOSASL
 def on_spark(spark: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LogOverWorkspace]:
     """Two days of `fraud` requests in a workspace, read by the SQL log over Spark."""
     folder: Path = tmp_path_factory.mktemp("spark-slices")
-    made = LogOverWorkspace(SqlInferenceLog, folder, spark.url, "spark", NOSASL)
-    try:
-        made.register_version(version("fraud", "1"))
-        made.append("fraud", planted(logged_rows(6000, seed=1, shift=8.0)))
+    rows = planted(logged_rows(6000, seed=1, shift=8.0))
+    with fraud_log(folder, spark.url, rows, "spark", NOSASL) as made:
         yield made
-    finally:
-        made.close()
 
 
 @pytest.mark.parametrize(
@@ -38,22 +32,16 @@ def on_spark(spark: Server, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def test_slices_from_spark_counts_equal_slices_from_rows(
     on_spark: LogOverWorkspace, choice: SliceMetricChoice
 ) -> None:
-    sent: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany) -> None:
-        sent.append(statement)
-
     source = SimpleNamespace(inference_log=on_spark.log)
+    grouped = 0
     for baseline in (None, BEFORE):
         expected = read_slices(
             SimpleNamespace(inference_log=on_spark.workspace), MODEL, NOW, choice, baseline
         )
         assert expected.table.slices
-        sa.event.listen(sa.engine.Engine, "before_cursor_execute", record)
-        try:
+        with statements_sent() as sent:
             counted = read_slices(source, MODEL, NOW, choice, baseline)
-        finally:
-            sa.event.remove(sa.engine.Engine, "before_cursor_execute", record)
+        grouped += sum("GROUPING SETS" in s for s in sent)
         assert counted.pushed_down and counted.rows == expected.rows
         assert_same_table(counted.table, expected.table)
-    assert sum("GROUPING SETS" in s for s in sent) == 3  # one per window: 1, then 2
+    assert grouped == 3  # one per window: 1, then 2
