@@ -27,6 +27,11 @@ def fixed_clock(at: datetime) -> Clock:
     return lambda: at
 
 
+def just_after(at: datetime) -> datetime:
+    """The end of a half-open [start, end) that still holds `at`: as of an instant includes it."""
+    return at + timedelta(microseconds=1)
+
+
 def iso_minute(at: datetime) -> str:
     """`2026-11-18T08:00Z`: a replay instant in UTC, to the minute unless it has seconds."""
     moment = at.astimezone(UTC)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from console.services.clock import Clock, utc_now
+from console.services.clock import Clock, just_after, utc_now
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,8 +45,8 @@ def generate_postmortem(
     """The postmortem of `model_name` (or the context's model) over the window asked for.
 
     Without `end`, the window ends at the last logged request and the actions
-    taken since then, up to `clock()` (a rollback after the logs stopped),
-    belong on it too.
+    taken since then, up to and including `clock()` (a rollback after the logs
+    stopped), belong on it too.
     """
     from console.analysis.inputs import resolve_window
     from console.analysis.workspace import last_logged, model_timeline, pick_model
@@ -61,7 +61,7 @@ def generate_postmortem(
         until,
         metrics=metrics,
         derived=derived,
-        actions_until=None if end else clock(),
+        actions_until=None if end else just_after(clock()),
     )
     return build_report(source, model, timeline, first, until, title)
 

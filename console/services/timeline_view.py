@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 from backends.contracts import FeatureStore, SupportsStaleEvents
 from console.analysis.context import Sources
 from console.services.analysis_window import AnalysisWindow, twin_command
-from console.services.clock import Clock, utc_now
+from console.services.clock import Clock, just_after, utc_now
 
 if TYPE_CHECKING:
     from backends.contracts import TimelineEvent
@@ -80,8 +80,9 @@ def compute_timeline(
     """The timeline of the model over the window, with the actions taken up to `clock()`."""
     from console.analysis.workspace import model_timeline
 
-    # as `vigil timeline` without --end: the actions since the last logged request belong on it
-    until = None if window.explicit else clock()
+    # as `vigil timeline` without --end: the actions since the last logged request belong on
+    # it, up to the clock's instant (one at the replayed instant itself included)
+    until = None if window.explicit else just_after(clock())
     timeline = model_timeline(source, window.model, window.start, window.end, actions_until=until)
     timeline, degraded = with_stale_features(
         source, window.model.name, timeline, window.start, until or window.end

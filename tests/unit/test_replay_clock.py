@@ -33,7 +33,7 @@ def context(tmp_path: Path) -> Context:
 
 
 def test_the_timeline_lists_the_actions_taken_up_to_the_callers_instant(context: Context) -> None:
-    """A split stored after the logs stop is on the timeline as of later, not as of earlier."""
+    """A split stored after the logs stop is on the timeline as of its instant, not before."""
     moved_at = DATA_END + timedelta(minutes=30)
     backend = EmbeddedBackend(Path(str(context.workspace)))
     try:
@@ -43,9 +43,9 @@ def test_the_timeline_lists_the_actions_taken_up_to_the_callers_instant(context:
     model = context.registry.get_model(MODEL)
     window = AnalysisWindow(model, DATA_END - timedelta(hours=72), DATA_END, "72h", DATA_END)
     before = compute_timeline(context, window, fixed_clock(moved_at - timedelta(minutes=10)))
-    after = compute_timeline(context, window, fixed_clock(moved_at + timedelta(minutes=10)))
+    at_it = compute_timeline(context, window, fixed_clock(moved_at))  # the instant holds it
     assert not [e for e in before.timeline.events if e.at >= moved_at]
-    assert [e for e in after.timeline.events if e.at == moved_at], after.timeline.events
+    assert [e for e in at_it.timeline.events if e.at == moved_at], at_it.timeline.events
 
 
 def test_the_runbook_readings_end_at_the_callers_instant(context: Context) -> None:
