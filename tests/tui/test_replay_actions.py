@@ -97,6 +97,7 @@ async def test_the_run_screen_shows_the_replay_banner_and_the_replays_reason(
         report = run.report
         assert report is not None and report.status == "refused"
         assert report.reason.startswith(f"replay is read-only (as of {iso_minute(AT)})")
+        assert not run.query_one("#run-log").display  # no step ran: no empty log box
     backend = EmbeddedBackend(Path(str(context.workspace)))
     try:
         assert dict(backend.status(MODEL).weights) == before

@@ -285,6 +285,8 @@ class RunScreen(Screen[None]):
             lines += ["live differs from the desired state:", *(f"  ! {d}" for d in report.differs)]
         elif report.live:
             lines.append("live matches what the run set")
+        log = self.query_one("#run-log", RichLog)
+        log.display = bool(log.lines)  # a refusal before any step leaves no empty box
         summary = self.query_one("#run-summary", Static)
         summary.update("\n".join(lines))
         summary.set_class(report.status not in ("succeeded", "finished", "reverted"), "bad")
