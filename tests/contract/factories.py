@@ -25,6 +25,7 @@ from backends.contracts import (
     ServingControl,
     SupportsBinCounts,
     SupportsCompareAndSet,
+    SupportsGroupCounts,
     SupportsLoad,
     SupportsLogWrite,
     SupportsMetricWrite,
@@ -33,6 +34,8 @@ from backends.contracts import (
     SupportsRollback,
     SupportsStaleEvents,
     SupportsTrafficSplit,
+    SupportsWindowCounts,
+    SupportsWindowCoverage,
 )
 from backends.discovery import available, load
 
@@ -202,6 +205,18 @@ STORE = frozenset(
     }
 )
 
+SQL_LOG = frozenset(
+    {
+        InferenceLog,
+        SupportsBinCounts,
+        SupportsWindowCounts,
+        SupportsWindowCoverage,
+        SupportsGroupCounts,
+        SupportsLogWrite,
+        SupportsRegister,
+    }
+)
+
 FACTORIES: tuple[Factory, ...] = (
     Factory("embedded", _embedded, STORE),
     Factory("memory", _memory, STORE | {SupportsLoad, RetrainTrigger}),
@@ -225,18 +240,8 @@ FACTORIES: tuple[Factory, ...] = (
     Factory("mlflow", _mlflow, frozenset({ModelRegistry})),
     Factory("torchserve", _torchserve, frozenset({ServingControl, SupportsRollback, SupportsLoad})),
     Factory("prometheus", _prometheus, frozenset({MetricStore})),
-    Factory(
-        "sql",
-        _sql_duckdb,
-        frozenset({InferenceLog, SupportsBinCounts, SupportsLogWrite, SupportsRegister}),
-        variant="duckdb",
-    ),
-    Factory(
-        "sql",
-        _sql_spark,
-        frozenset({InferenceLog, SupportsBinCounts, SupportsLogWrite, SupportsRegister}),
-        variant="spark",
-    ),
+    Factory("sql", _sql_duckdb, SQL_LOG, variant="duckdb"),
+    Factory("sql", _sql_spark, SQL_LOG, variant="spark"),
     Factory(
         "feast", _feast, frozenset({FeatureStore, SupportsStaleEvents, SupportsOnlineFeatures})
     ),

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
-from backends.contracts import ModelVersion, RegistryEvent
+from backends.contracts import GroupProfile, ModelVersion, RegistryEvent
 from backends.embedded import EmbeddedBackend
 from backends.sql.workspace import workspace_views
 
@@ -88,6 +88,26 @@ class LogOverWorkspace:
     def window_bin_counts(self, *args: Any, **kwargs: Any) -> dict[str, tuple[np.ndarray, int]]:
         """The SQL backend's window counts, pushed down."""
         return self.log.window_bin_counts(*args, **kwargs)
+
+    def window_minutes(self, *args: Any, **kwargs: Any) -> list[tuple[int, datetime, datetime]]:
+        """The SQL backend's rows per minute of a window, pushed down."""
+        return self.log.window_minutes(*args, **kwargs)
+
+    def widest_gap(self, *args: Any, **kwargs: Any) -> tuple[datetime, datetime] | None:
+        """The SQL backend's widest gap between consecutive rows, pushed down."""
+        return self.log.widest_gap(*args, **kwargs)
+
+    def group_profile(self, *args: Any, **kwargs: Any) -> GroupProfile:
+        """The SQL backend's profile of the slice columns, pushed down."""
+        return self.log.group_profile(*args, **kwargs)
+
+    def grouped_counts(self, *args: Any, **kwargs: Any) -> list[pd.DataFrame]:
+        """The SQL backend's grouped counts (GROUPING SETS), pushed down."""
+        return self.log.grouped_counts(*args, **kwargs)
+
+    def slice_rows(self, *args: Any, **kwargs: Any) -> pd.DataFrame:
+        """The SQL backend's slice rows, filtered in the engine."""
+        return self.log.slice_rows(*args, **kwargs)
 
     def close(self) -> None:
         """Close both engines and the workspace."""
