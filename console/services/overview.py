@@ -89,11 +89,10 @@ class Overview:
         """Keep last good values per field (and the last good rows if the registry failed)."""
         if previous is None:
             return self
-        if not self.models.ok:
-            return Overview(self.models.keep_last_good(previous.models), previous.rows)
+        rows = self.rows if self.models.ok or self.rows else previous.rows
         before = {row.model: row for row in previous.rows}
-        rows = tuple(row.merged_with(before.get(row.model)) for row in self.rows)
-        return Overview(self.models, rows, self.window_minutes)
+        merged = tuple(row.merged_with(before.get(row.model)) for row in rows)
+        return Overview(self.models.keep_last_good(previous.models), merged, self.window_minutes)
 
 
 def build_overview(
@@ -102,13 +101,26 @@ def build_overview(
     window_minutes: int = WINDOW_MINUTES,
     timeout_s: float = TIMEOUT_S,
     clock: Clock = utc_now,
+    known: Overview | None = None,
 ) -> Overview:
-    """Read every model's row from the context's backends, rows in parallel."""
+    """Read every model's row from the context's backends, rows in parallel.
+
+    When the registry fails, the `known` rows (the last shown) keep their registry
+    facts and their live fields are read again: a down registry degrades only itself.
+    """
     listed = read(
         lambda: source.registry.list_models(), source="registry", timeout_s=timeout_s, clock=clock
     )
     if not listed.ok or listed.value is None:
-        return Overview(Reading(None, listed.read_at, "registry", listed.error, listed.elapsed_s))
+        failed: Reading[tuple[str, ...]] = Reading(
+            None, listed.read_at, "registry", listed.error, listed.elapsed_s
+        )
+        last = known.rows if known is not None else ()
+        with ThreadPoolExecutor(max_workers=max(1, min(8, len(last)))) as pool:
+            again = tuple(
+                pool.map(lambda r: _reread(source, r, window_minutes, timeout_s, clock), last)
+            )
+        return Overview(failed, again, window_minutes)
     models = sorted(listed.value, key=lambda model: model.name)
     with ThreadPoolExecutor(max_workers=max(1, min(8, len(models)))) as pool:
         rows = tuple(pool.map(lambda m: _row(source, m, window_minutes, timeout_s, clock), models))
@@ -126,9 +138,37 @@ def aliases_of(model: Any) -> dict[str, str]:
 def _row(
     source: BackendSource, model: Any, minutes: int, timeout_s: float, clock: Clock
 ) -> OverviewRow:
-    """Read one model's live fields, each with its own stamp and error."""
-    name = model.name
+    """One registry model's row: its registry facts and its live fields read now."""
+    versions = tuple(v.version for v in model.versions)
     aliases = aliases_of(model)
+    live = _live(source, model.name, aliases, minutes, timeout_s, clock)
+    return OverviewRow(model.name, str(model.task), model.slo_p99_ms, versions, aliases, *live)
+
+
+def _reread(
+    source: BackendSource, row: OverviewRow, minutes: int, timeout_s: float, clock: Clock
+) -> OverviewRow:
+    """A known row's registry facts kept (the registry is down) and its live fields read now."""
+    live = _live(source, row.model, row.aliases, minutes, timeout_s, clock)
+    return OverviewRow(row.model, row.task, row.slo_p99_ms, row.versions, row.aliases, *live)
+
+
+def _live(
+    source: BackendSource,
+    name: str,
+    aliases: Mapping[str, str],
+    minutes: int,
+    timeout_s: float,
+    clock: Clock,
+) -> tuple[
+    Reading[Mapping[str, int]],
+    Reading[CanaryState],
+    Reading[datetime],
+    Reading[ErrorRate],
+    Reading[P99],
+    Reading[OpenIncidents],
+]:
+    """Read one model's live fields (traffic, canary, latest point, errors, p99, incidents)."""
     traffic: Reading[Mapping[str, int]] = read(
         lambda: full_split(source.serving.status(name)),
         source="serving",
@@ -165,19 +205,7 @@ def _row(
         timeout_s=timeout_s,
         clock=clock,
     )
-    return OverviewRow(
-        name,
-        str(model.task),
-        model.slo_p99_ms,
-        tuple(v.version for v in model.versions),
-        aliases,
-        traffic,
-        canary,
-        latest,
-        rate,
-        latency,
-        incidents,
-    )
+    return traffic, canary, latest, rate, latency, incidents
 
 
 def _require(latest: datetime | None) -> datetime:

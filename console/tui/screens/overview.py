@@ -64,6 +64,7 @@ class OverviewScreen(ActingScreen):
                 window_minutes=settings.window_minutes,
                 timeout_s=settings.timeout_s,
                 clock=settings.clock,
+                known=self.overview,
             )
         )
 
@@ -105,9 +106,10 @@ class OverviewScreen(ActingScreen):
         if not overview.models.ok and not overview.rows:
             return f"✗ registry unavailable: {overview.models.error}"
         window = overview.window_minutes
-        return (
-            f"{len(overview.rows)} models · ERR, P99: last {window} min of data · ~ stale ✗ error"
-        )
+        counts = f"{len(overview.rows)} models · ERR, P99: last {window} min of data"
+        if not overview.models.ok:
+            return f"✗ registry unavailable: {overview.models.error} · the last {counts}"
+        return f"{counts} · ~ stale ✗ error"
 
     def status_text(self, now: datetime) -> str:
         """Each backend's staleness, the first error, and how old the newest data is."""

@@ -168,3 +168,80 @@ def test_a_stopped_mlflow_is_a_backend_error(tmp_path: Path) -> None:
     finally:
         registry.close()
         server.stop()
+
+
+def write_request_metrics(workspace: Path, model: str) -> None:
+    """Five minutes to now of `model` v1 in the embedded metrics: 1 % errors, p99 20 ms."""
+    import pandas as pd
+
+    from backends.embedded import EmbeddedBackend
+
+    now = datetime.now(UTC).timestamp()
+    minutes = [now - 60 * i for i in range(5)]
+    labels = {"model": model, "version": "1"}
+    series = {
+        "requests_total": (labels, 100.0),
+        "errors_total": (labels, 1.0),
+        "request_latency_ms": ({**labels, "quantile": "0.99"}, 20.0),
+    }
+    frame = pd.DataFrame(
+        [
+            {"name": name, "labels": series_labels, "ts": ts, "value": value}
+            for name, (series_labels, value) in series.items()
+            for ts in minutes
+        ]
+    )
+    metrics = EmbeddedBackend(str(workspace))
+    try:
+        metrics.write_points(frame)
+    finally:
+        metrics.close()
+
+
+async def test_an_mlflow_stopped_mid_session_degrades_only_the_registry(
+    mlserver_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from console.config import config_home, load_config
+    from console.tui.app import VigilApp
+    from console.tui.screens.model import ModelScreen
+    from console.tui.screens.overview import OverviewScreen
+    from console.tui.views import ViewArgs
+    from tests.tui.helpers import screen_text, settle
+    from tests.tui.test_flows import table_rows
+
+    server = launch.mlflow(tmp_path / "mlflow")  # private: this test stops it
+    try:
+        register(server, "doubler")  # the model the shared MLServer serves
+        backends = {
+            "registry": {"type": "mlflow", "url": server.url, "timeout_s": 5},
+            "serving": {"type": "kserve_v2", "url": mlserver_server.url, "timeout_s": 30},
+        }
+        workspace = install_context(tmp_path, monkeypatch, "mlf", backends)
+        write_request_metrics(workspace, "doubler")
+        context = load_config(config_home() / "config.yaml")["contexts"]["mlf"]
+        app = VigilApp(context, context_name="mlf", live_ticks=False, timeout_s=60)
+        async with app.run_test(size=(160, 30)) as pilot:
+            await settle(pilot)
+            overview = app.screen
+            assert isinstance(overview, OverviewScreen)
+            before = {row[0]: row for row in table_rows(app, "#models")}
+            assert before["doubler"][1:4] == ["v1:0", "1.00 %", "20/40 ok"], before
+            assert overview.overview is not None
+            traffic_read_at = overview.overview.rows[0].traffic.read_at
+            server.stop()  # the registry goes away mid-session
+            await pilot.press("r")
+            await settle(pilot)
+            assert overview.overview is not None and not overview.overview.models.ok
+            after = {row[0]: row for row in table_rows(app, "#models")}
+            assert after["doubler"][:6] == before["doubler"][:6]  # no cell marked ~ or ✗
+            assert after["doubler"][6][0].isdigit()  # AGE (of the data) still read
+            assert overview.overview.rows[0].traffic.read_at > traffic_read_at  # re-read
+            text = screen_text(app)
+            assert "registry unavailable" in text and "cannot reach" in text, text
+            app.push_screen(ModelScreen(app.settings, ViewArgs(model="doubler")))
+            await settle(pilot)
+            text = screen_text(app)
+            assert "registry" in text and "cannot reach" in text, text
+            assert app.is_running
+    finally:
+        server.stop()
