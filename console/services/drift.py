@@ -20,7 +20,7 @@ import numpy as np
 from backends.capabilities import supports
 from backends.contracts import BucketCounts, Model, SupportsBucketCounts, SupportsWindowCounts
 from console.analysis.context import AnalysisContext
-from console.analysis.drift import DriftTable, FeatureFit, bin_window, fit_reference, reference_fit
+from console.analysis.drift import DriftTable, FeatureFit, bin_window, fit_reference
 from console.analysis.drift.counted import bucket_labels, edges_of
 from console.analysis.drift.psi import psi_from_counts
 from console.analysis.drift.pushdown import (
@@ -38,7 +38,7 @@ from console.analysis.workspace import (
     model_drift,
     psi_series,
     segment_drift,
-    serving_version,
+    training_fit,
 )
 
 MODES: tuple[str, ...] = ("quantile", "evidently", "buckets")
@@ -292,18 +292,8 @@ def _training_fits(
     predicates: Sequence[object],
 ) -> dict[str, FeatureFit]:
     """The cached training-reference fit of each feature (inside the slice)."""
-    version = serving_version(model)
-    names = list(features)
-    profile = reference_fit(
-        context.features,
-        model.name,
-        version,
-        names,
-        lambda: context.features.reference(model.name, version),
-        kinds=feature_kinds(model),
-        predicates=as_predicates(predicates),  # type: ignore[arg-type]
-    )
-    return dict(profile.fits)
+    chosen = as_predicates(predicates)  # type: ignore[arg-type]
+    return dict(training_fit(context, model, features, predicates=chosen).fits)
 
 
 def feature_distribution(
