@@ -93,32 +93,6 @@ def _register_tiny(workspace: Path) -> None:
         registry.close()
 
 
-def test_the_rollback_runbook_sets_the_default_version(
-    torchserve_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    serving = backend(torchserve_server)
-    serving.rollback("tiny", "2")
-    spec = {
-        "type": "torchserve",
-        "management_url": torchserve_server.url,
-        "inference_url": torchserve_server.extra["inference_url"],
-    }
-    workspace = install_context(tmp_path, monkeypatch, "ts", {"serving": spec})
-    _register_tiny(workspace)
-    done = subprocess.run(
-        [*VIGIL, "--context", "ts", "runbook", "run", "rollback", "-p", "model=tiny", "--yes"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=dict(os.environ),
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert dict(serving.status("tiny").weights) == {"1": 100}
-    assert predict(torchserve_server, 3.0) == 3.0
-    assert "rolled back v2:100% → v1:100%" in done.stdout, done.stdout
-
-
 def _ts_context(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A context `ts` whose serving is the test's TorchServe, `tiny` v1 champion in its registry."""
     spec = {
@@ -131,6 +105,31 @@ def _ts_context(server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return workspace
 
 
+def _runbook(*params: str) -> subprocess.CompletedProcess[str]:
+    """`vigil --context ts runbook run ... --yes` in a child process; its output."""
+    return subprocess.run(
+        [*VIGIL, "--context", "ts", "runbook", "run", *params, "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=dict(os.environ),
+        check=False,
+    )
+
+
+def test_the_rollback_runbook_sets_the_default_version(
+    torchserve_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serving = backend(torchserve_server)
+    serving.rollback("tiny", "2")
+    _ts_context(torchserve_server, tmp_path, monkeypatch)
+    done = _runbook("rollback", "-p", "model=tiny")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert dict(serving.status("tiny").weights) == {"1": 100}
+    assert predict(torchserve_server, 3.0) == 3.0
+    assert "rolled back v2:100% → v1:100%" in done.stdout, done.stdout
+
+
 def test_the_promote_runbook_makes_the_version_the_default_and_moves_the_alias(
     torchserve_server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -138,15 +137,7 @@ def test_the_promote_runbook_makes_the_version_the_default_and_moves_the_alias(
     try:
         serving.rollback("tiny", "1")
         workspace = _ts_context(torchserve_server, tmp_path, monkeypatch)
-        command = [*VIGIL, "--context", "ts", "runbook", "run", "promote", "-p", "model=tiny"]
-        done = subprocess.run(
-            [*command, "-p", "version=2", "--yes"],
-            capture_output=True,
-            text=True,
-            timeout=180,
-            env=dict(os.environ),
-            check=False,
-        )
+        done = _runbook("promote", "-p", "model=tiny", "-p", "version=2")
         assert done.returncode == 0, done.stdout + done.stderr
         assert dict(serving.status("tiny").weights) == {"2": 100}
         assert predict(torchserve_server, 3.0) == 6.0
