@@ -49,10 +49,14 @@ def full_split(status: EndpointStatus) -> dict[str, int]:
     """The split with every loaded version of the endpoint, at 0 % when it takes no traffic.
 
     A live server lists only the weighted versions in its split; a loaded
-    version at 0 % must still show (it is what a canary starts from).
+    version at 0 % must still show (it is what a canary starts from). A server
+    that reports no split at all (a foreign V2 server) with one loaded version
+    sends it every request, so that version shows at 100 %, not 0 %.
     """
+    loaded = [v.version for v in status.versions if v.state != UNLOADED]
+    if not status.weights and len(loaded) == 1:
+        return {loaded[0]: 100}
     weights = dict(status.weights)
-    for version in status.versions:
-        if version.state != UNLOADED:
-            weights.setdefault(version.version, 0)
+    for version in loaded:
+        weights.setdefault(version, 0)
     return weights

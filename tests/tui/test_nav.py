@@ -114,6 +114,13 @@ def test_a_version_at_zero_percent_stays_in_the_split_of_a_live_server() -> None
     assert full_split(status) == {"3": 100, "4": 0}
 
 
+def test_a_server_without_a_split_sends_its_one_loaded_version_every_request() -> None:
+    one = (VersionState("1", "ready", "onnx"), VersionState("2", "unloaded", "onnx"))
+    assert full_split(EndpointStatus("m", one, {}, healthy=True)) == {"1": 100}
+    two = (VersionState("1", "ready", "onnx"), VersionState("2", "ready", "onnx"))
+    assert full_split(EndpointStatus("m", two, {}, healthy=True)) == {"1": 0, "2": 0}
+
+
 def test_each_investigation_view_has_one_key_on_the_model_screen_in_footer_and_help() -> None:
     text = "\n".join(help_lines({}))
     for name in INVESTIGATION:

@@ -110,7 +110,7 @@ async def test_an_mlserver_stopped_mid_session_degrades_only_the_serving_cells(
         async with app.run_test(size=(160, 30)) as pilot:
             await settle(pilot)
             before = {row[0]: row for row in table_rows(app, "#models")}["doubler"]
-            assert before[1:6] == ["v1:0", "1.00 %", "20/40 ok", "none", "0"], before
+            assert before[1:6] == ["v1:100", "1.00 %", "20/40 ok", "none", "0"], before
             assert "cannot reach" not in screen_text(app)
             server.stop()  # the serving runtime goes away mid-session
             await pilot.press("r")

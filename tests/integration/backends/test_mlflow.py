@@ -225,7 +225,7 @@ async def test_an_mlflow_stopped_mid_session_degrades_only_the_registry(
             overview = app.screen
             assert isinstance(overview, OverviewScreen)
             before = {row[0]: row for row in table_rows(app, "#models")}
-            assert before["doubler"][1:4] == ["v1:0", "1.00 %", "20/40 ok"], before
+            assert before["doubler"][1:4] == ["v1:100", "1.00 %", "20/40 ok"], before
             assert overview.overview is not None
             traffic_read_at = overview.overview.rows[0].traffic.read_at
             server.stop()  # the registry goes away mid-session
