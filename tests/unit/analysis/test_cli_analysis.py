@@ -39,8 +39,14 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
 
 @pytest.fixture
 def context(monkeypatch: pytest.MonkeyPatch) -> Context:
+    """The in-memory fraud workspace as the context every command opens.
+
+    Commands that import `open_context` by name keep their own binding, so each is
+    patched too: otherwise the result depends on which test imported them first.
+    """
     memory = fraud_shift().context
-    monkeypatch.setattr("console.cli.common.open_context", lambda args: memory)
+    for module in ("console.cli.common", "console.cli.postmortem"):
+        monkeypatch.setattr(f"{module}.open_context", lambda args: memory)
     return memory
 
 
