@@ -249,6 +249,19 @@ async def test_the_form_validates_as_the_cli_does(workspace: Path) -> None:
     assert stored(workspace) == {"3": 90, "4": 10}
 
 
+async def waiting_run(pilot: Pilot[Any]) -> RunScreen:
+    """Start the user's slow-shift runbook, confirm it, and return once it holds in its wait."""
+    await settle(pilot)
+    await command(pilot, f"run slow-shift model={MODEL}")
+    screen = await planned(pilot)
+    await pilot.press("enter")
+    await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmModal), "asked")
+    await pilot.press("y")
+    log = screen.query_one("#run-log", RichLog)
+    await until(pilot, lambda: any("[hold] wait" in str(x.text) for x in log.lines), "waits")
+    return screen
+
+
 async def test_abort_stops_a_waiting_run_and_runs_on_failure(
     workspace: Path, tmp_path: Path
 ) -> None:
@@ -257,14 +270,7 @@ async def test_abort_stops_a_waiting_run_and_runs_on_failure(
     (user / "slow-shift.yaml").write_text(WAITING)
     app = make_app(context(workspace))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await command(pilot, f"run slow-shift model={MODEL}")
-        screen = await planned(pilot)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "asked")
-        await pilot.press("y")
-        log = screen.query_one("#run-log", RichLog)
-        await until(pilot, lambda: any("[hold] wait" in str(x.text) for x in log.lines), "waits")
+        screen = await waiting_run(pilot)
         assert stored(workspace) == {"3": 80, "4": 20}
         await pilot.press("escape")
         assert app.screen is screen, "the screen stays while its run goes"
@@ -288,14 +294,7 @@ async def test_closing_the_console_interrupts_a_run_which_the_runs_view_reverts(
     (user / "slow-shift.yaml").write_text(WAITING)
     app = make_app(context(workspace))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await command(pilot, f"run slow-shift model={MODEL}")
-        screen = await planned(pilot)
-        await pilot.press("enter")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmModal), "asked")
-        await pilot.press("y")
-        log = screen.query_one("#run-log", RichLog)
-        await until(pilot, lambda: any("[hold] wait" in str(x.text) for x in log.lines), "waits")
+        await waiting_run(pilot)
         await pilot.press("q")  # quit while the run waits
     runs_dir = workspace / "runbook_runs"
     for _ in range(100):
