@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 
 def process_alive(pid: int) -> bool:
-    """Whether process `pid` still runs on this host (a reaped zombie child counts as gone)."""
+    """Whether process `pid` still runs on this host (one that exited but is not yet reaped counts as gone)."""
     if pid <= 0:
         return False
     try:
@@ -20,5 +21,14 @@ def process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        return not _zombie(pid)
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether Linux reports `pid` as a zombie (exited, not yet reaped by its parent)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # not Linux, or gone since
+        return False
+    return stat[stat.rfind(")") + 2 :].startswith("Z")

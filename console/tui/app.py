@@ -16,6 +16,7 @@ from textual.worker import Worker, WorkerState
 
 from console.services.clock import Clock, utc_now
 from console.tui.actions import bindings_for, textual_keymap
+from console.tui.hangup import ExitOnHangup
 from console.tui.keymap import KeymapError, load_keymap
 from console.tui.replay.state import asked_instant, enter_replay, live_settings, stepped
 from console.tui.settings import REFRESH_S, Settings
@@ -411,22 +412,9 @@ def run_app(
         keymap=keymap,
         at=at,
     )
-    _exit_on_hangup(app)
-    result = app.run()
+    hangup = ExitOnHangup(app)
+    try:
+        result = app.run()
+    finally:
+        hangup.disarm()
     return int(result or app.return_code or 0)
-
-
-def _exit_on_hangup(app: VigilApp) -> None:
-    """A lost SSH session (SIGHUP) or SIGTERM quits the app: a run in progress is interrupted."""
-    import asyncio
-    import signal
-
-    def quit_app(signum: int, frame: Any) -> None:
-        try:
-            asyncio.get_running_loop().call_soon_threadsafe(app.exit, 1)
-        except RuntimeError:  # no loop yet or any more: nothing is running to stop
-            raise SystemExit(1) from None
-
-    for name in ("SIGHUP", "SIGTERM"):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), quit_app)

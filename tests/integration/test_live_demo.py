@@ -458,13 +458,19 @@ def test_closing_the_terminal_stops_both_children(
         server_pid = json.loads((workspace / "serving.json").read_text())["pid"]
         driver_pid = json.loads((workspace / HEARTBEAT).read_text())["pid"]
         session.close()  # the terminal goes away: vigil demo gets SIGHUP
-        assert _gone(server_pid, driver_pid, within_s=30)
+        assert _gone(server_pid, driver_pid, within_s=30), _what_ran(workspace, tmp_path)
         assert not (workspace / "serving.json").exists()
     finally:
         session.close()
         for pid in (driver_pid, server_pid):
             if pid and process_alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def _what_ran(workspace: Path, home: Path) -> str:
+    """The console's log (a hung exit dumps its threads there) and the children's logs."""
+    logs = [home / ".local" / "state" / "vigil" / "vigil.log", *(workspace / "live").glob("*.log")]
+    return "\n".join(f"== {log}\n{log.read_text()[-3000:]}" for log in logs if log.exists())
 
 
 def test_a_child_that_dies_stops_the_other_and_fails_the_demo(
