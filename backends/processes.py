@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def process_alive(pid: int) -> bool:
-    """Whether process `pid` still runs on this host (one that exited but is not yet reaped counts as gone)."""
+    """Whether process `pid` still runs on this host (exited but unreaped: gone)."""
     if pid <= 0:
         return False
     try:
