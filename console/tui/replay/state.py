@@ -11,7 +11,6 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from console.services.clock import InstantError, fixed_clock, iso_minute, utc_now
-from console.services.replay import ReplaySource
 from console.tui.settings import Settings
 
 READ_ONLY_MARK = "(read-only)"
@@ -19,6 +18,8 @@ READ_ONLY_MARK = "(read-only)"
 
 def enter_replay(settings: Settings, at: datetime) -> Settings:
     """Settings that show `at`: the source cut there, the clock stopped there, read-only."""
+    from console.services.replay import ReplaySource  # the contracts: off the first frame's path
+
     live = live_settings(settings)
     name = live.context_name
     if not name.endswith(READ_ONLY_MARK):

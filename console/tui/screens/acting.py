@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from console.tui.screens.base import DataScreen
 from console.tui.widgets.command_line import CommandLine
+from console.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -98,7 +99,8 @@ class ActingScreen(DataScreen):
         if disabled and not self.query("#actions-note"):
             text = f"read-only: {', '.join(disabled)} disabled (trying one says why)"
             note = Static(text, id="actions-note", markup=False)
-            self.mount(note, before=self.query_one(CommandLine))
+            line = self.query(CommandLine)  # above the `:` line once it was opened
+            self.mount(note, before=line.first() if line else self.query_one(StatusBar))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A quick action is bound only where the context offers it."""

@@ -65,15 +65,13 @@ class DataScreen(Screen[None]):
         self._ticks: list[Timer] = []
 
     def compose(self) -> ComposeResult:
-        """Breadcrumbs, the filter, the body, then the command line, status bar and footer."""
+        """Breadcrumbs, the body, the status bar and footer; `/` and `:` add their inputs."""
         yield Breadcrumbs(self.crumbs)
         if self.settings.replaying:
             from console.tui.replay.banner import ReplayBanner
 
             yield ReplayBanner(self.settings)
-        yield ClosableInput(placeholder="filter: text or regex, !text inverts", id="filter")
         yield from self.compose_body()
-        yield CommandLine(self.completion_names)
         yield StatusBar()
         yield CoalescedFooter(show_command_palette=False, compact=True)
 
@@ -230,7 +228,7 @@ class DataScreen(Screen[None]):
 
     def action_filter(self) -> None:
         """Show and focus the filter for this screen's table."""
-        box = self.query_one("#filter", ClosableInput)
+        box = self.filter_input()
         box.value = self.table_filter.text if self.table_filter else ""
         box.add_class("open")
         box.focus()
@@ -260,9 +258,28 @@ class DataScreen(Screen[None]):
             note = f"filter {self.table_filter.label} · {table.shown_text()}"
         self.query_one(Breadcrumbs).show(self.crumbs, note)
 
+    def filter_input(self) -> ClosableInput:
+        """The filter, under the header; mounted on the first `/` (not every screen is filtered)."""
+        found = self.query("#filter")
+        if found:
+            return found.first(ClosableInput)
+        box = ClosableInput(placeholder="filter: text or regex, !text inverts", id="filter")
+        header = self.query("ReplayBanner") or self.query(Breadcrumbs)
+        self.mount(box, after=header.last())
+        return box
+
+    def command_line(self) -> CommandLine:
+        """The `:` line, above the status bar; mounted on first use, off the first frame's path."""
+        found = self.query(CommandLine)
+        if found:
+            return found.first()
+        line = CommandLine(self.completion_names)
+        self.mount(line, before=self.query_one(StatusBar))
+        return line
+
     def action_command_line(self) -> None:
         """Show and focus the `:` command line."""
-        line = self.query_one(CommandLine)
+        line = self.command_line()
         line.value = ""
         line.add_class("open")
         line.focus()
