@@ -167,7 +167,11 @@ class DataScreen(Screen[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one handler for worker outcomes: errors to the status bar, then re-arm the timer."""
-        if event.worker.group != type(self).__name__:
+        own_read = event.worker.group == type(self).__name__
+        finished: Any = getattr(self.app, "worker_finished", None)
+        if finished is not None:
+            finished(event.state, own_read)
+        if not own_read:
             return
         if event.state == WorkerState.ERROR:
             self.failure = f"✗ {describe_error(event.worker.error)}"
