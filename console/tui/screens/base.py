@@ -192,7 +192,7 @@ class DataScreen(Screen[None]):
             return
         parts = [self.failure, self.progress, "paused (p resumes)" if self.paused else ""]
         parts.append(self.status_text(self.settings.clock()))
-        self.query_one(StatusBar).update(" · ".join(part for part in parts if part))
+        self.query_one(StatusBar).show_line(" · ".join(part for part in parts if part))
 
     def status_text(self, now: datetime) -> str:
         """The status line for `now`."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from textual.events import Resize
-from textual.widgets import Static
+
+from console.tui.widgets.line import Line
 
 SEPARATOR = " › "
 ELLIPSIS = "…"
@@ -37,7 +38,7 @@ def fit_crumbs(crumbs: Sequence[str], note: str, width: int) -> str:
     return text
 
 
-class Breadcrumbs(Static):
+class Breadcrumbs(Line):
     """The path from the overview to the current view; Escape walks back along the history."""
 
     def __init__(self, crumbs: Sequence[str]) -> None:
@@ -59,4 +60,4 @@ class Breadcrumbs(Static):
     def _fit(self) -> None:
         """Render the path for the current width (padding excluded)."""
         width = self.content_size.width or self.size.width or 80
-        self.update(fit_crumbs(self.crumbs, self.note, width))
+        self.show_line(fit_crumbs(self.crumbs, self.note, width))

@@ -6,9 +6,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from textual.widgets import Static
-
 from console.services.reading import Reading, format_age, staleness
+from console.tui.widgets.line import Line
 
 
 def summarize(
@@ -49,7 +48,7 @@ def data_age(latest: datetime | None, now: datetime) -> str:
     return f"data to {latest:%m-%d %H:%M} UTC ({format_age((now - latest).total_seconds())} old)"
 
 
-class StatusBar(Static):
+class StatusBar(Line):
     """Updated by its screen's single render method and by a one-second staleness tick."""
 
     def __init__(self) -> None:
