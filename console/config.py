@@ -18,7 +18,6 @@ A config error names the file, the line and the key, and suggests the close matc
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import os
 from collections.abc import Mapping
@@ -30,6 +29,8 @@ from typing import TYPE_CHECKING, Any
 from backends.discovery import Option
 
 if TYPE_CHECKING:
+    import argparse
+
     from backends.contracts import (
         FeatureStore,
         IncidentStore,

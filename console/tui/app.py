@@ -21,7 +21,6 @@ from console.tui.keymap import KeymapError, load_keymap
 from console.tui.replay.state import asked_instant, enter_replay, live_settings, stepped
 from console.tui.settings import REFRESH_S, Settings
 from console.tui.views import VIEWS, View, ViewArgs, view_available
-from console.tui.widgets.command_line import CommandError, parse_command
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -377,6 +376,8 @@ class VigilApp(App[int]):
 
     def run_command_line(self, text: str) -> None:
         """Run a `:` command; a bad one is reported, never raised."""
+        from console.tui.widgets.command_line import CommandError, parse_command
+
         verb, _, rest = text.strip().lstrip(":").partition(" ")
         if verb.lower() == "at":
             self.replay_command(rest)

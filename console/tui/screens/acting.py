@@ -17,7 +17,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from console.tui.screens.base import DataScreen
-from console.tui.widgets.command_line import CommandLine
+from console.tui.widgets.inputs import COMMAND_LINE_ID
 from console.tui.widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class ActingScreen(DataScreen):
         if disabled and not self.query("#actions-note"):
             text = f"read-only: {', '.join(disabled)} disabled (trying one says why)"
             note = Static(text, id="actions-note", markup=False)
-            line = self.query(CommandLine)  # above the `:` line once it was opened
+            line = self.query(f"#{COMMAND_LINE_ID}")  # above the `:` line once it was opened
             self.mount(note, before=line.first() if line else self.query_one(StatusBar))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:

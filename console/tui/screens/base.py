@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -29,11 +29,13 @@ from console.tui.messages import Progress
 from console.tui.settings import Settings
 from console.tui.views import ViewArgs
 from console.tui.widgets.breadcrumbs import Breadcrumbs
-from console.tui.widgets.command_line import CommandLine
 from console.tui.widgets.footer import CoalescedFooter
-from console.tui.widgets.inputs import ClosableInput
+from console.tui.widgets.inputs import COMMAND_LINE_ID, ClosableInput
 from console.tui.widgets.status_bar import StatusBar
 from console.tui.widgets.table import TableFilter, VigilTable
+
+if TYPE_CHECKING:
+    from console.tui.widgets.command_line import CommandLine
 
 BOTTOM_DEPTH = 2
 """Textual's default screen and the overview: the history has nowhere to go back from there."""
@@ -273,7 +275,9 @@ class DataScreen(Screen[None]):
         return box
 
     def command_line(self) -> CommandLine:
-        """The `:` line, above the status bar; mounted on first use, off the first frame's path."""
+        """The `:` line, above the status bar; mounted (and imported) on first use."""
+        from console.tui.widgets.command_line import CommandLine
+
         found = self.query(CommandLine)
         if found:
             return found.first()
@@ -303,7 +307,7 @@ class DataScreen(Screen[None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter runs a command from the command line, or keeps the filter and returns."""
-        if isinstance(event.input, CommandLine):
+        if event.input.id == COMMAND_LINE_ID:
             event.stop()
             text = event.value
             self.close_input(event.input)

@@ -17,7 +17,7 @@ from textual.binding import BindingType
 
 from console.tui.actions import bindings_for
 from console.tui.views import VIEWS, WINDOWS, View, ViewArgs, ViewArgsError, parse_view_args
-from console.tui.widgets.inputs import ClosableInput
+from console.tui.widgets.inputs import COMMAND_LINE_ID, ClosableInput
 
 NameSource = Callable[[], tuple[Sequence[str], Sequence[str]]]
 VERBS: dict[str, str] = {
@@ -120,7 +120,7 @@ class CommandLine(ClosableInput):
         """An empty command line; `names` gives the models and contexts to complete."""
         super().__init__(
             placeholder=":drift [MODEL] [WINDOW] [COL=VALUE] · :overview @CTX · Tab completes",
-            id="command-line",
+            id=COMMAND_LINE_ID,
         )
         self.names = names
 

@@ -9,6 +9,9 @@ from textual.widgets import Input
 
 from console.tui.actions import bindings_for
 
+COMMAND_LINE_ID = "command-line"
+"""The `:` line's id (its module is imported on first use, so screens find it by this)."""
+
 
 class ClosableInput(Input):
     """An input that asks its screen to close it on cancel."""
