@@ -45,13 +45,26 @@ class OverviewScreen(ActingScreen):
         self.overview: Overview | None = None
 
     def compose_body(self) -> Iterable[Widget]:
-        """A one-line note and the models table."""
+        """A one-line note; the models table follows the first reading (`models_table`)."""
         yield Static("reading the backends…", id="overview-note", markup=False)
+
+    def models_table(self) -> VigilTable:
+        """The models table, mounted with the first reading (the first frame lays out none).
+
+        Before any reading it would only show its headers; leaving it out of the
+        first frame takes a tenth off the time to it (the start-up benchmark).
+        """
+        found = self.query("#models")
+        if found:
+            return found.first(VigilTable)
         table = VigilTable(
             id="models", cursor_type="row", zebra_stripes=True, empty_text="no model registered"
         )
         table.add_columns(*COLUMNS)
-        yield table
+        self.mount(table, after=self.query_one("#overview-note"))
+        if self.focused is None:
+            table.focus()
+        return table
 
     def load(self) -> OverviewLoaded:
         """Read every model's row (in a worker thread)."""
@@ -79,9 +92,9 @@ class OverviewScreen(ActingScreen):
         now = self.settings.clock()
         overview = self.overview
         note = self.query_one("#overview-note", Static)
-        table = self.query_one("#models", VigilTable)
         if overview is None:
             return
+        table = self.models_table()
         empty = "no model registered" if overview.models.ok else "✗ registry unavailable"
         table.show_rows([(row.model, self._cells(row, now)) for row in overview.rows], empty)
         self.render_filter()
@@ -127,8 +140,9 @@ class OverviewScreen(ActingScreen):
         return summarize(readings, now, fresh_limit(self.settings.refresh_s), note)
 
     def selected_model(self) -> str | None:
-        """The model under the cursor, if any."""
-        return self.query_one("#models", VigilTable).selected_key()
+        """The model under the cursor, if any (none before the first reading)."""
+        found = self.query("#models")
+        return found.first(VigilTable).selected_key() if found else None
 
     def on_data_table_row_selected(self, event: VigilTable.RowSelected) -> None:
         """Enter on a row opens that model."""
