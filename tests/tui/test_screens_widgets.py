@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 import pytest
+from rich.cells import cell_len
+from rich.segment import Segment
+from rich.style import Style
 from textual.app import App, ComposeResult
+from textual.strip import Strip
 
 from console.analysis.slices import Predicate
 from console.services.latency_view import WhatIfError, parse_what_if
@@ -13,7 +18,7 @@ from console.services.slices_view import fit_first_column, instant_text, short_p
 from console.services.timeline_view import ALL, next_choice
 from console.tui.widgets.bars import budget_bar
 from console.tui.widgets.plot import PlotLine, line_plot
-from console.tui.widgets.virtual_table import ColumnRows, VirtualTable
+from console.tui.widgets.virtual_table import MORE, ColumnRows, ListRows, VirtualTable, fit
 from tests.tui.helpers import screen_text
 
 ROWS = 100_000
@@ -90,6 +95,74 @@ async def test_enter_selects_and_an_empty_table_says_why() -> None:
         await pilot.press("j", "enter")
         await pilot.pause()
         assert selected == [1]
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "fitted"),
+    [
+        ("amount", 8, "amount  "),
+        ("amount", 6, "amount"),
+        ("amount", 4, "amo…"),
+        ("amount", 0, ""),
+        ("東京", 6, "東京  "),
+        ("東京都", 5, "東京…"),
+    ],
+)
+def test_fit_pads_or_cuts_to_cells(text: str, width: int, fitted: str) -> None:
+    assert fit(text, width) == fitted and cell_len(fitted) == width
+
+
+@pytest.mark.parametrize("scroll_x", [0, 3, 17, 40])
+@pytest.mark.parametrize("width", [1, 9, 25, 80])
+def test_one_cell_lines_take_the_short_path_to_the_same_text(scroll_x: int, width: int) -> None:
+    table = VirtualTable()
+    cells = ("2026-11-19 03:00:01", "req-00000042", "a value cut at forty cells, as the table cuts")
+    table.show(("TIME", "REQUEST", "NOTE"), ListRows([cells]))
+    text = table._line_text(cells)
+    short = table._line_strip(cells, Style(), scroll_x, width)
+    general = table._visible(text, Style(), scroll_x, width)
+    assert short.text == general.text and short.cell_length == general.cell_length == width
+    assert short.text.endswith(MORE) == (table.line_width > scroll_x + width)
+
+
+def test_wide_characters_keep_their_cells() -> None:
+    table = VirtualTable()
+    table.show(("CITY", "N"), ListRows([("東京", "1")]))
+    strip = table._line_strip(("東京", "1"), Style(), 0, 20)
+    assert strip.cell_length == 20 and strip.text.startswith("東京  1")
+
+
+def test_textual_keeps_what_it_derives_from_a_strip_in_the_strip() -> None:
+    """Why the table hands out copies: a long-lived strip would hold cycles for a full GC pass."""
+    row = Strip([Segment("abc")], 3)
+    padded = row.adjust_cell_length(5)
+    assert row.adjust_cell_length(5) is padded, "kept inside the row's strip"
+    strip = padded
+    assert strip.divide([5]) == [strip], "a strip divided at its end holds itself"
+    del row, padded
+    kept = id(strip)
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        del strip
+        gc.collect()
+        found = {id(item) for item in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert kept in found
+
+
+async def test_rendered_rows_are_copies_of_the_cached_ones() -> None:
+    app = TableApp(ColumnRows([(range(ROWS), lambda v: f"row {v}")]))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        width = table.scrollable_content_region.width
+        rendered = table.render_line(2)
+        cached = table._lines.get((1, 0, 0, width))
+        assert cached is not None and rendered is not cached
+        assert rendered.text == cached.text and "row 1" in rendered.text
 
 
 def test_budget_bar_marks_the_budget_and_the_part_over_it() -> None:

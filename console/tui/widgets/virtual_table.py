@@ -30,7 +30,7 @@ GAP = 2
 SAMPLE_ROWS = 200
 CACHE_LINES = 1024
 MAX_WIDTH = 40
-MORE = "›"
+MORE = "▸"
 
 
 class RowSource(Protocol):
@@ -132,9 +132,30 @@ def measure_widths(headers: Sequence[str], rows: RowSource, sample: int = SAMPLE
 
 def fit(text: str, width: int) -> str:
     """`text` padded to `width` cells, or cut to it with `…` marking the cut."""
+    if text.isascii():
+        if len(text) <= width:
+            return text.ljust(width)
+        return text[: width - 1] + "…" if width else ""
     if cell_len(text) <= width:
         return set_cell_size(text, width)
     return set_cell_size(text, max(width - 1, 0)) + "…" if width else ""
+
+
+def one_cell_each(cells: Sequence[str]) -> bool:
+    """Whether every character of these cells, once fitted, is one cell wide (ASCII or `…`)."""
+    return all(text.isascii() for text in cells)
+
+
+def handed_out(kept: Strip) -> Strip:
+    """A fresh Strip of a cached one's segments, for Textual to render.
+
+    Textual keeps what it derives from a strip (padded, divided) inside that
+    strip, and a strip divided at its end holds itself: a reference cycle. Hung
+    off a row in the cache, those cycles reach the oldest generation and wait
+    for a full GC pass (15 ms and more each while paging); hung off a copy that
+    lives one frame, the young collections free them.
+    """
+    return Strip(list(kept), kept.cell_length)
 
 
 class VirtualTable(ScrollView, can_focus=True):
@@ -279,6 +300,13 @@ class VirtualTable(ScrollView, can_focus=True):
         gap = " " * GAP
         return gap.join(fit(text, width) for text, width in zip(cells, self.widths, strict=False))
 
+    def _line_strip(self, cells: Sequence[str], style: Style, scroll_x: int, width: int) -> Strip:
+        """One line of cells as the viewport shows it."""
+        text = self._line_text(cells)
+        if one_cell_each(cells):
+            return self._visible_simple(text, style, scroll_x, width)
+        return self._visible(text, style, scroll_x, width)
+
     def _row_strip(self, index: int, scroll_x: int, width: int) -> Strip:
         """One visible row, rendered once per cursor state, scroll offset and width, then cached."""
         state = 0 if index != self.cursor_row else (1 if self.has_focus else 2)
@@ -289,10 +317,18 @@ class VirtualTable(ScrollView, can_focus=True):
         style = self._style("base") if state == 0 else self._style("virtual-table--cursor")
         if state == 2:
             style += Style(dim=True)
-        text = self._line_text(self.rows.cells(index))
-        strip = self._visible(text, style, scroll_x, width)
+        strip = self._line_strip(self.rows.cells(index), style, scroll_x, width)
         self._lines[key] = strip
         return strip
+
+    def _visible_simple(self, text: str, style: Style, scroll_x: int, width: int) -> Strip:
+        """`_visible` for a line whose every character is one cell: plain slicing, one Strip."""
+        if width < 1:
+            return Strip([], 0)
+        shown = text[scroll_x : scroll_x + width].ljust(width)
+        if self.line_width > scroll_x + width:
+            shown = shown[: width - 1] + MORE
+        return Strip([Segment(shown, style)], width)
 
     def _visible(self, text: str, style: Style, scroll_x: int, width: int) -> Strip:
         """The part of a full line the viewport shows, padded to its width; `›` marks more."""
@@ -310,7 +346,7 @@ class VirtualTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if y == 0:
             header = self._style("virtual-table--header")
-            return self._visible(self._line_text(self.headers), header, scroll_x, width)
+            return self._line_strip(self.headers, header, scroll_x, width)
         index = scroll_y + y - 1
         if len(self.rows) == 0 and y == 1:
             empty = self._style("virtual-table--empty")
@@ -320,7 +356,7 @@ class VirtualTable(ScrollView, can_focus=True):
             return Strip([Segment(set_cell_size(text, width), empty)])
         if index >= len(self.rows):
             return Strip.blank(width, self._style("base"))
-        return self._row_strip(index, scroll_x, width)
+        return handed_out(self._row_strip(index, scroll_x, width))
 
     def watch_cursor_row(self, new: int) -> None:
         """Keep the cursor in view, redraw, and tell the screen."""
