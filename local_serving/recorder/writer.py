@@ -29,6 +29,12 @@ QUANTILES = ("0.5", "0.95", "0.99")
 # Rows become a frame this many at a time: pandas holds the GIL while it converts a
 # list of dicts, and a sampled batch of 36,000 rows in one go stalled requests ~80 ms.
 FRAME_ROWS = 2000
+# A minute is written once it ended this long before a flush began: a request
+# stamped just before the minute's end may reach the queue after that flush's
+# drain, and would otherwise start the same minute again (two rollups of one minute).
+CLOSE_AFTER_S = 2.0
+# Rollup points kept for the next flush when the metric store refuses a write.
+MAX_UNWRITTEN = 100_000
 
 
 @dataclass(frozen=True)
@@ -80,6 +86,7 @@ class Recorder:
         self._minutes: dict[tuple[int, str, str], _Minute] = {}
         self._refused: deque[tuple[float, str, int]] = deque()
         self._rejected: dict[tuple[int, str, int], int] = {}
+        self._unwritten: list[dict[str, Any]] = []
         self._stop = threading.Event()
         self._flushed = threading.Condition()
         self._thread: threading.Thread | None = None
@@ -144,6 +151,7 @@ class Recorder:
     def _flush(self, *, final: bool) -> None:
         """Drain the queue into log rows and minute aggregates, then write them."""
         with self._flushed:
+            began = time.time()
             rows: dict[str, list[dict[str, Any]]] = {}
             while self._pending:
                 ts, model, version, seconds, error, sample, client = self._pending.popleft()
@@ -165,7 +173,7 @@ class Recorder:
             for model, model_rows in rows.items():
                 if model_rows:
                     self._write_log(model, model_rows)
-            self._write_rollups(final)
+            self._write_rollups(began, final)
 
     def _rows(
         self, ts: float, version: str, seconds: tuple[tuple[str, float], ...], sample: Sample
@@ -206,15 +214,18 @@ class Recorder:
             return
         self._metrics.log_rows.counter(model).inc(written)
 
-    def _write_rollups(self, final: bool) -> None:
-        """Write closed minutes (all of them when final) to the metric store."""
+    def _write_rollups(self, began: float, final: bool) -> None:
+        """Write the minutes closed when this flush began (all of them when final).
+
+        Points the metric store refuses are kept, up to MAX_UNWRITTEN, and go with
+        the next flush.
+        """
         import numpy as np
         import pandas as pd
 
-        now_minute = int(time.time() // 60) * 60
-        done = [key for key in self._minutes if final or key[0] < now_minute]
-        points: list[dict[str, Any]] = []
-        for key in done:
+        points = self._unwritten
+        self._unwritten = []
+        for key in [key for key in self._minutes if final or _closed(key[0], began)]:
             minute_start, model, version = key
             minute = self._minutes.pop(key)
             labels = {"model": model, "version": version}
@@ -229,7 +240,7 @@ class Recorder:
                 for q, value in zip(QUANTILES, quantiles.tolist(), strict=True):
                     stage_labels = {**labels, "stage": stage, "quantile": q}
                     points.append(_point("stage_latency_ms", stage_labels, minute_start, value))
-        for refused in [key for key in self._rejected if final or key[0] < now_minute]:
+        for refused in [key for key in self._rejected if final or _closed(key[0], began)]:
             labels = {"model": refused[1], "code": str(refused[2])}
             points.append(_point("rejected_total", labels, refused[0], self._rejected.pop(refused)))
         if not points:
@@ -237,7 +248,19 @@ class Recorder:
         try:
             self._workspace.write_points(pd.DataFrame(points))
         except Exception as error:
-            log.error("metric rollup write failed: %s", error)
+            lost = max(len(points) - MAX_UNWRITTEN, 0)
+            self._unwritten = points[lost:]
+            log.error(
+                "metric rollup write failed (%d points kept for the next flush, %d dropped): %s",
+                len(self._unwritten),
+                lost,
+                error,
+            )
+
+
+def _closed(minute_start: int, began: float) -> bool:
+    """Whether the minute ended at least CLOSE_AFTER_S before the flush began."""
+    return minute_start + 60 + CLOSE_AFTER_S <= began
 
 
 def _point(name: str, labels: dict[str, str], ts: int, value: float) -> dict[str, Any]:

@@ -106,3 +106,60 @@ def test_refusals_are_counted_per_minute_and_code_apart_from_the_versions_errors
     errors = points[points["name"] == "errors_total"]["value"].tolist()
     requests = points[points["name"] == "requests_total"]["value"].tolist()
     assert errors == [0.0] and requests == [1.0]
+
+
+class Clock:
+    """A settable time.time for the recorder."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_request_queued_late_in_its_minute_lands_in_that_minutes_one_rollup(monkeypatch):
+    from local_serving.recorder import writer
+
+    clock = Clock(1_800_000_000.0 + 59.99)  # a minute's last instant
+    monkeypatch.setattr(writer.time, "time", clock)
+    workspace, _, recorder = _recorder()
+    recorder.submit("m", "1", (0.001, 0.002, 0.0, 0.0), False, None)
+    clock.now += 0.5  # a flush just after the minute ended
+    recorder.flush()
+    clock.now -= 0.499  # a request stamped in that minute, queued after the drain
+    recorder.submit("m", "1", (0.001, 0.002, 0.0, 0.0), False, None)
+    clock.now += 5.0
+    recorder.flush()
+    points = pd.concat(workspace.points)
+    requests = points[points["name"] == "requests_total"]
+    assert requests["ts"].tolist() == [1_800_000_000] and requests["value"].tolist() == [2.0]
+
+
+def test_rollups_the_store_refuses_go_with_the_next_flush(monkeypatch):
+    from local_serving.recorder import writer
+
+    class Refusing(MemoryWorkspace):
+        refuse = True
+
+        def write_points(self, frame: pd.DataFrame) -> int:
+            if self.refuse:
+                raise OSError("database is locked")
+            return super().write_points(frame)
+
+    workspace = Refusing([])
+    recorder = Recorder(workspace, ServingMetrics({}), STAGES, flush_interval_s=60)
+    clock = Clock(1_800_000_000.0)
+    monkeypatch.setattr(writer.time, "time", clock)
+    recorder.submit("m", "1", (0.001, 0.002, 0.0, 0.0), False, None)
+    clock.now += 120
+    recorder.flush()
+    assert workspace.points == []
+    workspace.refuse = False
+    recorder.submit("m", "1", (0.001, 0.002, 0.0, 0.0), True, None)
+    clock.now += 65
+    recorder.flush()
+    points = pd.concat(workspace.points)
+    requests = points[points["name"] == "requests_total"]
+    assert sorted(requests["ts"].tolist()) == [1_800_000_000, 1_800_000_120]
+    assert requests["value"].tolist() == [1.0, 1.0]
