@@ -20,6 +20,7 @@ from console.config import Context, embedded_context
 from console.tui.screens.run import RunScreen
 from console.tui.screens.run_form import RunFormScreen
 from console.tui.screens.runbooks import RunbooksScreen
+from console.tui.widgets.breadcrumbs import Breadcrumbs
 from console.tui.widgets.confirm import ConfirmModal
 from console.tui.widgets.table import VigilTable
 from tests.tui.helpers import make_app, screen_text, settle
@@ -148,6 +149,8 @@ async def form_model_from_runbooks(pilot: Pilot[Any], line: str) -> tuple[str | 
     await pilot.press("enter")
     await until(pilot, lambda: isinstance(pilot.app.screen, RunFormScreen), "the form")
     value = pilot.app.screen.query_one("#p-model", Input).value
+    crumbs = pilot.app.screen.query_one(Breadcrumbs).crumbs
+    assert crumbs[2:] == (value, "runbooks", "set-traffic", "form"), crumbs
     await pilot.press("escape")
     await until(pilot, lambda: pilot.app.screen is screen, "back to the runbooks")
     return screen.view_args.model, value
@@ -243,6 +246,7 @@ async def test_the_form_validates_as_the_cli_does(workspace: Path) -> None:
         form.query_one("#p-weights", Input).focus()
         await pilot.press("enter")
         screen = await planned(pilot)
+        assert screen.query_one(Breadcrumbs).crumbs[2:] == (MODEL, "runbooks", "set-traffic")
         assert "weights v3:90% v4:10% → v3:50% v4:50%" in str(
             screen.query_one("#plan", Static).render()
         )

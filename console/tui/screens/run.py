@@ -24,7 +24,7 @@ from textual.widgets import Footer, RichLog, Static
 
 from console.tui.actions import bindings_for
 from console.tui.settings import Settings
-from console.tui.widgets.breadcrumbs import Breadcrumbs
+from console.tui.widgets.breadcrumbs import Breadcrumbs, runbook_crumbs
 from console.tui.widgets.confirm import ModalConfirmer
 
 if TYPE_CHECKING:
@@ -115,7 +115,8 @@ class RunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         """Head, plan table, the run's log and its summary, then the footer."""
         target = self.run_id or " ".join(f"{k}={v}" for k, v in self.given.items())
-        yield Breadcrumbs(("vigil", self.settings.context_name, "runbooks", self.runbook.name))
+        context, name = self.settings.context_name, self.runbook.name
+        yield Breadcrumbs(runbook_crumbs(context, name, self.given))
         if self.settings.replaying:
             from console.tui.replay.banner import ReplayBanner
 

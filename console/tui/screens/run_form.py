@@ -22,7 +22,7 @@ from textual.widgets import Button, Footer, Input, Select, Static
 
 from console.tui.actions import bindings_for
 from console.tui.settings import Settings
-from console.tui.widgets.breadcrumbs import Breadcrumbs
+from console.tui.widgets.breadcrumbs import Breadcrumbs, runbook_crumbs
 
 if TYPE_CHECKING:
     from runbooks.spec import Runbook
@@ -125,7 +125,7 @@ class RunFormScreen(Screen[None]):
         from runbooks.engine.gate import CONFIRMATION
 
         book = self.runbook
-        yield Breadcrumbs(("vigil", self.settings.context_name, "runbooks", book.name, "form"))
+        yield Breadcrumbs(runbook_crumbs(self.settings.context_name, book.name, self.given, "form"))
         with VerticalScroll(id="form-body"):
             yield Static(
                 f"{book.name}: {book.description}\nrisk {book.risk} "

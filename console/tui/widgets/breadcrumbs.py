@@ -6,7 +6,7 @@ fraud-detector › drift`), so the current view and the filter always show.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from textual.events import Resize
 
@@ -36,6 +36,14 @@ def fit_crumbs(crumbs: Sequence[str], note: str, width: int) -> str:
     if len(text) > width > 1:
         text = text[: width - 1] + ELLIPSIS
     return text
+
+
+def runbook_crumbs(
+    context: str, runbook: str, given: Mapping[str, object], *tail: str
+) -> tuple[str, ...]:
+    """`vigil › ctx › [model ›] runbooks › NAME …`: the model shows when the run is for one."""
+    model = given.get("model")
+    return ("vigil", context, *((str(model),) if model else ()), "runbooks", runbook, *tail)
 
 
 class Breadcrumbs(Line):
