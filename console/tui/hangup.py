@@ -21,6 +21,8 @@ from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
+from textual.app import App
+
 from console.tui.internal_errors import log_path
 
 EXIT_GRACE_S = 10.0
@@ -31,7 +33,7 @@ SIGNALS = ("SIGHUP", "SIGTERM")
 class ExitOnHangup:
     """The handlers for one console run; `disarm` once the console has returned."""
 
-    def __init__(self, app: Any, grace_s: float = EXIT_GRACE_S) -> None:
+    def __init__(self, app: App[Any], grace_s: float = EXIT_GRACE_S) -> None:
         """Install the handlers for `app` (a running Textual app once the signal comes)."""
         self.app = app
         self.grace_s = grace_s
