@@ -18,7 +18,14 @@ from console.services.slices_view import fit_first_column, instant_text, short_p
 from console.services.timeline_view import ALL, next_choice
 from console.tui.widgets.bars import budget_bar
 from console.tui.widgets.plot import PlotLine, line_plot
-from console.tui.widgets.virtual_table import MORE, ColumnRows, ListRows, VirtualTable, fit
+from console.tui.widgets.virtual_table import (
+    MORE,
+    ColumnRows,
+    ListRows,
+    VirtualTable,
+    fit,
+    thumb,
+)
 from tests.tui.helpers import screen_text
 
 ROWS = 100_000
@@ -260,3 +267,19 @@ async def test_slash_filters_a_virtual_table_and_enter_names_the_source_row() ->
         assert table.row_count == 0
         table.apply_filter(None)
         assert table.row_count == 1000
+
+
+async def test_the_scrollbar_is_redrawn_only_when_its_thumb_moves() -> None:
+    app = TableApp(ColumnRows([(range(ROWS), lambda v: f"row {v}")]))
+    async with app.run_test(size=(60, 20)) as pilot:
+        await pilot.pause()
+        table = app.query_one(VirtualTable)
+        bar = table.vertical_scrollbar
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert table.scroll_y > 0 and bar.position == 0, "a page moves no eighth of a cell"
+        for keys in (("pagedown",) * 40, ("G",), ("pageup",), ("g",)):
+            await pilot.press(*keys)
+            await pilot.pause()
+            assert thumb(bar, bar.position) == thumb(bar, table.scroll_y), keys
+        assert bar.position == 0 and table.scroll_y == 0
