@@ -113,6 +113,7 @@ async def test_enter_selects_and_an_empty_table_says_why() -> None:
         ("amount", 0, ""),
         ("東京", 6, "東京  "),
         ("東京都", 5, "東京…"),
+        ("a\tb", 4, "a\tb  "),
     ],
 )
 def test_fit_pads_or_cuts_to_cells(text: str, width: int, fitted: str) -> None:

@@ -134,7 +134,7 @@ def measure_widths(headers: Sequence[str], rows: RowSource, sample: int = SAMPLE
 
 def fit(text: str, width: int) -> str:
     """`text` padded to `width` cells, or cut to it with `…` marking the cut."""
-    if text.isascii():
+    if one_cell(text):
         if len(text) <= width:
             return text.ljust(width)
         return text[: width - 1] + "…" if width else ""
@@ -143,9 +143,14 @@ def fit(text: str, width: int) -> str:
     return set_cell_size(text, max(width - 1, 0)) + "…" if width else ""
 
 
+def one_cell(text: str) -> bool:
+    """Whether every character of `text` is one cell wide: printable ASCII."""
+    return text.isascii() and text.isprintable()
+
+
 def one_cell_each(cells: Sequence[str]) -> bool:
     """Whether every character of these cells, once fitted, is one cell wide (ASCII or `…`)."""
-    return all(text.isascii() for text in cells)
+    return all(one_cell(text) for text in cells)
 
 
 def thumb(bar: ScrollBar, position: float) -> list[Segment]:
@@ -347,7 +352,7 @@ class VirtualTable(ScrollView, can_focus=True):
         return Strip([Segment(shown, style)], width)
 
     def _visible(self, text: str, style: Style, scroll_x: int, width: int) -> Strip:
-        """The part of a full line the viewport shows, padded to its width; `›` marks more."""
+        """The part of a full line the viewport shows, padded to its width; `▸` marks more."""
         full = max(self.line_width, width + scroll_x)
         strip = Strip([Segment(text, style)], cell_len(text))
         shown = strip.extend_cell_length(full, style).crop(scroll_x, scroll_x + width)
