@@ -105,11 +105,15 @@ def load(state_dir: Path, run_id: str) -> RunState:
 
 
 def list_runs(state_dir: Path) -> list[RunState]:
-    """Every run in the folder, oldest first; unreadable files are left out."""
+    """Every run in the folder, oldest first; unreadable files are left out.
+
+    Ids sort by the second only (then by runbook name), so two runs begun in the
+    same second are ordered by their creation time, which has microseconds.
+    """
     runs = []
-    for path in sorted(state_dir.glob("*.json")):
+    for path in state_dir.glob("*.json"):
         try:
             runs.append(load(state_dir, path.stem))
         except (OSError, ValueError, TypeError):
             continue
-    return runs
+    return sorted(runs, key=lambda run: (run.run_id.split("-", 1)[0], run.created_at, run.run_id))
