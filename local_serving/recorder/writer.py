@@ -135,6 +135,11 @@ class Recorder:
             self._flush(final=True)
         except Exception:
             log.exception("final inference log flush failed")
+        if self._unwritten:
+            log.error(
+                "%d metric rollup points could not be written before the server stopped",
+                len(self._unwritten),
+            )
 
     def flush(self) -> None:
         """Write what is queued now (before labels are attached to logged requests)."""

@@ -163,3 +163,14 @@ def test_rollups_the_store_refuses_go_with_the_next_flush(monkeypatch):
     requests = points[points["name"] == "requests_total"]
     assert sorted(requests["ts"].tolist()) == [1_800_000_000, 1_800_000_120]
     assert requests["value"].tolist() == [1.0, 1.0]
+
+
+def test_rollups_refused_at_shutdown_are_reported_lost(caplog):
+    class Refusing(MemoryWorkspace):
+        def write_points(self, frame: pd.DataFrame) -> int:
+            raise OSError("database is locked")
+
+    recorder = Recorder(Refusing([]), ServingMetrics({}), STAGES, flush_interval_s=60)
+    recorder.submit("m", "1", (0.001, 0.002, 0.0, 0.0), False, None)
+    recorder.stop()
+    assert "points could not be written before the server stopped" in caplog.text
